@@ -1,0 +1,65 @@
+// out = activate(a OP b) with NumPy broadcasting over up to 8 dimensions.
+// CPU twin: src/cpu/binary.rs.
+
+const OP_ADD: u32 = 0u;
+const OP_SUB: u32 = 1u;
+const OP_MUL: u32 = 2u;
+const OP_DIV: u32 = 3u;
+
+struct Params {
+    len: u32,
+    op: u32,
+    rank: u32,
+    kind: u32,
+    act_a: f32,
+    act_b: f32,
+    _pad0: u32,
+    _pad1: u32,
+    // Output dims and each input's element strides (0 where broadcast),
+    // right-aligned: dimension d of a rank-r output sits at index 8 - r + d.
+    dims: array<vec4<u32>, 2>,
+    a_strides: array<vec4<u32>, 2>,
+    b_strides: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+    return v[d / 4u][d % 4u];
+}
+
+@compute @workgroup_size(256)
+fn binary(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+    if i >= p.len {
+        return;
+    }
+    var rest = i;
+    var ia = 0u;
+    var ib = 0u;
+    for (var d = 7i; d >= i32(8u - p.rank); d--) {
+        let du = u32(d);
+        let n = at(p.dims, du);
+        let c = rest % n;
+        rest = rest / n;
+        ia += c * at(p.a_strides, du);
+        ib += c * at(p.b_strides, du);
+    }
+    let x = a[ia];
+    let y = b[ib];
+    var r: f32;
+    switch p.op {
+        case 0u: { r = x + y; }
+        case 1u: { r = x - y; }
+        case 2u: { r = x * y; }
+        default: { r = x / y; }
+    }
+    out[i] = activate(r, p.kind, p.act_a, p.act_b);
+}

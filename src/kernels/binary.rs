@@ -1,0 +1,80 @@
+//! `out = act(a OP b)` with broadcasting (`shaders/binary.wgsl`; CPU twin
+//! `crate::cpu::binary`).
+
+use super::{Activation, Dispatch, grid, groups, shader};
+use crate::device::Runtime;
+use crate::error::{Error, Result};
+use crate::tensor::{Tensor, broadcast_shapes, broadcast_strides};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add = 0,
+    Sub = 1,
+    Mul = 2,
+    Div = 3,
+}
+
+impl BinaryOp {
+    pub const ALL: [BinaryOp; 4] = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div];
+}
+
+pub const MAX_RANK: usize = 8;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    len: u32,
+    op: u32,
+    rank: u32,
+    kind: u32,
+    act_a: f32,
+    act_b: f32,
+    pad: [u32; 2],
+    dims: [u32; MAX_RANK],
+    a_strides: [u32; MAX_RANK],
+    b_strides: [u32; MAX_RANK],
+}
+
+/// Right-aligns `v` into an 8-slot array (the layout the shader reads).
+fn right_aligned(v: &[usize]) -> [u32; MAX_RANK] {
+    let mut out = [0u32; MAX_RANK];
+    for (slot, &x) in out[MAX_RANK - v.len()..].iter_mut().zip(v) {
+        *slot = x as u32;
+    }
+    out
+}
+
+pub fn binary(
+    rt: &Runtime,
+    op: BinaryOp,
+    a: &Tensor,
+    b: &Tensor,
+    act: Activation,
+    out: &Tensor,
+) -> Result<Dispatch> {
+    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    if shape.len() > MAX_RANK {
+        return Err(Error::invalid(
+            "binary",
+            format!("rank {} is over the supported {MAX_RANK}", shape.len()),
+        ));
+    }
+    if out.shape() != shape.as_slice() {
+        return Err(Error::shape("binary output", &shape, out.shape()));
+    }
+    let (kind, act_a, act_b) = act.code();
+    let params = Params {
+        len: out.len() as u32,
+        op: op as u32,
+        rank: shape.len() as u32,
+        kind,
+        act_a,
+        act_b,
+        pad: [0; 2],
+        dims: right_aligned(&shape),
+        a_strides: right_aligned(&broadcast_strides(a.shape(), &shape)),
+        b_strides: right_aligned(&broadcast_strides(b.shape(), &shape)),
+    };
+    let wg = grid(rt, groups(out.len(), 256));
+    rt.dispatch(shader!("binary"), "binary", &[], &params, &[a, b, out], wg)
+}

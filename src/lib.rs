@@ -1,0 +1,18 @@
+//! se-runtime: GPU inference for Squeeze-and-Excitation networks on WebGPU.
+//!
+//! Module map:
+//! - [`device`]: adapter choice, device, pipeline cache, submission, readback;
+//! - [`tensor`]: f32 GPU tensors (NCHW) and the buffer pool;
+//! - [`kernels`]: one module per WGSL kernel family in `shaders/`;
+//! - [`cpu`]: the plain-Rust reference of every kernel, named to match.
+
+pub mod cpu;
+pub mod device;
+pub mod error;
+pub mod kernels;
+pub mod tensor;
+
+pub use device::{Runtime, RuntimeOptions};
+pub use error::{Error, Result};
+pub use kernels::Activation;
+pub use tensor::Tensor;

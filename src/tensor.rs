@@ -1,0 +1,262 @@
+//! f32 tensors in GPU storage buffers, and the buffer pool behind them.
+//!
+//! Layout: activations are NCHW, the layout ONNX and every exporter use, so weights
+//! and inputs need no transposes at the model boundary. Two measured reasons decide it
+//! for SE networks on top of that:
+//! - the squeeze reduces each channel's H x W plane; in NCHW that plane is contiguous,
+//!   so the reduction reads in perfectly coalesced runs (NHWC would stride by C);
+//! - 1x1 convolutions (most of an SE-ResNet's and MobileNet's MACs) are a plain GEMM
+//!   `W[Co,Ci] x X[Ci,H*W]` whose N dimension (H*W) is contiguous, so vec4 loads and
+//!   4x4 register blocking apply without any reshuffling.
+//! The squeeze benchmark (`benches/squeeze.rs`) measures the NHWC-strided read against
+//! the NCHW one to back this up.
+
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::device::Runtime;
+use crate::error::{Error, Result};
+
+pub(crate) const STORAGE_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+pub(crate) const STAGING_USAGE: wgpu::BufferUsages =
+    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+
+/// Buffers are sized in 16-byte steps so every binding can be read as `array<vec4<f32>>`.
+pub(crate) fn padded_size(bytes: u64) -> u64 {
+    bytes.max(16).div_ceil(16) * 16
+}
+
+/// Free buffers, keyed by exact (padded) size and usage; returned buffers are reused by
+/// the next request of the same size, so repeated inferences allocate nothing.
+/// Bounded: past `MAX_POOLED_BYTES` a returned buffer is freed instead.
+pub(crate) struct BufferPool {
+    device: wgpu::Device,
+    inner: Arc<Mutex<PoolInner>>,
+}
+
+#[derive(Default)]
+struct PoolInner {
+    free: Vec<(u64, wgpu::BufferUsages, wgpu::Buffer)>,
+    pooled_bytes: u64,
+    live_bytes: u64,
+    peak_live_bytes: u64,
+}
+
+const MAX_POOLED_BYTES: u64 = 512 << 20;
+
+/// Counters for the pool, for memory reports and leak tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    pub live_bytes: u64,
+    pub peak_live_bytes: u64,
+    pub pooled_bytes: u64,
+    pub pooled_buffers: usize,
+}
+
+impl BufferPool {
+    pub(crate) fn new(device: wgpu::Device) -> Self {
+        Self {
+            device,
+            inner: Arc::default(),
+        }
+    }
+
+    pub(crate) fn take(&self, bytes: u64, usage: wgpu::BufferUsages) -> Result<PooledBuffer> {
+        let size = padded_size(bytes);
+        let mut inner = self.inner.lock().unwrap();
+        let found = inner
+            .free
+            .iter()
+            .position(|(s, u, _)| *s == size && *u == usage);
+        let buffer = match found {
+            Some(i) => {
+                let (_, _, b) = inner.free.swap_remove(i);
+                inner.pooled_bytes -= size;
+                b
+            }
+            None => self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: None,
+                size,
+                usage,
+                mapped_at_creation: false,
+            }),
+        };
+        inner.live_bytes += size;
+        inner.peak_live_bytes = inner.peak_live_bytes.max(inner.live_bytes);
+        Ok(PooledBuffer {
+            buffer: Some(buffer),
+            size,
+            usage,
+            pool: Arc::downgrade(&self.inner),
+        })
+    }
+
+    pub(crate) fn stats(&self) -> PoolStats {
+        let inner = self.inner.lock().unwrap();
+        PoolStats {
+            live_bytes: inner.live_bytes,
+            peak_live_bytes: inner.peak_live_bytes,
+            pooled_bytes: inner.pooled_bytes,
+            pooled_buffers: inner.free.len(),
+        }
+    }
+}
+
+/// A buffer that goes back to its pool when dropped.
+pub(crate) struct PooledBuffer {
+    buffer: Option<wgpu::Buffer>,
+    size: u64,
+    usage: wgpu::BufferUsages,
+    pool: Weak<Mutex<PoolInner>>,
+}
+
+impl PooledBuffer {
+    pub(crate) fn buffer(&self) -> &wgpu::Buffer {
+        self.buffer.as_ref().expect("buffer present until drop")
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        let (Some(buffer), Some(pool)) = (self.buffer.take(), self.pool.upgrade()) else {
+            return;
+        };
+        let mut inner = pool.lock().unwrap();
+        inner.live_bytes -= self.size;
+        if inner.pooled_bytes + self.size <= MAX_POOLED_BYTES {
+            inner.pooled_bytes += self.size;
+            inner.free.push((self.size, self.usage, buffer));
+        }
+    }
+}
+
+/// An f32 tensor on the GPU (row-major, NCHW for activations). Clones share storage.
+#[derive(Clone)]
+pub struct Tensor {
+    storage: Arc<PooledBuffer>,
+    shape: Vec<usize>,
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor{:?}", self.shape)
+    }
+}
+
+/// Number of elements of `shape`, or an error if it overflows.
+pub fn numel(shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::invalid("tensor", format!("shape {shape:?} overflows")))
+}
+
+impl Tensor {
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        self.storage.buffer()
+    }
+
+    /// A view of the same storage with another shape of the same size.
+    pub fn reshape(&self, shape: &[usize]) -> Result<Tensor> {
+        if numel(shape)? != self.len() {
+            return Err(Error::shape("reshape", &self.shape, shape));
+        }
+        Ok(Tensor {
+            storage: self.storage.clone(),
+            shape: shape.to_vec(),
+        })
+    }
+
+    /// Downloads the tensor to the host.
+    pub async fn read(&self, rt: &Runtime) -> Result<Vec<f32>> {
+        let bytes = rt
+            .read_bytes(self.buffer(), (self.len() * 4) as u64)
+            .await?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+}
+
+impl Runtime {
+    /// An uninitialised tensor from the pool.
+    pub fn tensor(&self, shape: &[usize]) -> Result<Tensor> {
+        let bytes = (numel(shape)? as u64)
+            .checked_mul(4)
+            .ok_or_else(|| Error::invalid("tensor", format!("shape {shape:?} overflows")))?;
+        let limit = self.limits().max_storage_buffer_binding_size as u64;
+        if padded_size(bytes) > limit {
+            return Err(Error::LimitExceeded {
+                what: format!("a tensor of shape {shape:?}"),
+                needed: bytes,
+                limit,
+                limit_name: "max_storage_buffer_binding_size",
+            });
+        }
+        Ok(Tensor {
+            storage: Arc::new(self.pool.take(bytes, STORAGE_USAGE)?),
+            shape: shape.to_vec(),
+        })
+    }
+
+    /// A tensor holding `data`.
+    pub fn upload(&self, shape: &[usize], data: &[f32]) -> Result<Tensor> {
+        if numel(shape)? != data.len() {
+            return Err(Error::shape(
+                "upload",
+                format!("{} values for shape {shape:?}", numel(shape)?),
+                data.len(),
+            ));
+        }
+        let t = self.tensor(shape)?;
+        if !data.is_empty() {
+            self.queue
+                .write_buffer(t.buffer(), 0, bytemuck::cast_slice(data));
+        }
+        Ok(t)
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        self.pool.stats()
+    }
+}
+
+/// The NumPy broadcast of two shapes.
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| (i + s.len()).checked_sub(rank).map_or(1, |j| s[j]);
+    (0..rank)
+        .map(|i| match (dim(a, i), dim(b, i)) {
+            (x, y) if x == y => Ok(x),
+            (1, y) => Ok(y),
+            (x, 1) => Ok(x),
+            _ => Err(Error::shape("broadcast", a, b)),
+        })
+        .collect()
+}
+
+/// Element strides of a row-major `shape` read as the broadcast `target`:
+/// one entry per dimension of `target`, 0 where `shape` is broadcast.
+pub fn broadcast_strides(shape: &[usize], target: &[usize]) -> Vec<usize> {
+    let offset = target.len() - shape.len();
+    let mut strides = vec![0; target.len()];
+    let mut step = 1;
+    for i in (0..shape.len()).rev() {
+        if shape[i] != 1 {
+            strides[offset + i] = step;
+        }
+        step *= shape[i];
+    }
+    strides
+}

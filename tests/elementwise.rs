@@ -1,0 +1,95 @@
+//! unary and binary kernels against their CPU twins.
+
+mod common;
+
+use proptest::prelude::*;
+use se_runtime::kernels::binary::{BinaryOp, binary};
+use se_runtime::kernels::unary::unary;
+use se_runtime::{Activation, cpu};
+
+fn check_unary(len: usize, act: Activation, seed: u64) {
+    let rt = gpu_or_skip!();
+    let x = common::random(seed, len, 8.0);
+    let xt = rt.upload(&[len], &x).unwrap();
+    let yt = rt.tensor(&[len]).unwrap();
+    rt.run(&[unary(rt, &xt, act, &yt).unwrap()]).unwrap();
+    common::assert_close(
+        &format!("unary {act:?} len {len}"),
+        &common::read(rt, &yt),
+        &cpu::unary::unary(&x, act),
+    );
+}
+
+#[test]
+fn unary_every_activation() {
+    for (i, act) in Activation::all().into_iter().enumerate() {
+        for len in [1, 3, 255, 256, 257, 4099] {
+            check_unary(len, act, i as u64 * 31 + len as u64);
+        }
+    }
+}
+
+fn check_binary(op: BinaryOp, a_shape: &[usize], b_shape: &[usize], act: Activation, seed: u64) {
+    let rt = gpu_or_skip!();
+    let a = common::random(seed, a_shape.iter().product(), 2.0);
+    let mut b = common::random(seed + 1, b_shape.iter().product(), 2.0);
+    if op == BinaryOp::Div {
+        b.iter_mut().for_each(|v| *v += 3.0f32.copysign(*v));
+    }
+    let (shape, want) = cpu::binary::binary(op, &a, a_shape, &b, b_shape, act).unwrap();
+    let (at, bt) = (
+        rt.upload(a_shape, &a).unwrap(),
+        rt.upload(b_shape, &b).unwrap(),
+    );
+    let out = rt.tensor(&shape).unwrap();
+    rt.run(&[binary(rt, op, &at, &bt, act, &out).unwrap()])
+        .unwrap();
+    let what = format!("{op:?} {a_shape:?} {b_shape:?} {act:?}");
+    common::assert_close(&what, &common::read(rt, &out), &want);
+}
+
+#[test]
+fn binary_broadcast_cases() {
+    let cases: &[(&[usize], &[usize])] = &[
+        (&[7], &[7]),
+        (&[2, 3, 5, 5], &[2, 3, 5, 5]),
+        (&[2, 3, 5, 5], &[1, 3, 1, 1]), // per-channel
+        (&[1, 3, 1, 1], &[2, 3, 5, 5]),
+        (&[2, 3, 5, 5], &[1]),
+        (&[4, 1], &[1, 6]),
+        (&[3, 1, 7], &[2, 1]),
+        (&[1, 1, 1, 1, 1, 1, 2, 3], &[3]),
+    ];
+    for (i, (a, b)) in cases.iter().enumerate() {
+        for op in BinaryOp::ALL {
+            check_binary(op, a, b, Activation::Identity, i as u64);
+        }
+        check_binary(BinaryOp::Add, a, b, Activation::Relu, 100 + i as u64);
+    }
+}
+
+#[test]
+fn binary_rejects_incompatible_shapes() {
+    let rt = gpu_or_skip!();
+    let (a, b) = (rt.tensor(&[2, 3]).unwrap(), rt.tensor(&[4]).unwrap());
+    let out = rt.tensor(&[2, 3]).unwrap();
+    let err = binary(rt, BinaryOp::Add, &a, &b, Activation::Identity, &out)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("broadcast"), "{err}");
+}
+
+fn small_shape() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(1usize..6, 1..5)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn binary_random_broadcasts(shape in small_shape(), mask in prop::collection::vec(any::<bool>(), 5), op in 0usize..4, seed in 0u64..1000) {
+        // b keeps a's dim where mask is set, else 1, so the pair always broadcasts.
+        let b: Vec<usize> = shape.iter().zip(&mask).map(|(&d, &m)| if m { d } else { 1 }).collect();
+        check_binary(BinaryOp::ALL[op], &shape, &b, Activation::Identity, seed);
+    }
+}
