@@ -8,6 +8,7 @@
 //! - 1x1 convolutions (most of an SE-ResNet's and MobileNet's MACs) are a plain GEMM
 //!   `W[Co,Ci] x X[Ci,H*W]` whose N dimension (H*W) is contiguous, so vec4 loads and
 //!   4x4 register blocking apply without any reshuffling.
+//!
 //! The squeeze benchmark (`benches/squeeze.rs`) measures the NHWC-strided read against
 //! the NCHW one to back this up.
 
@@ -195,7 +196,7 @@ impl Runtime {
         let bytes = (numel(shape)? as u64)
             .checked_mul(4)
             .ok_or_else(|| Error::invalid("tensor", format!("shape {shape:?} overflows")))?;
-        let limit = self.limits().max_storage_buffer_binding_size as u64;
+        let limit = self.limits().max_storage_buffer_binding_size;
         if padded_size(bytes) > limit {
             return Err(Error::LimitExceeded {
                 what: format!("a tensor of shape {shape:?}"),

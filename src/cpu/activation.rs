@@ -15,10 +15,10 @@ pub fn activate(x: f32, act: Activation) -> f32 {
     match act {
         Activation::Identity => x,
         Activation::Relu => x.max(0.0),
-        // max/min, not clamp: clamp panics on NaN or inverted bounds.
+        // max/min, not clamp: clamp panics on NaN or inverted user bounds.
         Activation::Clip { min, max } => x.max(min).min(max),
-        Activation::HardSigmoid { alpha, beta } => (alpha * x + beta).max(0.0).min(1.0),
-        Activation::HardSwish => x * (x / 6.0 + 0.5).max(0.0).min(1.0),
+        Activation::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
+        Activation::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
         Activation::Sigmoid => sigmoid(x),
         Activation::Silu => x * sigmoid(x),
         Activation::Tanh => x.clamp(-15.0, 15.0).tanh(),
