@@ -15,4 +15,4 @@ pub mod tensor;
 pub use device::{Runtime, RuntimeOptions};
 pub use error::{Error, Result};
 pub use kernels::Activation;
-pub use tensor::Tensor;
+pub use tensor::{HostTensor, Tensor};

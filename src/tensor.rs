@@ -261,3 +261,50 @@ pub fn broadcast_strides(shape: &[usize], target: &[usize]) -> Vec<usize> {
     }
     strides
 }
+
+/// An f32 tensor in host memory: model weights, CPU reference inputs and outputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostTensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+impl HostTensor {
+    pub fn new(shape: &[usize], data: Vec<f32>) -> Result<Self> {
+        if numel(shape)? != data.len() {
+            return Err(Error::shape(
+                "host tensor",
+                format!("{} values for shape {shape:?}", numel(shape)?),
+                data.len(),
+            ));
+        }
+        Ok(Self {
+            shape: shape.to_vec(),
+            data,
+        })
+    }
+
+    pub fn zeros(shape: &[usize]) -> Result<Self> {
+        Self::new(shape, vec![0.0; numel(shape)?])
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+impl Runtime {
+    pub fn upload_host(&self, t: &HostTensor) -> Result<Tensor> {
+        self.upload(&t.shape, &t.data)
+    }
+}
+
+impl Tensor {
+    pub async fn read_host(&self, rt: &Runtime) -> Result<HostTensor> {
+        HostTensor::new(&self.shape, self.read(rt).await?)
+    }
+}

@@ -5,18 +5,20 @@ mod common;
 use proptest::prelude::*;
 use se_runtime::kernels::binary::{BinaryOp, binary};
 use se_runtime::kernels::unary::unary;
+use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, cpu};
 
 fn check_unary(len: usize, act: Activation, seed: u64) {
     let rt = gpu_or_skip!();
-    let x = common::random(seed, len, 8.0);
-    let xt = rt.upload(&[len], &x).unwrap();
+    let x = HostTensor::new(&[len], common::random(seed, len, 8.0)).unwrap();
+    let xt = rt.upload_host(&x).unwrap();
     let yt = rt.tensor(&[len]).unwrap();
     rt.run(&[unary(rt, &xt, act, &yt).unwrap()]).unwrap();
+    let want = cpu::unary::unary(&x, act);
     common::assert_close(
         &format!("unary {act:?} len {len}"),
         &common::read(rt, &yt),
-        &cpu::unary::unary(&x, act),
+        &want.data,
     );
 }
 
@@ -36,16 +38,15 @@ fn check_binary(op: BinaryOp, a_shape: &[usize], b_shape: &[usize], act: Activat
     if op == BinaryOp::Div {
         b.iter_mut().for_each(|v| *v += 3.0f32.copysign(*v));
     }
-    let (shape, want) = cpu::binary::binary(op, &a, a_shape, &b, b_shape, act).unwrap();
-    let (at, bt) = (
-        rt.upload(a_shape, &a).unwrap(),
-        rt.upload(b_shape, &b).unwrap(),
-    );
-    let out = rt.tensor(&shape).unwrap();
+    let a = HostTensor::new(a_shape, a).unwrap();
+    let b = HostTensor::new(b_shape, b).unwrap();
+    let want = cpu::binary::binary(op, &a, &b, act).unwrap();
+    let (at, bt) = (rt.upload_host(&a).unwrap(), rt.upload_host(&b).unwrap());
+    let out = rt.tensor(&want.shape).unwrap();
     rt.run(&[binary(rt, op, &at, &bt, act, &out).unwrap()])
         .unwrap();
     let what = format!("{op:?} {a_shape:?} {b_shape:?} {act:?}");
-    common::assert_close(&what, &common::read(rt, &out), &want);
+    common::assert_close(&what, &common::read(rt, &out), &want.data);
 }
 
 #[test]

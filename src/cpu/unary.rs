@@ -2,7 +2,11 @@
 
 use super::activation::activate;
 use crate::kernels::Activation;
+use crate::tensor::HostTensor;
 
-pub fn unary(x: &[f32], act: Activation) -> Vec<f32> {
-    x.iter().map(|&v| activate(v, act)).collect()
+pub fn unary(x: &HostTensor, act: Activation) -> HostTensor {
+    HostTensor {
+        shape: x.shape.clone(),
+        data: x.data.iter().map(|&v| activate(v, act)).collect(),
+    }
 }

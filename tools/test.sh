@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test of se-runtime, installing what the tests need first.
+# This is the README's test command; .ci/run calls it unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: a software Vulkan driver (lavapipe) so the GPU tests run on CPU-only
+# machines.
+need_apt=()
+for pkg in mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 libgl1-mesa-dri; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+# wgpu/Mesa complain on stderr without it.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/se-runtime-xdg}"
+mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
+
+cargo test --all-targets
