@@ -5,4 +5,5 @@
 
 pub mod activation;
 pub mod binary;
+pub mod pool;
 pub mod unary;

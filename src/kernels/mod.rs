@@ -10,6 +10,7 @@
 
 pub mod activation;
 pub mod binary;
+pub mod pool;
 pub mod unary;
 
 /// The [`Shader`](crate::device::Shader) for `shaders/<name>.wgsl`, with the shared
@@ -36,7 +37,8 @@ macro_rules! shader {
 pub(crate) use shader;
 
 /// Every shader the runtime builds, for validation tests.
-pub const SHADERS: &[crate::device::Shader] = &[shader!("unary"), shader!("binary")];
+pub const SHADERS: &[crate::device::Shader] =
+    &[shader!("unary"), shader!("binary"), shader!("pool")];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
 pub(crate) fn groups(n: usize, per_group: usize) -> u32 {
