@@ -6,4 +6,5 @@
 pub mod activation;
 pub mod binary;
 pub mod pool;
+pub mod softmax;
 pub mod unary;

@@ -11,6 +11,7 @@
 pub mod activation;
 pub mod binary;
 pub mod pool;
+pub mod softmax;
 pub mod unary;
 
 /// The [`Shader`](crate::device::Shader) for `shaders/<name>.wgsl`, with the shared
@@ -37,8 +38,12 @@ macro_rules! shader {
 pub(crate) use shader;
 
 /// Every shader the runtime builds, for validation tests.
-pub const SHADERS: &[crate::device::Shader] =
-    &[shader!("unary"), shader!("binary"), shader!("pool")];
+pub const SHADERS: &[crate::device::Shader] = &[
+    shader!("unary"),
+    shader!("binary"),
+    shader!("pool"),
+    shader!("softmax"),
+];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
 pub(crate) fn groups(n: usize, per_group: usize) -> u32 {
