@@ -303,6 +303,13 @@ fn wrong_output_shape_is_rejected() {
     }
     let r = max_pool2d(rt, &x, &params(0, 2, 0), &y);
     assert!(matches!(r, Err(Error::InvalidArgument { .. })));
+    // A 1x1 window keeps the shape, but writing over the input is still refused.
+    let r = avg_pool2d(rt, &x, &params(1, 1, 0), &x);
+    assert!(
+        matches!(r, Err(Error::InvalidArgument { .. })),
+        "{:?}",
+        r.err()
+    );
 }
 
 fn random_params() -> impl Strategy<Value = Pool2dParams> {

@@ -121,13 +121,21 @@ fn bad_axis_and_shapes_give_typed_errors() {
     ));
     let rt = gpu_or_skip!();
     let (xt, yt) = (rt.tensor(&[2, 3]).unwrap(), rt.tensor(&[3, 2]).unwrap());
+    let other = rt.tensor(&[2, 3]).unwrap();
     assert!(matches!(
-        softmax(rt, &xt, 2, &xt),
+        softmax(rt, &xt, 2, &other),
         Err(Error::InvalidArgument { .. })
     ));
     assert!(matches!(softmax(rt, &xt, 1, &yt), Err(Error::Shape { .. })));
+    // In place would bind one buffer read-only and writable at once.
+    let r = softmax(rt, &xt, 1, &xt);
+    assert!(
+        matches!(r, Err(Error::InvalidArgument { .. })),
+        "{:?}",
+        r.err()
+    );
     let scalar = rt.tensor(&[]).unwrap();
-    assert!(softmax(rt, &scalar, 0, &scalar).is_err());
+    assert!(softmax(rt, &scalar, 0, &other).is_err());
 }
 
 #[test]

@@ -143,3 +143,15 @@ impl Runtime {
         self.check("submitting kernels")
     }
 }
+
+/// Rejects an output that shares storage with an input: WebGPU forbids binding one
+/// buffer both read-only and writable in a dispatch, so in-place calls must fail early.
+pub(crate) fn distinct_output(op: &str, inputs: &[&Tensor], out: &Tensor) -> Result<()> {
+    if inputs.iter().any(|x| x.buffer() == out.buffer()) {
+        return Err(crate::error::Error::invalid(
+            op,
+            "the output shares storage with an input; use a separate output tensor",
+        ));
+    }
+    Ok(())
+}

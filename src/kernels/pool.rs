@@ -1,7 +1,7 @@
 //! 2-D max and average pooling on NCHW with ONNX MaxPool/AveragePool semantics
 //! (`shaders/pool.wgsl`; CPU twin `crate::cpu::pool`).
 
-use super::{Dispatch, grid, groups, shader};
+use super::{Dispatch, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -132,6 +132,7 @@ fn prepare(
     if y.shape() != shape.as_slice() {
         return Err(Error::shape(format!("{entry} output"), &shape, y.shape()));
     }
+    distinct_output(entry, &[x], y)?;
     let params = Params {
         len: y.len() as u32,
         h: x.shape()[2] as u32,

@@ -2,7 +2,7 @@
 //! `crate::cpu::softmax`). The tensor is viewed as `[outer, n, inner]` with `n` the
 //! axis length; each of the `outer * inner` rows (stride `inner`) is normalised.
 
-use super::{Dispatch, grid, groups, shader};
+use super::{Dispatch, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -43,6 +43,7 @@ pub fn softmax(rt: &Runtime, x: &Tensor, axis: usize, y: &Tensor) -> Result<Disp
     if y.shape() != x.shape() {
         return Err(Error::shape("softmax output", x.shape(), y.shape()));
     }
+    distinct_output("softmax", &[x], y)?;
     // An empty axis leaves nothing to normalise (and no first element to read).
     let rows = if n == 0 { 0 } else { outer * inner };
     let params = Params {
