@@ -5,6 +5,7 @@
 
 pub mod activation;
 pub mod binary;
+pub mod concat;
 pub mod pool;
 pub mod softmax;
 pub mod unary;

@@ -10,6 +10,7 @@
 
 pub mod activation;
 pub mod binary;
+pub mod concat;
 pub mod pool;
 pub mod softmax;
 pub mod unary;
@@ -43,6 +44,7 @@ pub const SHADERS: &[crate::device::Shader] = &[
     shader!("binary"),
     shader!("pool"),
     shader!("softmax"),
+    shader!("concat"),
 ];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
