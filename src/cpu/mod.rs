@@ -8,4 +8,5 @@ pub mod binary;
 pub mod concat;
 pub mod pool;
 pub mod softmax;
+pub mod transpose;
 pub mod unary;

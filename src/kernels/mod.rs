@@ -13,6 +13,7 @@ pub mod binary;
 pub mod concat;
 pub mod pool;
 pub mod softmax;
+pub mod transpose;
 pub mod unary;
 
 /// The [`Shader`](crate::device::Shader) for `shaders/<name>.wgsl`, with the shared
@@ -45,6 +46,7 @@ pub const SHADERS: &[crate::device::Shader] = &[
     shader!("pool"),
     shader!("softmax"),
     shader!("concat"),
+    shader!("transpose"),
 ];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
