@@ -6,6 +6,7 @@
 pub mod activation;
 pub mod binary;
 pub mod concat;
+pub mod pad;
 pub mod pool;
 pub mod softmax;
 pub mod transpose;

@@ -11,6 +11,7 @@
 pub mod activation;
 pub mod binary;
 pub mod concat;
+pub mod pad;
 pub mod pool;
 pub mod softmax;
 pub mod transpose;
@@ -47,6 +48,7 @@ pub const SHADERS: &[crate::device::Shader] = &[
     shader!("softmax"),
     shader!("concat"),
     shader!("transpose"),
+    shader!("pad"),
 ];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
