@@ -5,4 +5,6 @@
 
 pub mod activation;
 pub mod binary;
+pub mod conv2d;
+pub mod matmul;
 pub mod unary;

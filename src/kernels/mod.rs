@@ -10,6 +10,8 @@
 
 pub mod activation;
 pub mod binary;
+pub mod conv2d;
+pub mod matmul;
 pub mod unary;
 
 /// The [`Shader`](crate::device::Shader) for `shaders/<name>.wgsl`, with the shared
@@ -36,7 +38,12 @@ macro_rules! shader {
 pub(crate) use shader;
 
 /// Every shader the runtime builds, for validation tests.
-pub const SHADERS: &[crate::device::Shader] = &[shader!("unary"), shader!("binary")];
+pub const SHADERS: &[crate::device::Shader] = &[
+    shader!("unary"),
+    shader!("binary"),
+    shader!("conv2d"),
+    shader!("matmul"),
+];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
 pub(crate) fn groups(n: usize, per_group: usize) -> u32 {
@@ -86,7 +93,7 @@ pub fn grid(rt: &Runtime, count: u32) -> [u32; 3] {
 
 impl Runtime {
     /// Builds a [`Dispatch`] of `entry` in `shader` over `tensors` with uniform `params`.
-    pub(crate) fn dispatch<P: bytemuck::Pod>(
+    pub fn dispatch<P: bytemuck::Pod>(
         &self,
         shader: crate::device::Shader,
         entry: &'static str,
