@@ -5,4 +5,8 @@
 
 pub mod activation;
 pub mod binary;
+pub mod excite;
+pub mod scale;
+pub mod se_block;
+pub mod squeeze;
 pub mod unary;

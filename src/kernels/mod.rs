@@ -10,6 +10,9 @@
 
 pub mod activation;
 pub mod binary;
+pub mod excite;
+pub mod scale;
+pub mod squeeze;
 pub mod unary;
 
 /// The [`Shader`](crate::device::Shader) for `shaders/<name>.wgsl`, with the shared
@@ -36,7 +39,13 @@ macro_rules! shader {
 pub(crate) use shader;
 
 /// Every shader the runtime builds, for validation tests.
-pub const SHADERS: &[crate::device::Shader] = &[shader!("unary"), shader!("binary")];
+pub const SHADERS: &[crate::device::Shader] = &[
+    shader!("unary"),
+    shader!("binary"),
+    shader!("squeeze"),
+    shader!("excite"),
+    shader!("scale"),
+];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
 pub(crate) fn groups(n: usize, per_group: usize) -> u32 {
@@ -86,7 +95,8 @@ pub fn grid(rt: &Runtime, count: u32) -> [u32; 3] {
 
 impl Runtime {
     /// Builds a [`Dispatch`] of `entry` in `shader` over `tensors` with uniform `params`.
-    pub(crate) fn dispatch<P: bytemuck::Pod>(
+    /// Public so benchmarks and experiments can dispatch their own WGSL.
+    pub fn dispatch<P: bytemuck::Pod>(
         &self,
         shader: crate::device::Shader,
         entry: &'static str,
