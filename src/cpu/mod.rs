@@ -7,4 +7,8 @@ pub mod activation;
 pub mod binary;
 pub mod conv2d;
 pub mod matmul;
+pub mod excite;
+pub mod scale;
+pub mod se_block;
+pub mod squeeze;
 pub mod unary;

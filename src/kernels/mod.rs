@@ -12,6 +12,9 @@ pub mod activation;
 pub mod binary;
 pub mod conv2d;
 pub mod matmul;
+pub mod excite;
+pub mod scale;
+pub mod squeeze;
 pub mod unary;
 
 /// The [`Shader`](crate::device::Shader) for `shaders/<name>.wgsl`, with the shared
@@ -43,6 +46,9 @@ pub const SHADERS: &[crate::device::Shader] = &[
     shader!("binary"),
     shader!("conv2d"),
     shader!("matmul"),
+    shader!("squeeze"),
+    shader!("excite"),
+    shader!("scale"),
 ];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
@@ -93,6 +99,7 @@ pub fn grid(rt: &Runtime, count: u32) -> [u32; 3] {
 
 impl Runtime {
     /// Builds a [`Dispatch`] of `entry` in `shader` over `tensors` with uniform `params`.
+    /// Public so benchmarks and experiments can dispatch their own WGSL.
     pub fn dispatch<P: bytemuck::Pod>(
         &self,
         shader: crate::device::Shader,
