@@ -10,11 +10,16 @@
 
 pub mod activation;
 pub mod binary;
+pub mod concat;
 pub mod conv2d;
-pub mod matmul;
 pub mod excite;
+pub mod matmul;
+pub mod pad;
+pub mod pool;
 pub mod scale;
+pub mod softmax;
 pub mod squeeze;
+pub mod transpose;
 pub mod unary;
 
 /// The [`Shader`](crate::device::Shader) for `shaders/<name>.wgsl`, with the shared
@@ -49,6 +54,11 @@ pub const SHADERS: &[crate::device::Shader] = &[
     shader!("squeeze"),
     shader!("excite"),
     shader!("scale"),
+    shader!("pool"),
+    shader!("softmax"),
+    shader!("concat"),
+    shader!("transpose"),
+    shader!("pad"),
 ];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
@@ -149,4 +159,16 @@ impl Runtime {
         self.submit(dispatches);
         self.check("submitting kernels")
     }
+}
+
+/// Rejects an output that shares storage with an input: WebGPU forbids binding one
+/// buffer both read-only and writable in a dispatch, so in-place calls must fail early.
+pub(crate) fn distinct_output(op: &str, inputs: &[&Tensor], out: &Tensor) -> Result<()> {
+    if inputs.iter().any(|x| x.buffer() == out.buffer()) {
+        return Err(crate::error::Error::invalid(
+            op,
+            "the output shares storage with an input; use a separate output tensor",
+        ));
+    }
+    Ok(())
 }
