@@ -5,14 +5,18 @@
 //! - [`tensor`]: f32 GPU tensors (NCHW) and the buffer pool;
 //! - [`kernels`]: one module per WGSL kernel family in `shaders/`;
 //! - [`cpu`]: the plain-Rust reference of every kernel, named to match.
+//! - [`se_block`]: a whole SE block (squeeze, excite, scale) as one call.
 
 pub mod cpu;
 pub mod device;
 pub mod error;
 pub mod kernels;
+pub mod se_block;
 pub mod tensor;
 
 pub use device::{Runtime, RuntimeOptions};
 pub use error::{Error, Result};
 pub use kernels::Activation;
+pub use kernels::squeeze::SqueezeMode;
+pub use se_block::{SeBlock, SeOutput};
 pub use tensor::{HostTensor, Tensor};

@@ -11,9 +11,14 @@
 pub mod activation;
 pub mod binary;
 pub mod concat;
+pub mod conv2d;
+pub mod excite;
+pub mod matmul;
 pub mod pad;
 pub mod pool;
+pub mod scale;
 pub mod softmax;
+pub mod squeeze;
 pub mod transpose;
 pub mod unary;
 
@@ -44,6 +49,11 @@ pub(crate) use shader;
 pub const SHADERS: &[crate::device::Shader] = &[
     shader!("unary"),
     shader!("binary"),
+    shader!("conv2d"),
+    shader!("matmul"),
+    shader!("squeeze"),
+    shader!("excite"),
+    shader!("scale"),
     shader!("pool"),
     shader!("softmax"),
     shader!("concat"),
@@ -99,7 +109,8 @@ pub fn grid(rt: &Runtime, count: u32) -> [u32; 3] {
 
 impl Runtime {
     /// Builds a [`Dispatch`] of `entry` in `shader` over `tensors` with uniform `params`.
-    pub(crate) fn dispatch<P: bytemuck::Pod>(
+    /// Public so benchmarks and experiments can dispatch their own WGSL.
+    pub fn dispatch<P: bytemuck::Pod>(
         &self,
         shader: crate::device::Shader,
         entry: &'static str,
