@@ -19,8 +19,17 @@ pub enum SqueezeMode {
 /// Invocations per workgroup; must match `WG` in the shader.
 pub const WORKGROUP: usize = 64;
 
-/// Fewest loads (scalar or vec4) each lane should make before another lane pays off.
-const MIN_LOADS_PER_LANE: usize = 4;
+/// Lane policy on GPUs: a lane per ~4 loads (scalar or vec4), up to a workgroup,
+/// so even a few large planes fill the device.
+const GPU_LOADS_PER_LANE: usize = 4;
+
+/// Lane policy on CPU adapters (lavapipe, SwiftShader), where a workgroup runs as
+/// 8-wide SIMD chunks, every storage load is scalarised per lane, and each barrier
+/// switches between the chunks: extra lanes add no bandwidth, only barriers. At most
+/// one chunk per plane and a lane per ~64 loads; measured on lavapipe, 64 lanes per
+/// plane were 2.2x slower (C=256, 56x56) to 50x slower (C=2048, 7x7) than this.
+const CPU_LOADS_PER_LANE: usize = 64;
+const CPU_MAX_LANES: usize = 8;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -43,25 +52,51 @@ pub(crate) fn nchw(what: &str, shape: &[usize]) -> Result<[usize; 4]> {
     }
 }
 
-/// Invocations per plane: enough that each makes about `MIN_LOADS_PER_LANE` loads,
-/// rounded up to a power of two for the tree, at most a whole workgroup.
-pub fn lanes_per_plane(loads: usize) -> usize {
-    loads
-        .div_ceil(MIN_LOADS_PER_LANE)
-        .next_power_of_two()
-        .min(WORKGROUP)
+/// Invocations per plane for a plane of `loads` loads (scalar or vec4), by the
+/// adapter's lane policy above; a power of two for the tree.
+pub fn lanes_per_plane(rt: &Runtime, loads: usize) -> usize {
+    let (loads_per_lane, cap) = if rt.adapter_info().device_type == wgpu::DeviceType::Cpu {
+        (CPU_LOADS_PER_LANE, CPU_MAX_LANES)
+    } else {
+        (GPU_LOADS_PER_LANE, WORKGROUP)
+    };
+    loads.div_ceil(loads_per_lane).next_power_of_two().min(cap)
+}
+
+/// Whether the vec4 entry applies: every plane must start on a 16-byte boundary.
+fn vec4_planes(hw: usize) -> bool {
+    hw.is_multiple_of(4)
 }
 
 /// `out[n, c]` = mean or max of `x[n, c, :, :]`.
 pub fn squeeze(rt: &Runtime, x: &Tensor, mode: SqueezeMode, out: &Tensor) -> Result<Dispatch> {
+    let [_, _, h, w] = nchw("squeeze input", x.shape())?;
+    let hw = h * w;
+    let lanes = lanes_per_plane(rt, if vec4_planes(hw) { hw / 4 } else { hw });
+    squeeze_with_lanes(rt, x, mode, lanes, out)
+}
+
+/// [`squeeze`] with an explicit number of invocations per plane (a power of two up to
+/// [`WORKGROUP`]): for tests of every tree depth, and for benchmarks.
+pub fn squeeze_with_lanes(
+    rt: &Runtime,
+    x: &Tensor,
+    mode: SqueezeMode,
+    lanes: usize,
+    out: &Tensor,
+) -> Result<Dispatch> {
     let [n, c, h, w] = nchw("squeeze input", x.shape())?;
     if out.shape() != [n, c] {
         return Err(Error::shape("squeeze output", [n, c], out.shape()));
     }
+    if !lanes.is_power_of_two() || lanes > WORKGROUP {
+        return Err(Error::invalid(
+            "squeeze",
+            format!("{lanes} lanes per plane: need a power of two up to {WORKGROUP}"),
+        ));
+    }
     let (planes, hw) = (n * c, h * w);
-    // vec4 loads need every plane to start on a 16-byte boundary.
-    let vec4 = hw % 4 == 0;
-    let lanes = lanes_per_plane(if vec4 { hw / 4 } else { hw });
+    let vec4 = vec4_planes(hw);
     let params = Params {
         planes: planes as u32,
         hw: hw as u32,
