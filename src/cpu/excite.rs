@@ -1,4 +1,5 @@
-//! CPU twin of `shaders/excite.wgsl`: the same sums in the same order.
+//! CPU twin of `shaders/excite.wgsl`: the same sums (the shader splits each FC1 dot
+//! product over a few invocations, so those may differ in the last bits).
 
 // Index loops on purpose: they read line by line like the shader's.
 #![allow(clippy::needless_range_loop)]
@@ -30,11 +31,11 @@ pub fn excite(
     for n in 0..n_items {
         let row = n * c_len;
         for r in 0..r_len {
-            let mut acc = b1.data[r];
+            let mut acc = 0.0;
             for c in 0..c_len {
                 acc += w1.data[r * c_len + c] * s.data[row + c];
             }
-            h[r] = activate(acc, hidden);
+            h[r] = activate(acc + b1.data[r], hidden);
         }
         for c in 0..c_len {
             let mut acc = b2.data[c];
