@@ -184,6 +184,14 @@ fn cpu_twin_rejects_bad_shapes() {
         cpu::squeeze::squeeze(&lying, SqueezeMode::Max),
         Err(Error::Shape { .. })
     ));
+    let overflowing = HostTensor {
+        shape: vec![usize::MAX, 2, 1, 1],
+        data: vec![],
+    };
+    assert!(matches!(
+        cpu::squeeze::squeeze(&overflowing, SqueezeMode::Avg),
+        Err(Error::InvalidArgument { .. })
+    ));
 }
 
 proptest! {

@@ -5,9 +5,10 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::activation::activate;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kernels::Activation;
 use crate::kernels::excite::excite_dims;
+use crate::kernels::squeeze::check_host;
 use crate::tensor::HostTensor;
 
 pub fn excite(
@@ -22,9 +23,7 @@ pub fn excite(
     let (n_items, c_len, r_len) =
         excite_dims(&s.shape, &w1.shape, &b1.shape, &w2.shape, &b2.shape)?;
     for t in [s, w1, b1, w2, b2] {
-        if t.data.len() != t.shape.iter().product::<usize>() {
-            return Err(Error::shape("excite operand data", &t.shape, t.data.len()));
-        }
+        check_host("excite operand", t)?;
     }
     let mut out = vec![0.0f32; n_items * c_len];
     let mut h = vec![0.0f32; r_len];

@@ -4,7 +4,7 @@
 use super::{Dispatch, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{HostTensor, Tensor, numel};
 
 /// How the squeeze summarises a channel's plane.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,16 +40,31 @@ struct Params {
     pad: u32,
 }
 
-/// `[N, C, H, W]` of a rank-4 shape with no zero dimension, or a shape error naming `what`.
+/// `[N, C, H, W]` of a rank-4 shape with no zero dimension, or an error naming `what`.
 pub(crate) fn nchw(what: &str, shape: &[usize]) -> Result<[usize; 4]> {
-    match *shape {
-        [n, c, h, w] if n * c * h * w > 0 => Ok([n, c, h, w]),
-        [_, _, _, _] => Err(Error::invalid(
+    let [n, c, h, w] = *shape else {
+        return Err(Error::shape(what, "[N, C, H, W]", shape));
+    };
+    if numel(shape)? == 0 {
+        return Err(Error::invalid(
             what,
             format!("shape {shape:?} has a zero dimension"),
-        )),
-        _ => Err(Error::shape(what, "[N, C, H, W]", shape)),
+        ));
     }
+    Ok([n, c, h, w])
+}
+
+/// Checks that a host tensor's data has as many values as its (public) shape says.
+pub(crate) fn check_host(what: &str, t: &HostTensor) -> Result<()> {
+    let want = numel(&t.shape)?;
+    if t.data.len() != want {
+        return Err(Error::shape(
+            format!("{what} data"),
+            format!("{want} values for shape {:?}", t.shape),
+            t.data.len(),
+        ));
+    }
+    Ok(())
 }
 
 /// Invocations per plane for a plane of `loads` loads (scalar or vec4), by the
