@@ -24,11 +24,11 @@ pub const WORKGROUP: usize = 64;
 const GPU_LOADS_PER_LANE: usize = 4;
 
 /// Lane policy on CPU adapters (lavapipe, SwiftShader), where a workgroup runs as
-/// 8-wide SIMD chunks, every storage load is scalarised per lane, and each barrier
-/// switches between the chunks: extra lanes add no bandwidth, only barriers. At most
-/// one chunk per plane and a lane per ~64 loads; measured on lavapipe, 64 lanes per
-/// plane were 2.2x slower (C=256, 56x56) to 50x slower (C=2048, 7x7) than this.
-const CPU_LOADS_PER_LANE: usize = 64;
+/// 8-wide SIMD chunks, every storage load is executed lane by lane, and each barrier
+/// switches between the chunks: extra lanes add no bandwidth, only barriers. So one
+/// lane per plane, with more (up to one chunk) only while there would be fewer
+/// workgroups than CPU threads. Measured on lavapipe, 64 lanes per plane ran 2-3x
+/// slower (C=256, 56x56) to 50x slower (C=2048, 7x7) than one.
 const CPU_MAX_LANES: usize = 8;
 
 #[repr(C)]
@@ -67,15 +67,25 @@ pub(crate) fn check_host(what: &str, t: &HostTensor) -> Result<()> {
     Ok(())
 }
 
-/// Invocations per plane for a plane of `loads` loads (scalar or vec4), by the
-/// adapter's lane policy above; a power of two for the tree.
-pub fn lanes_per_plane(rt: &Runtime, loads: usize) -> usize {
-    let (loads_per_lane, cap) = if rt.adapter_info().device_type == wgpu::DeviceType::Cpu {
-        (CPU_LOADS_PER_LANE, CPU_MAX_LANES)
-    } else {
-        (GPU_LOADS_PER_LANE, WORKGROUP)
-    };
-    loads.div_ceil(loads_per_lane).next_power_of_two().min(cap)
+/// Invocations per plane, for `planes` planes of `loads` loads each (scalar or vec4),
+/// by the adapter's lane policy above; a power of two for the tree.
+pub fn lanes_per_plane(rt: &Runtime, planes: usize, loads: usize) -> usize {
+    if rt.adapter_info().device_type != wgpu::DeviceType::Cpu {
+        return loads
+            .div_ceil(GPU_LOADS_PER_LANE)
+            .next_power_of_two()
+            .min(WORKGROUP);
+    }
+    // The driver runs a thread per core; browsers do not say, so assume 4.
+    let threads = std::thread::available_parallelism().map_or(4, |n| n.get());
+    let mut lanes = 1;
+    while lanes < CPU_MAX_LANES
+        && lanes * 2 <= loads
+        && planes.div_ceil(WORKGROUP / lanes) < threads
+    {
+        lanes *= 2;
+    }
+    lanes
 }
 
 /// Whether the vec4 entry applies: every plane must start on a 16-byte boundary.
@@ -85,9 +95,9 @@ fn vec4_planes(hw: usize) -> bool {
 
 /// `out[n, c]` = mean or max of `x[n, c, :, :]`.
 pub fn squeeze(rt: &Runtime, x: &Tensor, mode: SqueezeMode, out: &Tensor) -> Result<Dispatch> {
-    let [_, _, h, w] = nchw("squeeze input", x.shape())?;
+    let [n, c, h, w] = nchw("squeeze input", x.shape())?;
     let hw = h * w;
-    let lanes = lanes_per_plane(rt, if vec4_planes(hw) { hw / 4 } else { hw });
+    let lanes = lanes_per_plane(rt, n * c, if vec4_planes(hw) { hw / 4 } else { hw });
     squeeze_with_lanes(rt, x, mode, lanes, out)
 }
 
