@@ -47,6 +47,33 @@ pub(crate) fn tile_shape(m: usize, n: usize) -> (u32, u32) {
         .expect("TILE_SHAPES is not empty")
 }
 
+/// Where the GEMM kernels (`matmul`, 1x1 and implicit-GEMM convolutions) keep their
+/// operand tiles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Staging {
+    /// `Workgroup` on GPUs, `Direct` on CPU adapters (lavapipe, SwiftShader).
+    #[default]
+    Auto,
+    /// Tiles staged in workgroup memory, each value loaded once per workgroup.
+    Workgroup,
+    /// Every invocation reads its operands straight from the storage buffers. On CPU
+    /// adapters workgroup memory accesses and barriers cost more than they save: about
+    /// 2x on lavapipe (`cargo bench --bench conv2d`).
+    Direct,
+}
+
+impl Staging {
+    /// The `STAGED` override constant for this choice on `rt`'s adapter.
+    pub(crate) fn constant(self, rt: &Runtime) -> (&'static str, f64) {
+        let staged = match self {
+            Staging::Auto => rt.adapter_info().device_type != wgpu::DeviceType::Cpu,
+            Staging::Workgroup => true,
+            Staging::Direct => false,
+        };
+        ("STAGED", staged as u32 as f64)
+    }
+}
+
 /// What the GEMM adds before the activation.
 pub(crate) enum GemmBias<'a> {
     None,
@@ -74,6 +101,7 @@ pub(crate) struct Gemm<'a> {
     pub a_strides: Vec<usize>,
     pub b_strides: Vec<usize>,
     pub act: Activation,
+    pub staging: Staging,
 }
 
 /// Drops size-1 batch dimensions and merges neighbours whose strides chain, so common
@@ -162,6 +190,7 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
         b_batch_strides: slots(&sb, 0),
     };
     let constants = [
+        g.staging.constant(rt),
         ("WG_M", wg_m as f64),
         ("WG_N", wg_n as f64),
         ("VEC_A", g.k.is_multiple_of(4) as u32 as f64),
@@ -193,8 +222,23 @@ pub(crate) fn check_no_alias(op: &str, out: &Tensor, inputs: &[&Tensor]) -> Resu
     Ok(())
 }
 
+/// `out = act(a x b + bias)`: `a` is `[..., M, K]`, `b` `[K, N]` or `[..., K, N]` with
+/// batch dimensions broadcast against `a`'s, `bias` `[N]`, `out` `[..., M, N]`.
 pub fn matmul(
     rt: &Runtime,
+    a: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    act: Activation,
+    out: &Tensor,
+) -> Result<Dispatch> {
+    matmul_with(rt, Staging::Auto, a, b, bias, act, out)
+}
+
+/// [`matmul`] with the tile staging chosen by the caller.
+pub fn matmul_with(
+    rt: &Runtime,
+    staging: Staging,
     a: &Tensor,
     b: &Tensor,
     bias: Option<&Tensor>,
@@ -244,6 +288,7 @@ pub fn matmul(
             b_strides: scale(broadcast_strides(b_batch, &batch), k * n),
             batch_dims: batch,
             act,
+            staging,
         },
     )
 }
