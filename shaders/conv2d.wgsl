@@ -5,8 +5,8 @@
 // conv2d_igemm: implicit GEMM per group g (grid z): out[m, n] = sum_k w[m, k] * x[k, n]
 // with M = output channels per group, N = batch * OH * OW, K = Cin/groups * KH * KW;
 // x[k, n] is gathered from the input on the fly. Tiles, register blocking and the
-// STAGED / direct choice as in matmul.wgsl: each invocation computes 4 x 4 outputs, a
-// workgroup 4 WG_M x 4 WG_N.
+// STAGED / direct choice as in matmul.wgsl: each invocation computes ROWS x 4 outputs,
+// a workgroup ROWS WG_M x 4 WG_N.
 //
 // conv2d_depthwise: one input channel per group (MobileNet); each invocation computes
 // 4 neighbouring outputs along W and loads each weight once for all four.
@@ -17,6 +17,7 @@ override WG_N: u32 = 16u;
 override KH: u32 = 3u;
 override KW: u32 = 3u;
 override STAGED: bool = true;
+override ROWS: u32 = 4u;  // 4 when STAGED, as in matmul.wgsl
 // K % 4 == 0: weight rows are read as vec4.
 override VEC_A: bool = false;
 
@@ -162,16 +163,16 @@ fn conv2d_igemm(
     }
     let g = wid.z;
     let kdim = (p.ci / p.groups) * KH * KW;
-    let m0 = (tile % p.tiles_m) * 4u * WG_M;
+    let m0 = (tile % p.tiles_m) * ROWS * WG_M;
     let n0 = (tile / p.tiles_m) * 4u * WG_N;
     let tx = lid % WG_N;
     let ty = lid / WG_N;
-    let m = m0 + ty * 4u;
+    let m = m0 + ty * ROWS;
     let n = n0 + tx * 4u;
     let threads = WG_M * WG_N;
 
     // acc[i][j] accumulates output (channel m + i, column n + j).
-    var acc: array<vec4<f32>, 4>;
+    var acc: array<vec4<f32>, 8>;
     if STAGED {
         for (var c = lid; c < 4u * WG_N; c += threads) {
             columns[c] = column(g, n0 + c);
@@ -225,6 +226,16 @@ fn conv2d_igemm(
             acc[1] += a1.x * b0 + a1.y * b1 + a1.z * b2 + a1.w * b3;
             acc[2] += a2.x * b0 + a2.y * b1 + a2.z * b2 + a2.w * b3;
             acc[3] += a3.x * b0 + a3.y * b1 + a3.z * b2 + a3.w * b3;
+            if ROWS == 8u {
+                let a4 = w_row(g, m + 4u, k0);
+                let a5 = w_row(g, m + 5u, k0);
+                let a6 = w_row(g, m + 6u, k0);
+                let a7 = w_row(g, m + 7u, k0);
+                acc[4] += a4.x * b0 + a4.y * b1 + a4.z * b2 + a4.w * b3;
+                acc[5] += a5.x * b0 + a5.y * b1 + a5.z * b2 + a5.w * b3;
+                acc[6] += a6.x * b0 + a6.y * b1 + a6.z * b2 + a6.w * b3;
+                acc[7] += a7.x * b0 + a7.y * b1 + a7.z * b2 + a7.w * b3;
+            }
         }
     }
 
@@ -233,6 +244,12 @@ fn conv2d_igemm(
     store_row(g, m + 1u, n, acc[1]);
     store_row(g, m + 2u, n, acc[2]);
     store_row(g, m + 3u, n, acc[3]);
+    if ROWS == 8u {
+        store_row(g, m + 4u, n, acc[4]);
+        store_row(g, m + 5u, n, acc[5]);
+        store_row(g, m + 6u, n, acc[6]);
+        store_row(g, m + 7u, n, acc[7]);
+    }
 }
 
 @compute @workgroup_size(DW_GROUP)

@@ -2,7 +2,7 @@
 //! 1x1 convolutions through `shaders/matmul.wgsl`; CPU twin `crate::cpu::conv2d`),
 //! and batch-norm folding for convolution weights.
 
-use super::matmul::{Gemm, GemmBias, Staging, check_no_alias, gemm, tile_shape};
+use super::matmul::{Gemm, GemmBias, Staging, Tiling, check_no_alias, gemm};
 use super::{Activation, Dispatch, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
@@ -289,20 +289,22 @@ pub fn conv2d_with(
     }
     let n = batch * out[2] * out[3];
     let k = cg * kh * kw;
-    let (wg_m, wg_n) = tile_shape(mg, n);
-    let tiles_m = mg.div_ceil(4 * wg_m as usize);
-    params.tiles_m = tiles_m as u32;
-    params.tiles = (tiles_m * n.div_ceil(4 * wg_n as usize)) as u32;
     let staging = match algo {
         ConvAlgo::ImplicitGemm(s) => s,
         _ => Staging::Auto,
     };
+    // 16 bytes per tile column: the shader's table of window positions.
+    let tiling = Tiling::new(rt, staging, mg, n, 16)?;
+    params.tiles_m = tiling.tiles_m as u32;
+    params.tiles = tiling.tiles as u32;
+    let [staged, rows, wg_m, wg_n] = tiling.constants();
     let constants = [
-        staging.constant(rt),
+        staged,
+        rows,
+        wg_m,
+        wg_n,
         kernel[0],
         kernel[1],
-        ("WG_M", wg_m as f64),
-        ("WG_N", wg_n as f64),
         ("VEC_A", k.is_multiple_of(4) as u32 as f64),
     ];
     let mut wg = grid(rt, params.tiles);

@@ -30,21 +30,82 @@ struct Params {
     b_batch_strides: [u32; 4],
 }
 
-/// Tile shapes as (WG_M, WG_N), invocations along M and N; each invocation computes
-/// 4 x 4 outputs, so a tile is 4 WG_M x 4 WG_N. 64 x 64 first: it wins ties.
-const TILE_SHAPES: [(u32, u32); 5] = [(16, 16), (8, 32), (32, 8), (4, 32), (1, 64)];
+/// Candidate tiles (rows x columns of the output per workgroup). 64 x 64 first: it
+/// wins ties.
+const TILES: [(usize, usize); 6] = [
+    (64, 64),
+    (32, 128),
+    (128, 32),
+    (16, 128),
+    (8, 256),
+    (4, 256),
+];
 
-/// The tile shape that wastes least work on an `m` x `n` output: a conv with 16
-/// output channels gets 16-row tiles, a fully connected layer with M = 1 4-row ones.
-pub(crate) fn tile_shape(m: usize, n: usize) -> (u32, u32) {
-    let padded = |(wm, wn): (u32, u32)| {
-        let (bm, bn) = (4 * wm as usize, 4 * wn as usize);
-        m.div_ceil(bm) * bm * n.div_ceil(bn) * bn
-    };
-    TILE_SHAPES
-        .into_iter()
-        .min_by_key(|&s| padded(s))
-        .expect("TILE_SHAPES is not empty")
+/// Depth of the K steps staged in workgroup memory (`BK` in the shaders).
+const BK: u64 = 16;
+
+/// How a GEMM kernel (`matmul.wgsl`, `conv2d_igemm`) covers an `m` x `n` output:
+/// `rows` x 4 outputs per invocation, `wg_m` x `wg_n` invocations per workgroup.
+pub(crate) struct Tiling {
+    pub staged: bool,
+    pub rows: u32,
+    pub wg_m: u32,
+    pub wg_n: u32,
+    pub tiles_m: usize,
+    pub tiles: usize,
+}
+
+impl Tiling {
+    /// The tile that wastes least work on an `m` x `n` output (a conv with 16 output
+    /// channels gets 16-row tiles, a fully connected layer with M = 1 4-row ones) and
+    /// fits the adapter's limits. `column_bytes`: workgroup memory the kernel keeps per
+    /// tile column besides the operand tiles.
+    pub(crate) fn new(
+        rt: &Runtime,
+        staging: Staging,
+        m: usize,
+        n: usize,
+        column_bytes: u64,
+    ) -> Result<Tiling> {
+        let staged = staging.staged(rt);
+        // Direct reads get 8 rows per invocation (each b load used twice as often)
+        // unless the output has too few rows to fill them.
+        let rows = if staged || m <= 4 { 4 } else { 8 };
+        let limits = rt.limits();
+        let fits = |&(bm, bn): &(usize, usize)| {
+            let (wg_m, wg_n) = ((bm / rows) as u64, (bn / 4) as u64);
+            let shared = 16 * BK * (wg_m + wg_n) + column_bytes * bn as u64;
+            bm >= rows
+                && wg_m * wg_n <= limits.max_compute_invocations_per_workgroup as u64
+                && shared <= limits.max_compute_workgroup_storage_size as u64
+        };
+        let padded = |&(bm, bn): &(usize, usize)| m.div_ceil(bm) * bm * n.div_ceil(bn) * bn;
+        let Some((bm, bn)) = TILES.into_iter().filter(fits).min_by_key(padded) else {
+            return Err(Error::invalid(
+                "matmul",
+                "no GEMM tile fits this adapter's workgroup limits",
+            ));
+        };
+        let tiles_m = m.div_ceil(bm);
+        Ok(Tiling {
+            staged,
+            rows: rows as u32,
+            wg_m: (bm / rows) as u32,
+            wg_n: (bn / 4) as u32,
+            tiles_m,
+            tiles: tiles_m * n.div_ceil(bn),
+        })
+    }
+
+    /// The override constants the kernels read.
+    pub(crate) fn constants(&self) -> [(&'static str, f64); 4] {
+        [
+            ("STAGED", self.staged as u32 as f64),
+            ("ROWS", self.rows as f64),
+            ("WG_M", self.wg_m as f64),
+            ("WG_N", self.wg_n as f64),
+        ]
+    }
 }
 
 /// Where the GEMM kernels (`matmul`, 1x1 and implicit-GEMM convolutions) keep their
@@ -63,14 +124,13 @@ pub enum Staging {
 }
 
 impl Staging {
-    /// The `STAGED` override constant for this choice on `rt`'s adapter.
-    pub(crate) fn constant(self, rt: &Runtime) -> (&'static str, f64) {
-        let staged = match self {
+    /// Whether tiles are staged in workgroup memory on `rt`'s adapter.
+    pub(crate) fn staged(self, rt: &Runtime) -> bool {
+        match self {
             Staging::Auto => rt.adapter_info().device_type != wgpu::DeviceType::Cpu,
             Staging::Workgroup => true,
             Staging::Direct => false,
-        };
-        ("STAGED", staged as u32 as f64)
+        }
     }
 }
 
@@ -158,14 +218,9 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
             format!("a batch of {batch} matrices is over this adapter's limit of {max_z}"),
         ));
     }
-    let (wg_m, wg_n) = tile_shape(g.m, g.n);
-    let tiles_m = g.m.div_ceil(4 * wg_m as usize);
+    let tiling = Tiling::new(rt, g.staging, g.m, g.n, 0)?;
     // An empty batch still dispatches one workgroup: give it no tile to work on.
-    let tiles = if batch == 0 {
-        0
-    } else {
-        tiles_m * g.n.div_ceil(4 * wg_n as usize)
-    };
+    let tiles = if batch == 0 { 0 } else { tiling.tiles };
     let (kind, act_a, act_b) = g.act.code();
     let (bias_mode, bias_period, bias) = match g.bias {
         GemmBias::None => (0, 1, g.a),
@@ -176,7 +231,7 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
         m: g.m as u32,
         n: g.n as u32,
         k: g.k as u32,
-        tiles_m: tiles_m as u32,
+        tiles_m: tiling.tiles_m as u32,
         tiles: tiles as u32,
         bias_mode,
         bias_period,
@@ -189,10 +244,12 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
         a_batch_strides: slots(&sa, 0),
         b_batch_strides: slots(&sb, 0),
     };
+    let [staged, rows, wg_m, wg_n] = tiling.constants();
     let constants = [
-        g.staging.constant(rt),
-        ("WG_M", wg_m as f64),
-        ("WG_N", wg_n as f64),
+        staged,
+        rows,
+        wg_m,
+        wg_n,
         ("VEC_A", g.k.is_multiple_of(4) as u32 as f64),
         ("VEC_B", g.n.is_multiple_of(4) as u32 as f64),
     ];
