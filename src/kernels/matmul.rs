@@ -32,14 +32,22 @@ struct Params {
 
 /// Candidate tiles (rows x columns of the output per workgroup). 64 x 64 first: it
 /// wins ties.
-const TILES: [(usize, usize); 6] = [
+const TILES: [(usize, usize); 9] = [
     (64, 64),
     (32, 128),
     (128, 32),
     (16, 128),
     (8, 256),
     (4, 256),
+    (8, 64),
+    (4, 64),
+    (4, 32),
 ];
+
+/// Workgroups a dispatch should have to keep every core busy: between tiles that waste
+/// the same work, the one giving more workgroups (up to this many) wins. A 1 x 2048 x
+/// 1000 matmul ran 3.6x faster on lavapipe as 32 workgroups than as 4.
+const ENOUGH_TILES: usize = 32;
 
 /// Depth of the K steps staged in workgroup memory (`BK` in the shaders).
 const BK: u64 = 16;
@@ -79,8 +87,15 @@ impl Tiling {
                 && wg_m * wg_n <= limits.max_compute_invocations_per_workgroup as u64
                 && shared <= limits.max_compute_workgroup_storage_size as u64
         };
-        let padded = |&(bm, bn): &(usize, usize)| m.div_ceil(bm) * bm * n.div_ceil(bn) * bn;
-        let Some((bm, bn)) = TILES.into_iter().filter(fits).min_by_key(padded) else {
+        let cost = |&(bm, bn): &(usize, usize)| {
+            let (tiles_m, tiles_n) = (m.div_ceil(bm), n.div_ceil(bn));
+            let padded = tiles_m * bm * tiles_n * bn;
+            (
+                padded,
+                std::cmp::Reverse((tiles_m * tiles_n).min(ENOUGH_TILES)),
+            )
+        };
+        let Some((bm, bn)) = TILES.into_iter().filter(fits).min_by_key(cost) else {
             return Err(Error::invalid(
                 "matmul",
                 "no GEMM tile fits this adapter's workgroup limits",
