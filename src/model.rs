@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::graph::{Dim, PoolMode, infer};
+use crate::graph::{Dim, SqueezeMode, infer};
 use crate::kernels::Activation;
 use crate::onnx::{self, Imported};
 use crate::passes::{self, Fusions};
@@ -17,8 +17,24 @@ use crate::plan::{self, Plan, StepOp};
 #[derive(Clone, Debug)]
 pub struct Model {
     imported: Imported,
+    options: CompileOptions,
     plan: Plan,
     info: ModelInfo,
+}
+
+/// How to compile a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Run the fusion passes (BatchNorm folding, activation and residual fusion, SE
+    /// block detection). Off, the graph runs op by op: a reference for debugging and
+    /// tests (no SE blocks are found, so no excitations are returned).
+    pub fuse: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        Self { fuse: true }
+    }
 }
 
 /// A model input or output.
@@ -48,7 +64,7 @@ pub struct SeBlockInfo {
     pub reduced: usize,
     /// `channels / reduced`, e.g. 16 or 4.
     pub reduction: f32,
-    pub pooling: PoolMode,
+    pub pooling: SqueezeMode,
     pub hidden: Activation,
     pub gate: Activation,
     /// A residual add (and its activation) fused into the scale.
@@ -87,13 +103,18 @@ pub struct ModelInfo {
 impl Model {
     /// Parses, validates and compiles an ONNX model (the bytes of a `.onnx` file).
     pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
+        Self::from_bytes_with(bytes, CompileOptions::default())
+    }
+
+    pub fn from_bytes_with(bytes: &[u8], options: CompileOptions) -> Result<Model> {
         let proto = onnx::decode_model(bytes)?;
         let imported = onnx::import(&proto)?;
         let batch = fixed_batch(&imported);
-        let (plan, fusions) = compile(&imported, batch.unwrap_or(1))?;
+        let (plan, fusions) = compile(&imported, options, batch.unwrap_or(1))?;
         let info = describe(&imported, &plan, fusions, batch);
         Ok(Model {
             imported,
+            options,
             plan,
             info,
         })
@@ -129,7 +150,7 @@ impl Model {
         if batch == self.plan.batch {
             return Ok(self.plan.clone());
         }
-        Ok(compile(&self.imported, batch)?.0)
+        Ok(compile(&self.imported, self.options, batch)?.0)
     }
 }
 
@@ -141,14 +162,18 @@ fn fixed_batch(m: &Imported) -> Option<usize> {
     })
 }
 
-fn compile(m: &Imported, batch: usize) -> Result<(Plan, Fusions)> {
+fn compile(m: &Imported, options: CompileOptions, batch: usize) -> Result<(Plan, Fusions)> {
     let mut g = m.graph.clone();
     let folded = infer::infer(&mut g, batch, m.unsupported.clone())?;
     let mut fusions = Fusions {
         constants_folded: folded,
         ..Fusions::default()
     };
-    passes::run(&mut g, &mut fusions)?;
+    if options.fuse {
+        passes::run(&mut g, &mut fusions)?;
+    } else {
+        passes::lower_only(&mut g, &mut fusions)?;
+    }
     Ok((plan::build(&g, batch), fusions))
 }
 

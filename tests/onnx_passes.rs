@@ -6,7 +6,7 @@ mod onnx_builder;
 
 use onnx_builder::*;
 use se_runtime::plan::{Loc, StepOp};
-use se_runtime::{Activation, Model, PoolMode};
+use se_runtime::{Activation, Model, SqueezeMode};
 
 fn ops(m: &Model) -> Vec<String> {
     m.info().layers.iter().map(|l| l.op.clone()).collect()
@@ -222,12 +222,12 @@ pub fn se_net(opset: i64, style: SeStyle, c: usize, r: usize, residual: bool) ->
 #[test]
 fn se_blocks_are_detected_in_every_exported_form() {
     let cases = [
-        (13, SeStyle::Conv, PoolMode::Avg, Activation::Sigmoid),
-        (11, SeStyle::Gemm, PoolMode::Avg, Activation::Sigmoid),
+        (13, SeStyle::Conv, SqueezeMode::Avg, Activation::Sigmoid),
+        (11, SeStyle::Gemm, SqueezeMode::Avg, Activation::Sigmoid),
         (
             13,
             SeStyle::HardSigmoidSpelled,
-            PoolMode::Avg,
+            SqueezeMode::Avg,
             Activation::HardSigmoid {
                 alpha: 1.0 / 6.0,
                 beta: 0.5,
@@ -236,14 +236,24 @@ fn se_blocks_are_detected_in_every_exported_form() {
         (
             18,
             SeStyle::HardSigmoidSpelled,
-            PoolMode::Avg,
+            SqueezeMode::Avg,
             Activation::HardSigmoid {
                 alpha: 1.0 / 6.0,
                 beta: 0.5,
             },
         ),
-        (11, SeStyle::MaxMatMul, PoolMode::Max, Activation::Sigmoid),
-        (13, SeStyle::MaxMatMul, PoolMode::Max, Activation::Sigmoid),
+        (
+            11,
+            SeStyle::MaxMatMul,
+            SqueezeMode::Max,
+            Activation::Sigmoid,
+        ),
+        (
+            13,
+            SeStyle::MaxMatMul,
+            SqueezeMode::Max,
+            Activation::Sigmoid,
+        ),
     ];
     for (opset, style, pooling, gate) in cases {
         let m = se_net(opset, style, 12, 3, true)

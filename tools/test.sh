@@ -21,4 +21,14 @@ fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/se-runtime-xdg}"
 mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
 
+# Python reference tooling (onnx, onnxruntime) in a local venv, and the fixtures it makes.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
+.venv/bin/python tools/make_fixtures.py fixtures
+SE_FIXTURES="$PWD/fixtures"
+ONNX_NODE_TESTS="$(.venv/bin/python -c 'import onnx, os; print(os.path.join(os.path.dirname(onnx.__file__), "backend/test/data/node"))')"
+export SE_FIXTURES ONNX_NODE_TESTS
+
 cargo test --all-targets

@@ -10,10 +10,13 @@
 
 use super::fold;
 use super::op::AutoPad;
-use super::{Const, DType, Dim, Graph, IntTensor, Node, Op, PadKind, PoolMode, ValueId};
+use super::{Const, DType, Dim, Graph, IntTensor, Node, Op, PadMode, SqueezeMode, ValueId};
 use crate::error::{Error, ModelError, Result, Unsupported};
 use crate::kernels::Activation;
 use crate::kernels::binary::{BinaryOp, MAX_RANK};
+use crate::kernels::conv2d::Conv2dParams;
+use crate::kernels::pool::Pool2dParams;
+use crate::kernels::transpose::MAX_RANK as MAX_LAYOUT_RANK;
 use crate::onnx::MAX_ELEMENTS;
 use crate::tensor::{HostTensor, broadcast_shapes};
 
@@ -246,26 +249,6 @@ impl Ctx<'_> {
     }
 }
 
-/// Output size of a sliding window; `None` if the window does not fit.
-fn window_out(
-    input: usize,
-    k: usize,
-    s: usize,
-    d: usize,
-    pb: usize,
-    pe: usize,
-    ceil: bool,
-) -> Option<usize> {
-    let eff = (k - 1) * d + 1;
-    let span = (input + pb + pe).checked_sub(eff)?;
-    let mut out = if ceil { span.div_ceil(s) } else { span / s } + 1;
-    // A last window starting in the end padding is dropped (as PyTorch and ORT do).
-    if ceil && (out - 1) * s >= input + pb {
-        out -= 1;
-    }
-    Some(out)
-}
-
 /// Explicit pads for `auto_pad` SAME_UPPER / SAME_LOWER.
 fn same_pads(input: usize, k: usize, s: usize, d: usize, upper: bool) -> (usize, usize) {
     let out = input.div_ceil(s);
@@ -352,12 +335,6 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
             if w.len() != 4 {
                 return Err(c.bad(format!("weights of rank {}, expected 4", w.len())));
             }
-            let g = conv.groups;
-            if x[1] % g != 0 || w[0] % g != 0 || w[1] * g != x[1] {
-                return Err(c.bad(format!(
-                    "weights {w:?} do not fit input {x:?} with group {g}"
-                )));
-            }
             if let Some(k) = conv.kernel
                 && k != [w[2], w[3]]
             {
@@ -372,42 +349,31 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
                     w[0]
                 )));
             }
-            let k = [w[2], w[3]];
-            let padding = resolve_pads(
-                conv.auto_pad,
-                conv.padding,
-                [x[2], x[3]],
-                k,
-                conv.stride,
-                conv.dilation,
-            );
-            let out = |i: usize| {
-                window_out(
-                    x[2 + i],
-                    k[i],
-                    conv.stride[i],
-                    conv.dilation[i],
-                    padding[i],
-                    padding[i + 2],
-                    false,
-                )
+            let p = &conv.params;
+            let params = Conv2dParams {
+                padding: resolve_pads(
+                    conv.auto_pad,
+                    p.padding,
+                    [x[2], x[3]],
+                    [w[2], w[3]],
+                    p.stride,
+                    p.dilation,
+                ),
+                ..*p
             };
-            let (Some(oh), Some(ow)) = (out(0), out(1)) else {
-                return Err(c.bad(format!(
-                    "kernel {k:?} (dilation {:?}) is larger than the padded input {x:?}",
-                    conv.dilation
-                )));
-            };
+            let out = params
+                .output_shape(x, w)
+                .map_err(|e| c.bad(e.to_string()))?;
             let op = Op::Conv(super::Conv {
-                padding,
+                params,
                 auto_pad: AutoPad::NotSet,
-                kernel: Some(k),
-                ..conv.clone()
+                kernel: Some([w[2], w[3]]),
+                act: conv.act,
             });
-            one(op, tensor(vec![x[0], w[0], oh, ow]))
+            one(op, tensor(out))
         }
 
-        Op::Pool(p) => {
+        Op::Pool(pool) => {
             c.floats_only()?;
             let x = c.shape(0)?;
             if x.len() != 4 {
@@ -416,37 +382,29 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
                     x.len()
                 );
             }
-            let padding = resolve_pads(
-                p.auto_pad,
-                p.padding,
-                [x[2], x[3]],
-                p.kernel,
-                p.stride,
-                p.dilation,
-            );
-            let out = |i: usize| {
-                window_out(
-                    x[2 + i],
-                    p.kernel[i],
-                    p.stride[i],
-                    p.dilation[i],
-                    padding[i],
-                    padding[i + 2],
-                    p.ceil_mode,
-                )
+            let p = &pool.params;
+            let params = Pool2dParams {
+                padding: resolve_pads(
+                    pool.auto_pad,
+                    p.padding,
+                    [x[2], x[3]],
+                    p.kernel,
+                    p.stride,
+                    p.dilation,
+                ),
+                ..*p
             };
-            let (Some(oh), Some(ow)) = (out(0), out(1)) else {
-                return Err(c.bad(format!(
-                    "kernel {:?} is larger than the padded input {x:?}",
-                    p.kernel
-                )));
+            // Valid ONNX, but windows over padding only have no defined value.
+            let out = match params.output_shape(x) {
+                Ok(s) => s,
+                Err(e) => unsupported!("{e}"),
             };
             let op = Op::Pool(super::Pool {
-                padding,
+                mode: pool.mode,
+                params,
                 auto_pad: AutoPad::NotSet,
-                ..p.clone()
             });
-            one(op, tensor(vec![x[0], x[1], oh, ow]))
+            one(op, tensor(out))
         }
 
         Op::BatchNorm { .. } => {
@@ -563,7 +521,7 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
             }
             one(
                 Op::Reduce {
-                    mode: PoolMode::Avg,
+                    mode: SqueezeMode::Avg,
                     axis: first,
                 },
                 tensor(shape),
@@ -782,11 +740,11 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
                 full[r + a] = raw[axes.len() + j] as usize;
             }
             let kind = match mode.as_str() {
-                "reflect" => PadKind::Reflect,
-                "edge" => PadKind::Edge,
-                _ => PadKind::Constant(value),
+                "reflect" => PadMode::Reflect,
+                "edge" => PadMode::Edge,
+                _ => PadMode::Constant(value),
             };
-            if kind == PadKind::Reflect && (0..r).any(|i| full[i] >= x[i] || full[r + i] >= x[i]) {
+            if kind == PadMode::Reflect && (0..r).any(|i| full[i] >= x[i] || full[r + i] >= x[i]) {
                 return Err(c.bad(format!(
                     "reflect pads {full:?} must be smaller than the input {x:?}"
                 )));
@@ -839,8 +797,8 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
             if perm.iter().enumerate().all(|(i, &p)| i == p) {
                 return view(c, shape);
             }
-            if r > MAX_RANK {
-                unsupported!("rank {r} is over the supported {MAX_RANK}");
+            if r > MAX_LAYOUT_RANK {
+                unsupported!("rank {r} is over the supported {MAX_LAYOUT_RANK}");
             }
             one(Op::Transpose { perm }, tensor(shape))
         }

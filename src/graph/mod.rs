@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::error::ModelError;
 use crate::tensor::HostTensor;
 
-pub use op::{Conv, Op, PadKind, Pool, PoolMode, SeBlock};
+pub use op::{Conv, Op, PadMode, Pool, SeBlock, SqueezeMode};
 
 pub type ValueId = usize;
 

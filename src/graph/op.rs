@@ -8,15 +8,13 @@
 
 use crate::kernels::Activation;
 use crate::kernels::binary::BinaryOp;
+use crate::kernels::conv2d::Conv2dParams;
+use crate::kernels::pool::Pool2dParams;
 
 use super::DType;
 
-/// Global pooling / squeeze reduction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PoolMode {
-    Avg,
-    Max,
-}
+pub use crate::kernels::pad::PadMode;
+pub use crate::kernels::squeeze::SqueezeMode;
 
 /// A 2-D convolution, possibly with fused bias, residual and activation.
 /// Inputs: `[x, w, bias?, residual?]`.
@@ -24,12 +22,9 @@ pub enum PoolMode {
 pub struct Conv {
     /// `kernel_shape` as the attribute declares it (checked against the weights).
     pub kernel: Option<[usize; 2]>,
-    pub stride: [usize; 2],
-    /// top, left, bottom, right (resolved from `auto_pad` by inference).
-    pub padding: [usize; 4],
+    /// `params.padding` is resolved from `auto_pad` by inference.
+    pub params: Conv2dParams,
     pub auto_pad: AutoPad,
-    pub dilation: [usize; 2],
-    pub groups: usize,
     pub act: Activation,
 }
 
@@ -41,24 +36,13 @@ pub enum AutoPad {
     Valid,
 }
 
-/// MaxPool / AveragePool over H and W.
+/// MaxPool / AveragePool over H and W (`params.padding` resolved from `auto_pad`
+/// by inference).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pool {
-    pub mode: PoolMode,
-    pub kernel: [usize; 2],
-    pub stride: [usize; 2],
-    pub padding: [usize; 4],
+    pub mode: SqueezeMode,
+    pub params: Pool2dParams,
     pub auto_pad: AutoPad,
-    pub dilation: [usize; 2],
-    pub ceil_mode: bool,
-    pub count_include_pad: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum PadKind {
-    Constant(f32),
-    Reflect,
-    Edge,
 }
 
 /// A squeeze-and-excitation block found by the `se_block` pass.
@@ -67,7 +51,7 @@ pub enum PadKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeBlock {
     pub name: String,
-    pub pooling: PoolMode,
+    pub pooling: SqueezeMode,
     pub hidden: Activation,
     pub gate: Activation,
     /// Applied after the scale and the residual add.
@@ -90,7 +74,7 @@ pub enum Op {
     /// Mean or max over the trailing dimensions of the input, from dimension `axis` on
     /// (GlobalAveragePool, GlobalMaxPool, ReduceMean over a suffix of axes).
     Reduce {
-        mode: PoolMode,
+        mode: SqueezeMode,
         axis: usize,
     },
     Pool(Pool),
@@ -107,7 +91,7 @@ pub enum Op {
     },
     Pad {
         pads: Vec<usize>,
-        kind: PadKind,
+        kind: PadMode,
     },
     /// Reshape-like: the output is the input's data with the output value's shape.
     View,
@@ -131,7 +115,7 @@ pub enum Op {
         min: Option<f32>,
         max: Option<f32>,
     },
-    GlobalPool(PoolMode),
+    GlobalPool(SqueezeMode),
     ReduceMean {
         axes: Option<Vec<i64>>,
         keepdims: bool,

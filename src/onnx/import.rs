@@ -10,9 +10,11 @@ use super::proto::{self, AttributeProto, NodeProto, attribute_proto::AttributeTy
 use super::{MAX_OPSET, MIN_OPSET, TensorError, tensor_to_const};
 use crate::error::{ModelError, Result, Unsupported};
 use crate::graph::op::AutoPad;
-use crate::graph::{Conv, DType, Dim, Graph, Input, Node, Op, Pool, PoolMode};
+use crate::graph::{Conv, DType, Dim, Graph, Input, Node, Op, Pool, SqueezeMode};
 use crate::kernels::Activation;
 use crate::kernels::binary::BinaryOp;
+use crate::kernels::conv2d::Conv2dParams;
+use crate::kernels::pool::Pool2dParams;
 
 /// An imported model: its graph and what the model says about itself.
 #[derive(Clone, Debug)]
@@ -497,11 +499,13 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
             }
             Ok(Ok(Op::Conv(Conv {
                 kernel: kernel.map(|k| [k[0], k[1]]),
-                stride: two(stride, 1),
-                padding: four(pads),
+                params: Conv2dParams {
+                    stride: two(stride, 1),
+                    padding: four(pads),
+                    dilation: two(dilation, 1),
+                    groups: groups as usize,
+                },
                 auto_pad: parsed!(c.auto_pad()),
-                dilation: two(dilation, 1),
-                groups: groups as usize,
                 act: Activation::Identity,
             })))
         }
@@ -520,14 +524,20 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
             let pads = parsed!(c.spatial("pads", 4, 0));
             let max = c.op_type == "MaxPool";
             Ok(Ok(Op::Pool(Pool {
-                mode: if max { PoolMode::Max } else { PoolMode::Avg },
-                kernel: [kernel[0], kernel[1]],
-                stride: two(stride, 1),
-                padding: four(pads),
+                mode: if max {
+                    SqueezeMode::Max
+                } else {
+                    SqueezeMode::Avg
+                },
+                params: Pool2dParams {
+                    kernel: [kernel[0], kernel[1]],
+                    stride: two(stride, 1),
+                    padding: four(pads),
+                    dilation: two(dilation, 1),
+                    ceil_mode: c.flag("ceil_mode", false)?,
+                    count_include_pad: !max && c.flag("count_include_pad", false)?,
+                },
                 auto_pad: parsed!(c.auto_pad()),
-                dilation: two(dilation, 1),
-                ceil_mode: c.flag("ceil_mode", false)?,
-                count_include_pad: !max && c.flag("count_include_pad", false)?,
             })))
         }
         "BatchNormalization" => {
@@ -568,8 +578,8 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
         "Sub" => Ok(Ok(Op::Binary(BinaryOp::Sub, Activation::Identity))),
         "Mul" => Ok(Ok(Op::Binary(BinaryOp::Mul, Activation::Identity))),
         "Div" => Ok(Ok(Op::Binary(BinaryOp::Div, Activation::Identity))),
-        "GlobalAveragePool" => Ok(Ok(Op::GlobalPool(PoolMode::Avg))),
-        "GlobalMaxPool" => Ok(Ok(Op::GlobalPool(PoolMode::Max))),
+        "GlobalAveragePool" => Ok(Ok(Op::GlobalPool(SqueezeMode::Avg))),
+        "GlobalMaxPool" => Ok(Ok(Op::GlobalPool(SqueezeMode::Max))),
         "ReduceMean" => Ok(Ok(Op::ReduceMean {
             axes: if opset < 18 { c.ints("axes")? } else { None },
             keepdims: c.flag("keepdims", true)?,

@@ -65,6 +65,17 @@ pub fn run(g: &mut Graph, f: &mut Fusions) -> Result<()> {
     Ok(())
 }
 
+/// Only what planning requires: Identity removal, BatchNorm and Gemm lowering, dead
+/// nodes. The graph otherwise runs op by op.
+pub fn lower_only(g: &mut Graph, f: &mut Fusions) -> Result<()> {
+    f.identities_removed += identity::run(g);
+    f.batch_norms_lowered += batch_norm::lower(g);
+    f.gemms_lowered += gemm::run(g);
+    f.dead_nodes_removed += dead::run(g);
+    g.toposort()?;
+    Ok(())
+}
+
 /// The value of a one-element constant.
 pub(crate) fn scalar(g: &Graph, v: ValueId) -> Option<f32> {
     match g.konst(v) {

@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 
 use super::{add_f32, add_tensor, remove_nodes};
-use crate::graph::{Graph, Node, Op, PoolMode, SeBlock, ValueId};
+use crate::graph::{Graph, Node, Op, SeBlock, SqueezeMode, ValueId};
 use crate::kernels::Activation;
 use crate::kernels::binary::BinaryOp;
 use crate::tensor::HostTensor;
@@ -102,7 +102,7 @@ struct Found {
     mul: usize,
     x: ValueId,
     nc: [usize; 2],
-    pooling: PoolMode,
+    pooling: SqueezeMode,
     fc1: Fc,
     fc2: Fc,
     /// Nodes the block replaces, besides the Mul.
@@ -161,7 +161,8 @@ impl Cx<'_> {
             Op::Conv(c) => {
                 let w = self.g.const_f32(node.input(1)?)?;
                 let [o, i] = [w.shape[0], w.shape[1]];
-                let plain = c.groups == 1 && c.padding == [0; 4] && node.inputs.len() <= 3;
+                let plain =
+                    c.params.groups == 1 && c.params.padding == [0; 4] && node.inputs.len() <= 3;
                 if !plain
                     || w.shape[2..] != [1, 1]
                     || o != ch_out

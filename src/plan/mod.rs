@@ -8,13 +8,23 @@
 //! buffer seen with another shape ([`Operand`]). Graph outputs and the SE blocks'
 //! excitation vectors keep their buffers to the end, for the readback.
 
+mod cpu;
+mod gpu;
+
+pub use cpu::CpuSession;
+pub use gpu::Session;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::error::{Error, Result};
+
 use crate::graph::infer::matmul_shapes;
-use crate::graph::{Const, Graph, Op, PadKind, Pool, PoolMode, ValueId};
+use crate::graph::{Const, Graph, Op, PadMode, SqueezeMode, ValueId};
 use crate::kernels::Activation;
 use crate::kernels::binary::BinaryOp;
+use crate::kernels::conv2d::Conv2dParams;
+use crate::kernels::pool::Pool2dParams;
 use crate::tensor::HostTensor;
 
 /// Where an operand's data lives.
@@ -43,16 +53,6 @@ impl Operand {
     }
 }
 
-/// Convolution geometry (the kernel's `Conv2dParams`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConvSpec {
-    pub stride: [usize; 2],
-    /// top, left, bottom, right
-    pub padding: [usize; 4],
-    pub dilation: [usize; 2],
-    pub groups: usize,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepOp {
     /// `y = act(conv(x, w) + bias + residual)`
@@ -61,7 +61,7 @@ pub enum StepOp {
         w: Operand,
         bias: Option<Operand>,
         residual: Option<Operand>,
-        conv: ConvSpec,
+        conv: Conv2dParams,
         act: Activation,
         y: Operand,
     },
@@ -88,12 +88,13 @@ pub enum StepOp {
     /// Mean / max of each `[n, c]` plane of `x` (viewed as NCHW) into `y` `[N, C]`.
     Squeeze {
         x: Operand,
-        mode: PoolMode,
+        mode: SqueezeMode,
         y: Operand,
     },
     Pool {
         x: Operand,
-        pool: Pool,
+        mode: SqueezeMode,
+        params: Pool2dParams,
         y: Operand,
     },
     Softmax {
@@ -114,7 +115,7 @@ pub enum StepOp {
     Pad {
         x: Operand,
         pads: Vec<usize>,
-        kind: PadKind,
+        kind: PadMode,
         y: Operand,
     },
     /// squeeze -> excite -> scale; `squeezed` is a scratch `[N, C]` buffer.
@@ -125,7 +126,7 @@ pub enum StepOp {
         w2: Operand,
         b2: Operand,
         residual: Option<Operand>,
-        pooling: PoolMode,
+        pooling: SqueezeMode,
         hidden: Activation,
         gate: Activation,
         act: Activation,
@@ -352,12 +353,7 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
                 w: input(1),
                 bias: opt(2),
                 residual: opt(3),
-                conv: ConvSpec {
-                    stride: c.stride,
-                    padding: c.padding,
-                    dilation: c.dilation,
-                    groups: c.groups,
-                },
+                conv: c.params,
                 act: c.act,
                 y,
             },
@@ -406,7 +402,8 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
             }
             Op::Pool(p) => StepOp::Pool {
                 x: input(0),
-                pool: p.clone(),
+                mode: p.mode,
+                params: p.params,
                 y,
             },
             Op::Softmax { axis, coerce_2d } => {
@@ -529,4 +526,65 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
         outputs,
         excitations,
     }
+}
+
+/// The result of one inference: the model's outputs, and the excitation vector of
+/// every SE block (in network order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inference {
+    pub outputs: Vec<(String, HostTensor)>,
+    pub excitations: Vec<Excitation>,
+}
+
+/// One SE block's channel weights for every image of the batch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Excitation {
+    pub block: String,
+    pub channels: usize,
+    /// `[N, C]`: the gate applied to each channel of each image.
+    pub values: HostTensor,
+}
+
+impl Inference {
+    pub fn output(&self, name: &str) -> Option<&HostTensor> {
+        self.outputs.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+
+    pub fn excitation(&self, block: &str) -> Option<&Excitation> {
+        self.excitations.iter().find(|e| e.block == block)
+    }
+}
+
+/// Matches named inputs to the plan's, in plan order; every input exactly once,
+/// with its planned shape.
+fn order_inputs<'a>(plan: &Plan, inputs: &'a [(&str, HostTensor)]) -> Result<Vec<&'a HostTensor>> {
+    for (name, _) in inputs {
+        if !plan.inputs.iter().any(|b| b.name == *name) {
+            let known: Vec<&str> = plan.inputs.iter().map(|b| b.name.as_str()).collect();
+            return Err(Error::invalid(
+                "run",
+                format!("the model has no input '{name}' (inputs: {known:?})"),
+            ));
+        }
+    }
+    plan.inputs
+        .iter()
+        .map(|b| {
+            let mut found = inputs.iter().filter(|(n, _)| *n == b.name);
+            let (Some((_, t)), None) = (found.next(), found.next()) else {
+                return Err(Error::invalid(
+                    "run",
+                    format!("input '{}' must be given exactly once", b.name),
+                ));
+            };
+            if t.shape != b.operand.shape {
+                return Err(Error::shape(
+                    format!("input '{}'", b.name),
+                    &b.operand.shape,
+                    &t.shape,
+                ));
+            }
+            Ok(t)
+        })
+        .collect()
 }
