@@ -69,10 +69,12 @@ pub fn run(g: &mut Graph) -> usize {
             a = transpose(g, a, "a");
         }
         let b0 = gemm.input(1).unwrap_or_default();
-        let (b, alpha_left) = match g.const_f32(b0).cloned() {
+        let (b, alpha_left) = match g.const_f32(b0) {
+            Some(_) if !trans_b && alpha == 1.0 => (b0, 1.0),
             Some(t) => {
-                let t = if trans_b { transposed(&t) } else { t };
-                (add_f32(g, format!("{name}/weight"), scaled(t, alpha)), 1.0)
+                // Transposed and scaled once here rather than on every inference.
+                let t = scaled(if trans_b { transposed(t) } else { t.clone() }, alpha);
+                (add_f32(g, format!("{name}/weight"), t), 1.0)
             }
             None if trans_b => (transpose(g, b0, "b"), alpha),
             None => (b0, alpha),
