@@ -27,6 +27,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
 .venv/bin/python tools/make_fixtures.py fixtures
+.venv/bin/python tools/fetch_real_models.py fixtures/real
 SE_FIXTURES="$PWD/fixtures"
 ONNX_NODE_TESTS="$(.venv/bin/python -c 'import onnx, os; print(os.path.join(os.path.dirname(onnx.__file__), "backend/test/data/node"))')"
 export SE_FIXTURES ONNX_NODE_TESTS
