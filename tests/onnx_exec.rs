@@ -111,6 +111,7 @@ fn se_networks_match_in_every_form() {
         (11, SeStyle::Gemm),
         (13, SeStyle::HardSigmoidSpelled),
         (13, SeStyle::MaxMatMul),
+        (13, SeStyle::ExpandAs),
     ] {
         for residual in [true, false] {
             let what = format!("{style:?} opset {opset} residual {residual}");
@@ -465,4 +466,17 @@ fn outputs_that_are_inputs_or_constants() {
     let inputs = inputs_for(&m, 2, 3);
     let r = cpu_run(&m, 2, &inputs);
     assert_eq!(r.output("same").unwrap(), &inputs[0].1);
+}
+
+#[test]
+fn expand_runs_as_a_broadcast() {
+    let mut b = ModelBuilder::new(13);
+    b.input("x", &[N, 4, 3, 3]).input("g", &[N, 4, 1, 1]);
+    let shape = b.init_i64("shape", &[3], vec![4, 1, 3]);
+    b.node("Expand", &["g", &shape], &["gy"], vec![])
+        .node("Tanh", &["gy"], &["t"], vec![])
+        .node("Mul", &["x", "t"], &["y"], vec![])
+        .output("y");
+    let inf = check_model("expand", &b, 2);
+    assert_eq!(inf.outputs[0].1.shape, [2, 4, 3, 3]);
 }
