@@ -4,11 +4,13 @@
 //!
 //! ```sh
 //! cargo run --release --example onnx_run -- model.onnx [--batch N] [--cpu] [--runs K]
+//!     [--shape INPUT=1,3,48,192]
 //! ```
+//! `--shape` fixes an input's symbolic image size (`CompileOptions::input_shapes`).
 
 use std::time::Instant;
 
-use se_runtime::{CpuSession, HostTensor, Inference, Model, Runtime, Session};
+use se_runtime::{CompileOptions, CpuSession, HostTensor, Inference, Model, Runtime, Session};
 
 fn main() {
     if let Err(e) = run() {
@@ -20,18 +22,32 @@ fn main() {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let (mut path, mut batch, mut cpu, mut runs) = (None, 1, false, 5);
+    let mut options = CompileOptions::default();
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--shape" => {
+                let spec = args.next().ok_or("--shape needs INPUT=D0,D1,...")?;
+                let (name, dims) = spec
+                    .split_once('=')
+                    .ok_or("--shape needs INPUT=D0,D1,...")?;
+                let dims = dims
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<Vec<usize>, _>>()?;
+                options.input_shapes.push((name.to_string(), dims));
+            }
             "--batch" => batch = args.next().ok_or("--batch needs a value")?.parse()?,
             "--runs" => runs = args.next().ok_or("--runs needs a value")?.parse()?,
             "--cpu" => cpu = true,
             p => path = Some(p.to_string()),
         }
     }
-    let path = path.ok_or("usage: onnx_run MODEL.onnx [--batch N] [--cpu] [--runs K]")?;
+    let path = path.ok_or(
+        "usage: onnx_run MODEL.onnx [--batch N] [--cpu] [--runs K] [--shape INPUT=D0,D1,..]",
+    )?;
 
     let t = Instant::now();
-    let model = Model::from_file(&path)?;
+    let model = Model::from_bytes_with(&std::fs::read(&path)?, options)?;
     let info = model.info();
     println!("loaded {path} in {:.1} ms ({})", ms(t), info.producer);
     println!(

@@ -36,7 +36,8 @@ pub fn infer(g: &mut Graph, batch: usize, mut unsupported: Vec<Unsupported>) -> 
                         node: name.clone(),
                         op: "input".into(),
                         reason: format!(
-                            "dimension {i} is symbolic ('{p}'); only the batch dimension (0) may be"
+                            "dimension {i} is symbolic ('{p}'); only the batch dimension (0) may be \
+                             (fix the others with CompileOptions::input_shapes)"
                         ),
                     });
                     break;
