@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 
 use se_runtime::onnx::read_tensor_proto;
-use se_runtime::{HostTensor, Model, Session};
+use se_runtime::{CompileOptions, HostTensor, Model, Session};
 
 fn dir(name: &str) -> PathBuf {
     let root = std::env::var_os("SE_REAL_MODELS")
@@ -38,9 +38,23 @@ fn argmax_rows(t: &HostTensor) -> Vec<usize> {
 /// Runs the model on the GPU; returns (top-1 per image, max relative diff to onnxruntime).
 fn run(name: &str) -> Option<(Vec<usize>, serde_json::Value)> {
     let d = dir(name);
-    let model = Model::from_file(d.join("model.onnx")).unwrap();
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("meta.json")).unwrap()).unwrap();
+    // PP-OCR leaves H and W symbolic: bind them to the size the package feeds.
+    let shape: Vec<usize> = meta["input_shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let bytes = std::fs::read(d.join("model.onnx")).unwrap();
+    let proto = se_runtime::onnx::decode_model(&bytes).unwrap();
+    let input = proto.graph.unwrap().input[0].name.clone().unwrap();
+    let options = CompileOptions {
+        input_shapes: vec![(input, shape)],
+        ..Default::default()
+    };
+    let model = Model::from_bytes_with(&bytes, options).unwrap();
     assert_eq!(
         model.info().se_blocks.len() as u64,
         meta["se_blocks"].as_u64().unwrap(),

@@ -59,14 +59,8 @@ def save_case(out, name, model_path, x, meta):
     d = os.path.join(out, name)
     data = os.path.join(d, "test_data_set_0")
     os.makedirs(data, exist_ok=True)
-    model = onnx.load(model_path)
-    # se-runtime compiles static shapes (only the batch may be symbolic): pin any other
-    # symbolic input dimension to the size the package always feeds (PP-OCR: 48 x 192).
-    for dim, size in zip(model.graph.input[0].type.tensor_type.shape.dim[1:], x.shape[1:]):
-        if not dim.HasField("dim_value"):
-            dim.dim_value = size
-    model_path = os.path.join(d, "model.onnx")
-    onnx.save(model, model_path)
+    onnx.save(onnx.load(model_path), os.path.join(d, "model.onnx"))
+    meta["input_shape"] = list(x.shape)
     sess = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
     (y,) = sess.run(None, {sess.get_inputs()[0].name: x})
     for fname, array in (("input_0.pb", x), ("output_0.pb", y)):
