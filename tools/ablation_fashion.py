@@ -142,7 +142,7 @@ def write_markdown(data, rows, path):
         per_seed = " / ".join(f"{a:.2f}" for a in r["accs"])
         lines.append(
             f"| {r['name']} | {r['desc']} | {per_seed} | {r['mean']:.2f} | {delta} | {r['params']:,} |"
-            f" {r['macs'] / 1e6:.2f}M | {PAPER[r['name']]} |"
+            f" {r['macs']:,} | {PAPER[r['name']]} |"
         )
     lines += ["", "## Noise", ""]
     spreads = [(r["name"], max(r["accs"]) - min(r["accs"])) for r in rows if len(r["accs"]) > 1]
