@@ -193,6 +193,7 @@ def write_plot(rows, path):
     for r in rows:
         ax2.scatter(r["params"] / 1e3, r["mean"], color="tab:gray" if r["name"] == "baseline" else "tab:blue")
         ax2.annotate(r["name"], (r["params"] / 1e3, r["mean"]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax2.margins(x=0.15, y=0.15)  # room for the labels
     ax2.set_xlabel("parameters (thousands)")
     ax2.set_ylabel("test top-1 accuracy (%)")
     ax2.set_title("accuracy vs parameters")
