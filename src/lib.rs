@@ -5,11 +5,13 @@
 //! - [`tensor`]: f32 GPU tensors (NCHW) and the buffer pool;
 //! - [`kernels`]: one module per WGSL kernel family in `shaders/`;
 //! - [`cpu`]: the plain-Rust reference of every kernel, named to match.
+//! - [`preprocess`]: images to input tensors, scores to labelled probabilities.
 
 pub mod cpu;
 pub mod device;
 pub mod error;
 pub mod kernels;
+pub mod preprocess;
 pub mod tensor;
 
 pub use device::{Runtime, RuntimeOptions};
