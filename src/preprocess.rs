@@ -17,7 +17,6 @@
 //! This module needs no image codecs (the browser feeds it canvas `ImageData`), only
 //! resizing, so the library depends on `image` without its default features.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
 use image::{ImageBuffer, Rgb, Rgba, RgbaImage, imageops};
@@ -150,12 +149,17 @@ impl Preprocess {
     pub const KEYS: [&'static str; 6] =
         ["input_size", "channels", "mean", "std", "scale", "invert"];
 
-    /// Defaults overridden by every `se_runtime.*` preprocessing key in `metadata`;
-    /// other keys are ignored.
-    pub fn from_metadata(metadata: &HashMap<String, String>) -> Result<Self> {
+    /// Defaults overridden by every `se_runtime.*` preprocessing key in `metadata` (a
+    /// `&HashMap<String, String>`, `&BTreeMap` or any key-value pairs); other keys are
+    /// ignored.
+    pub fn from_metadata<'a>(
+        metadata: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Result<Self> {
         let mut p = Self::default();
-        for key in Self::KEYS {
-            if let Some(value) = metadata.get(&format!("{METADATA_PREFIX}{key}")) {
+        for (key, value) in metadata {
+            if let Some(key) = key.strip_prefix(METADATA_PREFIX)
+                && Self::KEYS.contains(&key)
+            {
                 p.set(key, value)?;
             }
         }
@@ -346,10 +350,14 @@ fn parse_scale(what: &str, value: &str) -> Result<f32> {
 }
 
 /// The class names in `se_runtime.labels`, if present.
-pub fn labels_from_metadata(metadata: &HashMap<String, String>) -> Result<Option<Vec<String>>> {
+pub fn labels_from_metadata<'a>(
+    metadata: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> Result<Option<Vec<String>>> {
+    let key = format!("{METADATA_PREFIX}labels");
     metadata
-        .get(&format!("{METADATA_PREFIX}labels"))
-        .map(|json| parse_labels(json))
+        .into_iter()
+        .find(|(k, _)| **k == key)
+        .map(|(_, json)| parse_labels(json))
         .transpose()
 }
 
@@ -386,6 +394,8 @@ pub fn top_k(values: &[f32], k: usize) -> Vec<(usize, f32)> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn meta(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -429,6 +439,10 @@ mod tests {
             assert!(e.to_string().contains(k), "{k}={v}: {e}");
         }
         assert!(parse_labels("{\"a\": 1}").is_err());
+        let m = meta(&[("labels", "[\"cat\", \"dog\"]"), ("other", "x")]);
+        assert_eq!(labels_from_metadata(&m).unwrap().unwrap(), ["cat", "dog"]);
+        assert_eq!(labels_from_metadata(&meta(&[])).unwrap(), None);
+        assert!(labels_from_metadata(&meta(&[("labels", "[1]")])).is_err());
     }
 
     #[test]
