@@ -6,12 +6,14 @@
 //! - [`kernels`]: one module per WGSL kernel family in `shaders/`;
 //! - [`cpu`]: the plain-Rust reference of every kernel, named to match.
 //! - [`preprocess`]: images to input tensors, scores to labelled probabilities.
+//! - [`profile`]: GPU time per group of dispatches, from timestamp queries.
 
 pub mod cpu;
 pub mod device;
 pub mod error;
 pub mod kernels;
 pub mod preprocess;
+pub mod profile;
 pub mod tensor;
 
 pub use device::{Runtime, RuntimeOptions};
