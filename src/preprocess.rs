@@ -250,7 +250,11 @@ impl Preprocess {
             if v.len() != 1 && v.len() != c {
                 return Err(Error::invalid(
                     format!("{METADATA_PREFIX}{name}"),
-                    format!("{} values for {c} channels: give 1 or {c}", v.len()),
+                    if c == 1 {
+                        format!("{} values for 1 channel", v.len())
+                    } else {
+                        format!("{} values for {c} channels: give 1 or {c}", v.len())
+                    },
                 ));
             }
         }
