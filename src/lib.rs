@@ -7,6 +7,7 @@
 //! - [`cpu`]: the plain-Rust reference of every kernel, named to match.
 //! - [`preprocess`]: images to input tensors, scores to labelled probabilities.
 //! - [`profile`]: GPU time per group of dispatches, from timestamp queries.
+//! - [`se_block`]: a whole SE block (squeeze, excite, scale) as one call.
 
 pub mod cpu;
 pub mod device;
@@ -14,9 +15,12 @@ pub mod error;
 pub mod kernels;
 pub mod preprocess;
 pub mod profile;
+pub mod se_block;
 pub mod tensor;
 
 pub use device::{Runtime, RuntimeOptions};
 pub use error::{Error, Result};
 pub use kernels::Activation;
+pub use kernels::squeeze::SqueezeMode;
+pub use se_block::{SeBlock, SeOutput};
 pub use tensor::{HostTensor, Tensor};
