@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use se_runtime::HostTensor;
 use se_runtime::preprocess::{self, ImageRef};
 use serde_json::json;
@@ -128,8 +128,14 @@ fn progress_bar(len: u64) -> ProgressBar {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}, {eta} left")
-            .expect("the template is valid"),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} images, {rate}, {eta} left")
+            .expect("the template is valid")
+            .with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.1} images/s", state.per_sec());
+                },
+            ),
     );
     bar
 }
