@@ -82,6 +82,10 @@ fn bad_command_lines_exit_2() {
         .args(["classify", "--batch", "0", "x.png"])
         .assert()
         .code(2);
+    se_runtime()
+        .args(["classify", "--top", "0", "x.png"])
+        .assert()
+        .code(2);
 }
 
 #[test]

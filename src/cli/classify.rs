@@ -25,8 +25,9 @@ pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
     /// How many of the most likely classes to show
-    #[arg(long, short = 'k', default_value_t = 3, value_name = "K")]
-    top: usize,
+    #[arg(long, short = 'k', default_value_t = 3, value_name = "K",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    top: u16,
     /// Print one JSON object per image (JSON Lines) instead of a table
     #[arg(long)]
     json: bool,
@@ -91,7 +92,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
                         let probs = preprocess::probabilities(
                             &scores.data[i * per_image..(i + 1) * per_image],
                         );
-                        let top = preprocess::top_k(&probs, args.top);
+                        let top = preprocess::top_k(&probs, args.top.into());
                         bar.suspend(|| print_result(&mut out, args.json, path, &top, fit))?;
                     }
                     done += paths.len();

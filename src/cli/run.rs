@@ -47,6 +47,14 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             );
         };
         let t = npy::read(&file)?;
+        if expected.shape.is_empty() || t.shape.is_empty() {
+            bail!(
+                "{}: input '{name}' has shape {:?} and the file {:?}: both need a batch dimension",
+                file.display(),
+                expected.shape,
+                t.shape
+            );
+        }
         // Everything but the batch dimension must match.
         if t.shape.len() != expected.shape.len() || t.shape[1..] != expected.shape[1..] {
             let mut want = expected.shape.clone();
