@@ -1,0 +1,168 @@
+//! The command-line program's subcommands, one module each, and what they share:
+//! runtime choice, error reporting, exit codes and number formatting.
+
+mod bench;
+mod classify;
+mod excitations;
+mod heatmap;
+mod images;
+mod info;
+mod inspect;
+mod model;
+mod npy;
+mod run;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use se_runtime::{Runtime, RuntimeOptions};
+
+/// Exit codes: 0 success, 1 failure, 2 bad command line (clap's), 3 some of the
+/// inputs failed while the others were processed.
+const EXIT_FAILURE: u8 = 1;
+const EXIT_PARTIAL: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "se-runtime",
+    version,
+    about = "GPU inference for Squeeze-and-Excitation networks, showing every SE block's excitations",
+    after_help = "Exit status: 0 success, 1 error, 2 bad command line, 3 some inputs failed (the others were processed).\n\
+                  The GPU adapter can also be chosen with SE_RUNTIME_BACKEND and SE_RUNTIME_ADAPTER."
+)]
+struct Cli {
+    /// GPU backend: vulkan, metal, dx12 or gl (default: the best available)
+    #[arg(long, global = true, value_name = "NAME", value_parser = parse_backend)]
+    backend: Option<wgpu::Backends>,
+    /// Use the adapter whose name contains this text (case-insensitive)
+    #[arg(long, global = true, value_name = "TEXT")]
+    adapter: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Top-k classes for images, or for every image in folders
+    Classify(classify::Args),
+    /// Every SE block's excitations for one image, as JSON and a heatmap PNG
+    Excitations(excitations::Args),
+    /// Latency, throughput and per-layer GPU time of a model
+    Bench(bench::Args),
+    /// A model's inputs, outputs, layers, size, SE blocks, fusions and metadata
+    Inspect(inspect::Args),
+    /// Run any model on .npy tensors; write every output and excitation as .npy
+    Run(run::Args),
+    /// List GPU adapters and backends, and show the chosen adapter's limits and features
+    Info(info::Args),
+}
+
+/// What a command achieved when it did not fail outright.
+pub enum Outcome {
+    Done,
+    /// `failed` of `total` inputs failed; each was reported on stderr.
+    Partial {
+        failed: usize,
+        total: usize,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Classify(args) => classify::run(&cli, args),
+        Command::Excitations(args) => excitations::run(&cli, args),
+        Command::Bench(args) => bench::run(&cli, args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Run(args) => run::run(&cli, args),
+        Command::Info(args) => info::run(&cli, args),
+    };
+    match result {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        // A lone input's error line says it all; more need a tally.
+        Ok(Outcome::Partial { failed, total }) if failed == total => {
+            if total > 1 {
+                eprintln!("error: all {total} inputs failed");
+            }
+            ExitCode::from(EXIT_FAILURE)
+        }
+        Ok(Outcome::Partial { failed, total }) => {
+            eprintln!("{failed} of {total} inputs failed");
+            ExitCode::from(EXIT_PARTIAL)
+        }
+        // `se-runtime classify DIR | head`: the reader has all it wanted.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}", error_line(&e));
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// The error with its causes, `: `-separated, leaving out a cause whose text the
+/// message already holds (errors that print their source themselves).
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line += ": ";
+            }
+            line += &text;
+        }
+    }
+    line
+}
+
+fn parse_backend(name: &str) -> Result<wgpu::Backends, String> {
+    se_runtime::device::parse_backend(name).map_err(|_| "use vulkan, metal, dx12 or gl".into())
+}
+
+impl Cli {
+    /// Runtime options from the environment, overridden by `--backend` / `--adapter`.
+    fn runtime_options(&self) -> Result<RuntimeOptions> {
+        let mut options = RuntimeOptions::from_env()?;
+        if let Some(b) = self.backend {
+            options.backends = Some(b);
+        }
+        if let Some(a) = &self.adapter {
+            options.adapter_name = Some(a.clone());
+        }
+        Ok(options)
+    }
+
+    fn runtime(&self) -> Result<Runtime> {
+        Ok(pollster::block_on(Runtime::with_options(
+            self.runtime_options()?,
+        ))?)
+    }
+}
+
+/// 1234567 -> "1.23 M".
+fn fmt_count(n: f64) -> String {
+    match n {
+        n if n >= 1e9 => format!("{:.2} G", n / 1e9),
+        n if n >= 1e6 => format!("{:.2} M", n / 1e6),
+        n if n >= 1e3 => format!("{:.1} k", n / 1e3),
+        n => format!("{n:.0}"),
+    }
+}
+
+/// 1536 -> "1.5 KiB".
+fn fmt_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.2} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
