@@ -219,7 +219,7 @@ def report():
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--main-epochs", type=int, default=15, help="recorded for the report")
     p.add_argument(
         "--runs",
