@@ -10,6 +10,7 @@ mod info;
 mod inspect;
 mod model;
 mod npy;
+mod profiles;
 mod run;
 
 use std::process::ExitCode;
@@ -52,6 +53,8 @@ enum Command {
     Bench(bench::Args),
     /// A model's inputs, outputs, layers, size, SE blocks, fusions and metadata
     Inspect(inspect::Args),
+    /// Mean excitation per class of every SE block over a labelled IDX image set
+    Profiles(profiles::Args),
     /// Run any model on .npy tensors; write every output and excitation as .npy
     Run(run::Args),
     /// List GPU adapters and backends, and show the chosen adapter's limits and features
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Excitations(args) => excitations::run(&cli, args),
         Command::Bench(args) => bench::run(&cli, args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Profiles(args) => profiles::run(&cli, args),
         Command::Run(args) => run::run(&cli, args),
         Command::Info(args) => info::run(&cli, args),
     };
