@@ -7,7 +7,7 @@ use anyhow::Result;
 use se_runtime::HostTensor;
 
 use super::model::{self, ModelArgs};
-use super::{Cli, Outcome, fmt_count};
+use super::{Cli, Outcome, fmt_count, name_width};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -89,23 +89,26 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let runs = args.iters.clamp(1, 10) as usize;
     let layers = model::profile(&session, &feed, runs)?;
     let total: f64 = layers.iter().map(|l| l.ms).sum();
+    let w = name_width(layers.iter().map(|l| l.name.as_str()));
     outln!("\nGPU time per layer (timestamp queries, median of {runs} runs): {total:.3} ms in all");
     outln!(
-        "  {:>3}  {:<32} {:<22} {:>9} {:>6}",
+        "  {:>3}  {:<w$} {:<22} {:>9} {:>6}",
         "#",
         "layer",
         "op",
         "ms",
-        "%"
+        "%",
+        w = w
     );
     for (n, l) in layers.iter().enumerate() {
         outln!(
-            "  {:>3}  {:<32} {:<22} {:>9.4} {:>5.1}%",
+            "  {:>3}  {:<w$} {:<22} {:>9.4} {:>5.1}%",
             n,
             l.name,
             l.op,
             l.ms,
-            l.ms / total * 100.0
+            l.ms / total * 100.0,
+            w = w
         );
     }
     let se: Vec<_> = layers.iter().filter(|l| l.se_block).collect();

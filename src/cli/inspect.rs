@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use se_runtime::preprocess::{self, Preprocess};
 use se_runtime::{Error, Model};
 
-use super::{Outcome, fmt_bytes, fmt_count};
+use super::{Outcome, fmt_bytes, fmt_count, name_width};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -121,25 +121,28 @@ pub fn run(args: &Args) -> Result<Outcome> {
 
     if !args.brief {
         let total = i.macs.max(1) as f64;
+        let w = name_width(i.layers.iter().map(|l| l.name.as_str()));
         outln!("\nLayers:");
         outln!(
-            "  {:>3}  {:<32} {:<22} {:<18} {:>9} {:>6}",
+            "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>6}",
             "#",
             "name",
             "op",
             "output",
             "MACs",
-            "%"
+            "%",
+            w = w
         );
         for (n, l) in i.layers.iter().enumerate() {
             outln!(
-                "  {:>3}  {:<32} {:<22} {:<18} {:>9} {:>5.1}%",
+                "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>5.1}%",
                 n,
                 l.name,
                 l.op,
                 format!("{:?}", l.output),
                 fmt_count(l.macs as f64),
-                l.macs as f64 / total * 100.0
+                l.macs as f64 / total * 100.0,
+                w = w
             );
         }
     }

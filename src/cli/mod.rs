@@ -158,6 +158,11 @@ impl Cli {
     }
 }
 
+/// The width of a table's name column: its longest name, at least the header's.
+fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(|n| n.chars().count()).max().unwrap_or(0).max(5)
+}
+
 /// 1234567 -> "1.23 M".
 fn fmt_count(n: f64) -> String {
     match n {
