@@ -228,12 +228,8 @@ fn print_result(
         .unwrap_or(0);
     for &(i, p) in top {
         let bar = "█".repeat((p * 30.0).round() as usize);
-        writeln!(
-            out,
-            "  {:<width$}  {:>6.2}%  {bar}",
-            fit.label(i),
-            p * 100.0
-        )?;
+        let line = format!("  {:<width$}  {:>6.2}%  {bar}", fit.label(i), p * 100.0);
+        writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
 }
