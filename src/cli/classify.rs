@@ -120,7 +120,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     if files.len() > 1 {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
-            "classified {done} images in {secs:.2} s: {:.1} images/s (GPU runs {:.2} s, batch {batch}, {})",
+            "classified {done} images in {secs:.2} s: {:.1} images/s (inference {:.2} s, batch {batch}, {})",
             done as f64 / secs,
             gpu_time.as_secs_f64(),
             rt.adapter_info().name
