@@ -129,14 +129,24 @@ fn classify_a_folder_as_json_lines() {
             assert_eq!(t["label"], labels[i]);
         }
     }
-    // The same pixels in PNG, BMP and WebP classify identically.
-    let same: Vec<&Value> = lines
+    // The same pixels in PNG, BMP and WebP classify alike (one of them runs in the
+    // last, smaller batch, where kernels may sum in another order).
+    let same: Vec<&Vec<Value>> = lines
         .iter()
         .filter(|l| l["file"].as_str().unwrap().contains("same."))
-        .map(|l| &l["top"])
+        .map(|l| l["top"].as_array().unwrap())
         .collect();
     assert_eq!(same.len(), 3);
-    assert!(same.iter().all(|t| *t == same[0]));
+    for top in &same[1..] {
+        for (a, b) in top.iter().zip(same[0]) {
+            assert_eq!(a["index"], b["index"]);
+            let (p, q) = (
+                a["probability"].as_f64().unwrap(),
+                b["probability"].as_f64().unwrap(),
+            );
+            assert!((p - q).abs() < 1e-5, "{same:?}");
+        }
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use anyhow::Result;
 use se_runtime::HostTensor;
 
 use super::model::{self, ModelArgs};
-use super::{Cli, Outcome, fmt_count};
+use super::{Cli, Outcome, fmt_count, name_width};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -52,7 +52,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         .collect();
 
     let a = rt.adapter_info();
-    println!(
+    outln!(
         "{}: batch {batch}, {} MACs per image, on {} ({:?})",
         loaded.name,
         fmt_count(info.macs as f64 / info.batch.unwrap_or(1) as f64),
@@ -75,39 +75,45 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         percentile(&ms, 0.5),
         percentile(&ms, 0.9),
     );
-    println!(
+    outln!(
         "latency over {} runs ({} warm-up; upload, run, read back): median {median:.3} ms, p10 {p10:.3} ms, p90 {p90:.3} ms",
-        args.iters, args.warmup
+        args.iters,
+        args.warmup
     );
-    println!("throughput: {:.1} images/s", batch as f64 / median * 1e3);
+    outln!("throughput: {:.1} images/s", batch as f64 / median * 1e3);
 
     if !rt.has_timestamps() {
-        println!("\nper-layer times: this adapter has no TIMESTAMP_QUERY feature");
+        outln!("\nper-layer times: this adapter has no TIMESTAMP_QUERY feature");
         return Ok(Outcome::Done);
     }
     let runs = args.iters.clamp(1, 10) as usize;
     let layers = model::profile(&session, &feed, runs)?;
     let total: f64 = layers.iter().map(|l| l.ms).sum();
-    println!(
-        "\nGPU time per layer (timestamp queries, median of {runs} runs): {total:.3} ms in all"
-    );
-    println!(
-        "  {:>3}  {:<32} {:<22} {:>9} {:>6}",
-        "#", "layer", "op", "ms", "%"
+    let w = name_width(layers.iter().map(|l| l.name.as_str()));
+    outln!("\nGPU time per layer (timestamp queries, median of {runs} runs): {total:.3} ms in all");
+    outln!(
+        "  {:>3}  {:<w$} {:<22} {:>9} {:>6}",
+        "#",
+        "layer",
+        "op",
+        "ms",
+        "%",
+        w = w
     );
     for (n, l) in layers.iter().enumerate() {
-        println!(
-            "  {:>3}  {:<32} {:<22} {:>9.4} {:>5.1}%",
+        outln!(
+            "  {:>3}  {:<w$} {:<22} {:>9.4} {:>5.1}%",
             n,
             l.name,
             l.op,
             l.ms,
-            l.ms / total * 100.0
+            l.ms / total * 100.0,
+            w = w
         );
     }
     let se: Vec<_> = layers.iter().filter(|l| l.se_block).collect();
     let se_ms: f64 = se.iter().map(|l| l.ms).sum();
-    println!(
+    outln!(
         "SE blocks: {} blocks, {se_ms:.3} ms = {:.1}% of the GPU time",
         se.len(),
         se_ms / total * 100.0

@@ -50,8 +50,12 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let fit = args.preprocess.fit(&loaded)?;
     let files = images::collect(&args.inputs)?;
     let batch = model::batch_size(&loaded, (args.batch as usize).min(files.len()));
+    // A model that fixes its batch size gets a zero-padded last batch; any other gets a
+    // second session for the remainder, made when the last batch comes.
+    let pad = loaded.model.info().batch.is_some();
     let rt = cli.runtime()?;
     let session = model::session(&rt, &loaded, batch)?;
+    let mut tail = None;
 
     let bar = progress_bar(files.len() as u64);
     let started = Instant::now();
@@ -63,7 +67,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     std::thread::scope(|scope| -> Result<()> {
         let fit = &fit;
         let files = &files;
-        scope.spawn(move || decode_batches(files, fit, batch, tx));
+        scope.spawn(move || decode_batches(files, fit, batch, pad, tx));
         for item in rx {
             match item {
                 Item::Failed(path, message) => {
@@ -76,12 +80,21 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
                     bar.inc(1);
                 }
                 Item::Batch(paths, tensor) => {
+                    let n = tensor.shape[0];
+                    let session = if n == batch {
+                        &session
+                    } else {
+                        if tail.is_none() {
+                            tail = Some(model::session(&rt, &loaded, n)?);
+                        }
+                        tail.as_ref().expect("just made")
+                    };
                     let t = Instant::now();
-                    let result = model::infer(&session, &[(&fit.input, tensor)])?;
+                    let result = model::infer(session, &[(&fit.input, tensor)])?;
                     gpu_time += t.elapsed();
                     let (_, scores) = &result.outputs[0];
-                    let per_image = scores.len() / batch;
-                    if scores.shape.first() != Some(&batch) || per_image == 0 {
+                    let per_image = scores.len() / n;
+                    if scores.shape.first() != Some(&n) || per_image == 0 {
                         bail!(
                             "{}: output shape {:?} does not hold one score vector per image",
                             loaded.name,
@@ -107,7 +120,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     if files.len() > 1 {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
-            "classified {done} images in {secs:.2} s: {:.1} images/s (GPU runs {:.2} s, batch {batch}, {})",
+            "classified {done} images in {secs:.2} s: {:.1} images/s (inference {:.2} s, batch {batch}, {})",
             done as f64 / secs,
             gpu_time.as_secs_f64(),
             rt.adapter_info().name
@@ -141,21 +154,27 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-/// Decodes and preprocesses `files` into batches of exactly `batch` images (the last
-/// padded with zeros), sending failures as they happen.
-fn decode_batches(files: &[PathBuf], fit: &ImageModel, batch: usize, tx: mpsc::SyncSender<Item>) {
+/// Decodes and preprocesses `files` into batches of `batch` images (the last one
+/// smaller, or zero-padded to `batch` if `pad`), sending failures as they happen.
+fn decode_batches(
+    files: &[PathBuf],
+    fit: &ImageModel,
+    batch: usize,
+    pad: bool,
+    tx: mpsc::SyncSender<Item>,
+) {
     let mut paths = Vec::with_capacity(batch);
     let mut data = Vec::new();
     let send = |paths: &mut Vec<PathBuf>, data: &mut Vec<f32>| {
-        let per_image = data.len() / paths.len();
-        data.resize(per_image * batch, 0.0);
+        let n = if pad { batch } else { paths.len() };
+        data.resize(data.len() / paths.len() * n, 0.0);
         let [h, w] = fit.preprocess.size.expect("fit_input set the size");
         let c = fit
             .preprocess
             .channels
             .expect("fit_input set the channels")
             .count();
-        let shape = [batch, c, h as usize, w as usize];
+        let shape = [n, c, h as usize, w as usize];
         let tensor = HostTensor::new(&shape, std::mem::take(data)).expect("sizes match");
         tx.send(Item::Batch(std::mem::take(paths), tensor)).is_ok()
     };
@@ -209,12 +228,8 @@ fn print_result(
         .unwrap_or(0);
     for &(i, p) in top {
         let bar = "█".repeat((p * 30.0).round() as usize);
-        writeln!(
-            out,
-            "  {:<width$}  {:>6.2}%  {bar}",
-            fit.label(i),
-            p * 100.0
-        )?;
+        let line = format!("  {:<width$}  {:>6.2}%  {bar}", fit.label(i), p * 100.0);
+        writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
 }

@@ -90,7 +90,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         .save(&png_path)
         .with_context(|| format!("{}", png_path.display()))?;
 
-    println!(
+    outln!(
         "{} SE blocks, top class {}: wrote {} and {}",
         blocks.len(),
         top.first().map_or("-".into(), |&(i, _)| fit.label(i)),

@@ -11,23 +11,29 @@ pub fn run(cli: &Cli, _: &Args) -> Result<Outcome> {
     let options = cli.runtime_options()?;
     let backends = options.backends.unwrap_or(wgpu::Backends::all());
     let adapters = pollster::block_on(se_runtime::device::list_adapters(backends));
-    println!("Adapters ({} found, best first):", adapters.len());
+    outln!("Adapters ({} found, best first):", adapters.len());
     for a in &adapters {
-        println!(
+        outln!(
             "  - {} [{:?}, {:?}] driver: {} {}",
-            a.name, a.backend, a.device_type, a.driver, a.driver_info
+            a.name,
+            a.backend,
+            a.device_type,
+            a.driver,
+            a.driver_info
         );
     }
     let rt = cli.runtime()?;
     let i = rt.adapter_info();
-    println!(
+    outln!(
         "\nChosen: {} ({:?}, {:?})",
-        i.name, i.backend, i.device_type
+        i.name,
+        i.backend,
+        i.device_type
     );
-    println!("  vendor 0x{:04x}, device 0x{:04x}", i.vendor, i.device);
+    outln!("  vendor 0x{:04x}, device 0x{:04x}", i.vendor, i.device);
 
     let l = rt.limits();
-    println!("\nLimits:");
+    outln!("\nLimits:");
     let limits: [(&str, u64); 9] = [
         ("max_buffer_size", l.max_buffer_size),
         (
@@ -64,10 +70,10 @@ pub fn run(cli: &Cli, _: &Args) -> Result<Outcome> {
         ),
     ];
     for (name, value) in limits {
-        println!("  {name:<40} {value}");
+        outln!("  {name:<40} {value}");
     }
 
-    println!("\nOptional features:");
+    outln!("\nOptional features:");
     for (name, f) in [
         ("SHADER_F16", wgpu::Features::SHADER_F16),
         (
@@ -81,7 +87,7 @@ pub fn run(cli: &Cli, _: &Args) -> Result<Outcome> {
         } else {
             "no"
         };
-        println!("  {name:<48} {on}");
+        outln!("  {name:<48} {on}");
     }
     Ok(Outcome::Done)
 }

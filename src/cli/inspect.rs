@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use se_runtime::preprocess::{self, Preprocess};
 use se_runtime::{Error, Model};
 
-use super::{Outcome, fmt_bytes, fmt_count};
+use super::{Outcome, fmt_bytes, fmt_count, name_width};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,10 +24,10 @@ pub fn run(args: &Args) -> Result<Outcome> {
     let model = match Model::from_bytes(&bytes) {
         Ok(m) => m,
         Err(Error::UnsupportedModel { nodes }) => {
-            println!("{}: not supported by se-runtime", path.display());
-            println!("\nUnsupported ({}):", nodes.len());
+            outln!("{}: not supported by se-runtime", path.display());
+            outln!("\nUnsupported ({}):", nodes.len());
             for n in &nodes {
-                println!("  - {n}");
+                outln!("  - {n}");
             }
             bail!("{}: {} unsupported nodes", path.display(), nodes.len());
         }
@@ -35,8 +35,8 @@ pub fn run(args: &Args) -> Result<Outcome> {
     };
     let i = model.info();
 
-    println!("{}", path.display());
-    println!(
+    outln!("{}", path.display());
+    outln!(
         "  producer {}, opset {}, {} ONNX nodes -> {} layers",
         if i.producer.is_empty() {
             "unknown"
@@ -51,30 +51,30 @@ pub fn run(args: &Args) -> Result<Outcome> {
         Some(b) => format!("fixed at {b}"),
         None => "any (shapes below for 1)".into(),
     };
-    println!("  batch: {batch}");
+    outln!("  batch: {batch}");
 
-    println!("\nInputs:");
+    outln!("\nInputs:");
     for t in &i.inputs {
-        println!("  {:<24} {:?}", t.name, t.shape);
+        outln!("  {:<24} {:?}", t.name, t.shape);
     }
-    println!("Outputs:");
+    outln!("Outputs:");
     for t in &i.outputs {
-        println!("  {:<24} {:?}", t.name, t.shape);
+        outln!("  {:<24} {:?}", t.name, t.shape);
     }
 
-    println!("\nSize:");
-    println!("  parameters          {}", fmt_count(i.parameters as f64));
-    println!("  MACs per inference  {}", fmt_count(i.macs as f64));
-    println!("  weights on device   {}", fmt_bytes(i.weight_bytes as u64));
-    println!(
+    outln!("\nSize:");
+    outln!("  parameters          {}", fmt_count(i.parameters as f64));
+    outln!("  MACs per inference  {}", fmt_count(i.macs as f64));
+    outln!("  weights on device   {}", fmt_bytes(i.weight_bytes as u64));
+    outln!(
         "  activations         {} ({} without buffer sharing)",
         fmt_bytes(i.activation_bytes as u64),
         fmt_bytes(i.unshared_activation_bytes as u64)
     );
 
-    println!("\nSE blocks ({}):", i.se_blocks.len());
+    outln!("\nSE blocks ({}):", i.se_blocks.len());
     for b in &i.se_blocks {
-        println!(
+        outln!(
             "  {:<28} {:>5} ch -> {:<5} {:<9} squeeze {:?}, hidden {:?}, gate {:?}{}",
             b.name,
             b.channels,
@@ -96,7 +96,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
         );
     }
 
-    println!("\nFusions applied:");
+    outln!("\nFusions applied:");
     let f = &i.fusions;
     for (count, what) in [
         (f.constants_folded, "nodes folded into constants"),
@@ -115,33 +115,41 @@ pub fn run(args: &Args) -> Result<Outcome> {
         (f.dead_nodes_removed, "unused nodes removed"),
     ] {
         if count > 0 {
-            println!("  {count:>4}  {what}");
+            outln!("  {count:>4}  {what}");
         }
     }
 
     if !args.brief {
         let total = i.macs.max(1) as f64;
-        println!("\nLayers:");
-        println!(
-            "  {:>3}  {:<32} {:<22} {:<18} {:>9} {:>6}",
-            "#", "name", "op", "output", "MACs", "%"
+        let w = name_width(i.layers.iter().map(|l| l.name.as_str()));
+        outln!("\nLayers:");
+        outln!(
+            "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>6}",
+            "#",
+            "name",
+            "op",
+            "output",
+            "MACs",
+            "%",
+            w = w
         );
         for (n, l) in i.layers.iter().enumerate() {
-            println!(
-                "  {:>3}  {:<32} {:<22} {:<18} {:>9} {:>5.1}%",
+            outln!(
+                "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>5.1}%",
                 n,
                 l.name,
                 l.op,
                 format!("{:?}", l.output),
                 fmt_count(l.macs as f64),
-                l.macs as f64 / total * 100.0
+                l.macs as f64 / total * 100.0,
+                w = w
             );
         }
     }
 
-    println!("\nMetadata:");
+    outln!("\nMetadata:");
     if i.metadata.is_empty() {
-        println!("  (none)");
+        outln!("  (none)");
     }
     for (k, v) in &i.metadata {
         let v = if v.chars().count() > 100 {
@@ -149,7 +157,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
         } else {
             v.clone()
         };
-        println!("  {k} = {v}");
+        outln!("  {k} = {v}");
     }
     let image_input = matches!(&i.inputs[..], [input] if input.shape.len() == 4);
     match Preprocess::from_metadata(&i.metadata) {
@@ -158,7 +166,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
             let labels = preprocess::labels_from_metadata(&i.metadata)
                 .map(|l| l.map_or("none".into(), |l| format!("{} classes", l.len())))
                 .unwrap_or_else(|e| format!("invalid: {e}"));
-            println!(
+            outln!(
                 "  -> images: size {}, channels {}, scale {}, mean {:?}, std {:?}, invert {}; labels: {labels}",
                 p.size
                     .map_or("from the input shape".into(), |[h, w]| format!("{h}x{w}")),
@@ -170,8 +178,8 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 p.invert
             );
         }
-        Err(e) => println!("  -> invalid preprocessing metadata: {e}"),
+        Err(e) => outln!("  -> invalid preprocessing metadata: {e}"),
     }
-    println!("\nUnsupported: none");
+    outln!("\nUnsupported: none");
     Ok(Outcome::Done)
 }

@@ -1,6 +1,17 @@
 //! The command-line program's subcommands, one module each, and what they share:
 //! runtime choice, error reporting, exit codes and number formatting.
 
+/// `println!` that returns the write error (`se-runtime inspect M | head` closes the
+/// pipe) instead of panicking; `main` treats a closed pipe as success.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(
+            &mut std::io::stdout(),
+            format_args!("{}\n", format_args!($($arg)*)),
+        )?
+    };
+}
+
 mod bench;
 mod classify;
 mod excitations;
@@ -149,6 +160,11 @@ impl Cli {
             self.runtime_options()?,
         ))?)
     }
+}
+
+/// The width of a table's name column: its longest name, at least the header's.
+fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(|n| n.chars().count()).max().unwrap_or(0).max(5)
 }
 
 /// 1234567 -> "1.23 M".

@@ -23,7 +23,7 @@ macro_rules! embedded {
     };
 }
 
-/// The model `classify` and `excitations` use without `--model`.
+/// The model `classify`, `excitations` and `bench` use without `--model`.
 const DEFAULT_MODEL: Embedded = embedded!("models/fashion_se_resnet.onnx");
 
 #[derive(clap::Args)]

@@ -133,7 +133,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         serde_json::to_string_pretty(&summary)? + "\n",
     )
     .with_context(|| format!("{}", summary_path.display()))?;
-    println!(
+    outln!(
         "{} outputs and {} SE excitations written to {} ({millis:.1} ms)",
         outputs.len(),
         excitations.len(),
