@@ -183,7 +183,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             "name": names.get(b).cloned().unwrap_or_else(|| format!("se{b}")),
             "channels": block[0].len(),
             "class_spread": spread(block),
-            "class_mean": block,
+            "mean": block,
         })).collect::<Vec<_>>(),
     });
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}", args.out.display()))?;
