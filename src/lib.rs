@@ -4,13 +4,16 @@
 //! - [`device`]: adapter choice, device, pipeline cache, submission, readback;
 //! - [`tensor`]: f32 GPU tensors (NCHW) and the buffer pool;
 //! - [`kernels`]: one module per WGSL kernel family in `shaders/`;
-//! - [`cpu`]: the plain-Rust reference of every kernel, named to match.
+//! - [`cpu`]: the plain-Rust reference of every kernel, named to match;
+//! - `web` (wasm32 only): the JavaScript API of the npm package.
 
 pub mod cpu;
 pub mod device;
 pub mod error;
 pub mod kernels;
 pub mod tensor;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use device::{Runtime, RuntimeOptions};
 pub use error::{Error, Result};
