@@ -47,6 +47,21 @@ node -e '
   fs.writeFileSync(process.argv[2], JSON.stringify(p, null, 2) + "\n");
 ' "$version" "$out/package.json"
 
+# The page's sample gallery: a static server cannot list folders, so list them here.
+mkdir -p www/gen
+node -e '
+  const fs = require("fs");
+  const samples = {};
+  for (const set of fs.existsSync("samples") ? fs.readdirSync("samples") : []) {
+    if (!fs.statSync(`samples/${set}`).isDirectory()) continue;
+    samples[set] = fs.readdirSync(`samples/${set}`)
+      .filter((f) => /\.(png|jpe?g|webp|bmp|gif)$/i.test(f))
+      .sort((a, b) => parseInt(a) - parseInt(b) || a.localeCompare(b))
+      .map((f) => `samples/${set}/${f}`);
+  }
+  fs.writeFileSync("www/gen/manifest.json", JSON.stringify({ samples }, null, 1) + "\n");
+'
+
 wasm="$out/se_runtime_bg.wasm"
 raw_kb=$(( $(stat -c %s "$wasm") / 1024 ))
 gz_kb=$(( $(gzip -9 -c "$wasm" | wc -c) / 1024 ))
