@@ -170,9 +170,10 @@ impl WebRuntime {
     /// `backend: "auto"`, the default). Rejects with the reason when `backend` is
     /// "webgpu" and WebGPU is unavailable.
     pub async fn create(
-        #[wasm_bindgen(unchecked_param_type = "RuntimeOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RuntimeOptions")] options: Option<Object>,
     ) -> Result<WebRuntime, JsError> {
         install_panic_hook();
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let wanted = get(&options, "backend")
             .as_string()
             .unwrap_or_else(|| "auto".into());

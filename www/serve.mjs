@@ -24,15 +24,18 @@ const TYPES = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-/** Starts the server; resolves to { server, url }. */
-export function serve(port = 8080, host = '127.0.0.1') {
+/**
+ * Starts the server; resolves to { server, url }. `root` and `allow` (the top-level
+ * names served, or null for all) default to the page's.
+ */
+export function serve(port = 8080, { host = '127.0.0.1', root = ROOT, allow = PUBLIC } = {}) {
   const server = createServer((req, res) => {
     let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (path === '/') path = '/index.html';
-    const file = normalize(join(ROOT, path));
-    const top = file.slice(ROOT.length + 1).split(sep)[0];
+    const file = normalize(join(root, path));
+    const top = file.slice(root.length + 1).split(sep)[0];
     let stat = null;
-    if (file.startsWith(ROOT + sep) && PUBLIC.includes(top)) {
+    if (file.startsWith(root + sep) && (!allow || allow.includes(top))) {
       try {
         stat = statSync(file);
       } catch {}

@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" />
 export * from './se_runtime.js';
 
 /** Where the wasm module comes from: a URL, its bytes, or a compiled module. */
