@@ -224,10 +224,25 @@ async function pickFile(file) {
 async function setImage(bitmap, name, truth) {
   state.image?.bitmap.close();
   state.image = { bitmap, name, truth };
+  $('rotate').disabled = false;
   drawPreview(bitmap);
   state.image.thumb = $('preview').toDataURL();
   $('image-name').textContent = truth ? `${name} (true class: ${truth.replace(/_/g, ' ')})` : name;
   await classify();
+}
+
+/** The current image turned 90° clockwise (for the orientation model, say). */
+async function rotate() {
+  if (!state.image) return;
+  const { bitmap, name, truth } = state.image;
+  const canvas = new OffscreenCanvas(bitmap.height, bitmap.width);
+  const g = canvas.getContext('2d');
+  g.translate(bitmap.height, 0);
+  g.rotate(Math.PI / 2);
+  g.drawImage(bitmap, 0, 0);
+  const turns = ((state.image.turns ?? 0) + 1) % 4;
+  await setImage(await createImageBitmap(canvas), name.replace(/ \(turned .*\)$/, '') + (turns ? ` (turned ${turns * 90}°)` : ''), truth);
+  state.image.turns = turns;
 }
 
 function drawPreview(source) {
@@ -427,6 +442,7 @@ function wire() {
   $('image-file').addEventListener('change', (e) => e.target.files[0] && pickFile(e.target.files[0]));
   $('model-file').addEventListener('change', (e) => e.target.files[0] && pickFile(e.target.files[0]));
   $('webcam').addEventListener('click', toggleWebcam);
+  $('rotate').addEventListener('click', () => rotate().catch((e) => toast(`Could not rotate: ${e.message}`)));
   $('sort').addEventListener('change', () => state.result && drawExcitations());
   $('export-json').addEventListener('click', exportJson);
   $('export-png').addEventListener('click', exportPng);
