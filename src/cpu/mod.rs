@@ -5,4 +5,15 @@
 
 pub mod activation;
 pub mod binary;
+pub mod concat;
+pub mod conv2d;
+pub mod excite;
+pub mod matmul;
+pub mod pad;
+pub mod pool;
+pub mod scale;
+pub mod se_block;
+pub mod softmax;
+pub mod squeeze;
+pub mod transpose;
 pub mod unary;

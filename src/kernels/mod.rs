@@ -10,6 +10,16 @@
 
 pub mod activation;
 pub mod binary;
+pub mod concat;
+pub mod conv2d;
+pub mod excite;
+pub mod matmul;
+pub mod pad;
+pub mod pool;
+pub mod scale;
+pub mod softmax;
+pub mod squeeze;
+pub mod transpose;
 pub mod unary;
 
 /// The [`Shader`](crate::device::Shader) for `shaders/<name>.wgsl`, with the shared
@@ -36,7 +46,20 @@ macro_rules! shader {
 pub(crate) use shader;
 
 /// Every shader the runtime builds, for validation tests.
-pub const SHADERS: &[crate::device::Shader] = &[shader!("unary"), shader!("binary")];
+pub const SHADERS: &[crate::device::Shader] = &[
+    shader!("unary"),
+    shader!("binary"),
+    shader!("conv2d"),
+    shader!("matmul"),
+    shader!("squeeze"),
+    shader!("excite"),
+    shader!("scale"),
+    shader!("pool"),
+    shader!("softmax"),
+    shader!("concat"),
+    shader!("transpose"),
+    shader!("pad"),
+];
 
 /// Workgroup count for `n` items at `per_group` items per workgroup.
 pub(crate) fn groups(n: usize, per_group: usize) -> u32 {
@@ -86,7 +109,8 @@ pub fn grid(rt: &Runtime, count: u32) -> [u32; 3] {
 
 impl Runtime {
     /// Builds a [`Dispatch`] of `entry` in `shader` over `tensors` with uniform `params`.
-    pub(crate) fn dispatch<P: bytemuck::Pod>(
+    /// Public so benchmarks and experiments can dispatch their own WGSL.
+    pub fn dispatch<P: bytemuck::Pod>(
         &self,
         shader: crate::device::Shader,
         entry: &'static str,
@@ -135,4 +159,16 @@ impl Runtime {
         self.submit(dispatches);
         self.check("submitting kernels")
     }
+}
+
+/// Rejects an output that shares storage with an input: WebGPU forbids binding one
+/// buffer both read-only and writable in a dispatch, so in-place calls must fail early.
+pub(crate) fn distinct_output(op: &str, inputs: &[&Tensor], out: &Tensor) -> Result<()> {
+    if inputs.iter().any(|x| x.buffer() == out.buffer()) {
+        return Err(crate::error::Error::invalid(
+            op,
+            "the output shares storage with an input; use a separate output tensor",
+        ));
+    }
+    Ok(())
 }

@@ -1,0 +1,27 @@
+// Copies one concat input into its slice of the output. Viewed as [outer, axis, inner],
+// the input's runs of chunk_in elements land chunk_out apart, starting at offset.
+// Host code: src/kernels/concat.rs; CPU twin: src/cpu/concat.rs.
+
+struct Params {
+    len: u32,
+    chunk_in: u32,
+    chunk_out: u32,
+    offset: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(256)
+fn concat(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+    if i >= p.len {
+        return;
+    }
+    y[(i / p.chunk_in) * p.chunk_out + p.offset + i % p.chunk_in] = x[i];
+}

@@ -1,0 +1,85 @@
+// The SE excitation MLP, per batch item n:
+//   hidden = act_h(w1 . s[n] + b1)        w1 [R, C]  (ONNX 1x1-conv layout)
+//   out[n] = act_g(w2 . hidden + b2)      w2 [C, R]
+// CPU twin: src/cpu/excite.rs.
+//
+// One workgroup per batch item. The hidden vector goes through workgroup memory in
+// chunks of WG units (so any R fits): each invocation computes one hidden unit of the
+// chunk, then each invocation adds that chunk's contribution to its output channels
+// (c = lid, lid + WG, ...). The running FC2 sums live in `out` between chunks: every
+// output element is only ever touched by the same invocation.
+
+// Must match `WORKGROUP` in src/kernels/excite.rs.
+const WG: u32 = 256u;
+
+struct Params {
+    batch: u32,
+    channels: u32,
+    reduced: u32,
+    hidden_kind: u32,
+    hidden_a: f32,
+    hidden_b: f32,
+    gate_kind: u32,
+    gate_a: f32,
+    gate_b: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> s: array<f32>;
+@group(0) @binding(2) var<storage, read> w1: array<f32>;
+@group(0) @binding(3) var<storage, read> b1: array<f32>;
+@group(0) @binding(4) var<storage, read> w2: array<f32>;
+@group(0) @binding(5) var<storage, read> b2: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
+
+var<workgroup> hidden: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn excite(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let n = wid.x + wid.y * nwg.x;
+    // The same for the whole workgroup, so the barriers below stay uniform.
+    if n >= p.batch {
+        return;
+    }
+    let C = p.channels;
+    let R = p.reduced;
+    let row = n * C;
+    for (var r0 = 0u; r0 < R; r0 += WG) {
+        // FC1 and the hidden activation: hidden unit r0 + lid.
+        let r = r0 + lid;
+        if r < R {
+            var acc = b1[r];
+            for (var c = 0u; c < C; c++) {
+                acc += w1[r * C + c] * s[row + c];
+            }
+            hidden[lid] = activate(acc, p.hidden_kind, p.hidden_a, p.hidden_b);
+        }
+        workgroupBarrier();
+        // FC2 over this chunk's hidden units.
+        let count = min(WG, R - r0);
+        for (var c = lid; c < C; c += WG) {
+            var acc: f32;
+            if r0 == 0u {
+                acc = b2[c];
+            } else {
+                acc = out[row + c];
+            }
+            for (var j = 0u; j < count; j++) {
+                acc += w2[c * R + r0 + j] * hidden[j];
+            }
+            out[row + c] = acc;
+        }
+        // `hidden` is rewritten by the next chunk.
+        workgroupBarrier();
+    }
+    for (var c = lid; c < C; c += WG) {
+        out[row + c] = activate(out[row + c], p.gate_kind, p.gate_a, p.gate_b);
+    }
+}

@@ -1,0 +1,48 @@
+//! CPU twin of `shaders/excite.wgsl`: the same sums in the same order.
+
+// Index loops on purpose: they read line by line like the shader's.
+#![allow(clippy::needless_range_loop)]
+
+use super::activation::activate;
+use crate::error::{Error, Result};
+use crate::kernels::Activation;
+use crate::kernels::excite::excite_dims;
+use crate::tensor::HostTensor;
+
+pub fn excite(
+    s: &HostTensor,
+    w1: &HostTensor,
+    b1: &HostTensor,
+    hidden: Activation,
+    w2: &HostTensor,
+    b2: &HostTensor,
+    gate: Activation,
+) -> Result<HostTensor> {
+    let (n_items, c_len, r_len) =
+        excite_dims(&s.shape, &w1.shape, &b1.shape, &w2.shape, &b2.shape)?;
+    for t in [s, w1, b1, w2, b2] {
+        if t.data.len() != t.shape.iter().product::<usize>() {
+            return Err(Error::shape("excite operand data", &t.shape, t.data.len()));
+        }
+    }
+    let mut out = vec![0.0f32; n_items * c_len];
+    let mut h = vec![0.0f32; r_len];
+    for n in 0..n_items {
+        let row = n * c_len;
+        for r in 0..r_len {
+            let mut acc = b1.data[r];
+            for c in 0..c_len {
+                acc += w1.data[r * c_len + c] * s.data[row + c];
+            }
+            h[r] = activate(acc, hidden);
+        }
+        for c in 0..c_len {
+            let mut acc = b2.data[c];
+            for r in 0..r_len {
+                acc += w2.data[c * r_len + r] * h[r];
+            }
+            out[row + c] = activate(acc, gate);
+        }
+    }
+    HostTensor::new(&[n_items, c_len], out)
+}

@@ -1,0 +1,66 @@
+//! CPU twin of `shaders/matmul.wgsl`.
+
+use super::activation::activate;
+use crate::error::{Error, Result};
+use crate::kernels::Activation;
+use crate::tensor::{HostTensor, broadcast_shapes, broadcast_strides};
+
+pub fn matmul(
+    a: &HostTensor,
+    b: &HostTensor,
+    bias: Option<&HostTensor>,
+    act: Activation,
+) -> Result<HostTensor> {
+    let (sa, sb) = (&a.shape, &b.shape);
+    if sa.len() < 2 || sb.len() < 2 {
+        return Err(Error::invalid(
+            "matmul",
+            format!("operands need rank >= 2, got {sa:?} x {sb:?}"),
+        ));
+    }
+    let (m, k) = (sa[sa.len() - 2], sa[sa.len() - 1]);
+    let (kb, n) = (sb[sb.len() - 2], sb[sb.len() - 1]);
+    if k != kb {
+        return Err(Error::shape("matmul inner dimension", [m, k], [kb, n]));
+    }
+    if let Some(t) = bias
+        && t.shape != [n]
+    {
+        return Err(Error::shape("matmul bias", [n], &t.shape));
+    }
+    let (a_batch, b_batch) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
+    let batch = broadcast_shapes(a_batch, b_batch)?;
+    let (a_strides, b_strides) = (
+        broadcast_strides(a_batch, &batch),
+        broadcast_strides(b_batch, &batch),
+    );
+    let count: usize = batch.iter().product();
+    let mut out = Vec::with_capacity(count * m * n);
+    for i in 0..count {
+        // Offsets of this batch entry's matrices, in matrices.
+        let (mut rest, mut ia, mut ib) = (i, 0, 0);
+        for d in (0..batch.len()).rev() {
+            let c = rest % batch[d];
+            rest /= batch[d];
+            ia += c * a_strides[d];
+            ib += c * b_strides[d];
+        }
+        let am = &a.data[ia * m * k..][..m * k];
+        let bm = &b.data[ib * k * n..][..k * n];
+        for row in 0..m {
+            for col in 0..n {
+                let mut acc = 0.0f32;
+                for kk in 0..k {
+                    acc += am[row * k + kk] * bm[kk * n + col];
+                }
+                if let Some(t) = bias {
+                    acc += t.data[col];
+                }
+                out.push(activate(acc, act));
+            }
+        }
+    }
+    let mut shape = batch;
+    shape.extend([m, n]);
+    HostTensor::new(&shape, out)
+}

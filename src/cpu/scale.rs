@@ -1,0 +1,31 @@
+//! CPU twin of `shaders/scale.wgsl`.
+
+use super::activation::activate;
+use crate::error::{Error, Result};
+use crate::kernels::Activation;
+use crate::kernels::scale::scale_dims;
+use crate::tensor::HostTensor;
+
+pub fn scale(
+    x: &HostTensor,
+    g: &HostTensor,
+    residual: Option<&HostTensor>,
+    act: Activation,
+) -> Result<HostTensor> {
+    let [_, _, h, w] = scale_dims(&x.shape, &g.shape, residual.map(|r| r.shape.as_slice()))?;
+    for t in [Some(x), Some(g), residual].into_iter().flatten() {
+        if t.data.len() != t.shape.iter().product::<usize>() {
+            return Err(Error::shape("scale operand data", &t.shape, t.data.len()));
+        }
+    }
+    let hw = h * w;
+    let mut out = vec![0.0f32; x.data.len()];
+    for (i, o) in out.iter_mut().enumerate() {
+        let mut v = x.data[i] * g.data[i / hw];
+        if let Some(r) = residual {
+            v += r.data[i];
+        }
+        *o = activate(v, act);
+    }
+    HostTensor::new(&x.shape, out)
+}

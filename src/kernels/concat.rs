@@ -1,0 +1,77 @@
+//! Concatenation of N tensors along one axis (`shaders/concat.wgsl`; CPU twin
+//! `crate::cpu::concat`). One dispatch per input copies it into its slice of the output.
+
+use super::{Dispatch, distinct_output, grid, groups, shader};
+use crate::device::Runtime;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// The shape of the concatenation of `shapes` along `axis`: all ranks equal, all
+/// dimensions but `axis` equal.
+pub fn concat_shape(shapes: &[&[usize]], axis: usize) -> Result<Vec<usize>> {
+    let Some(first) = shapes.first() else {
+        return Err(Error::invalid("concat", "no inputs"));
+    };
+    if axis >= first.len() {
+        return Err(Error::invalid(
+            "concat",
+            format!(
+                "axis {axis} is out of range for rank-{} inputs",
+                first.len()
+            ),
+        ));
+    }
+    let mut out = first.to_vec();
+    for (i, s) in shapes.iter().enumerate().skip(1) {
+        let same_elsewhere =
+            s.len() == first.len() && (0..s.len()).all(|d| d == axis || s[d] == first[d]);
+        if !same_elsewhere {
+            let mut expected = first.to_vec();
+            expected[axis] = s.get(axis).copied().unwrap_or(0);
+            return Err(Error::shape(format!("concat input {i}"), expected, s));
+        }
+        out[axis] = out[axis]
+            .checked_add(s[axis])
+            .ok_or_else(|| Error::invalid("concat", "the output size overflows"))?;
+    }
+    Ok(out)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    len: u32,
+    chunk_in: u32,
+    chunk_out: u32,
+    offset: u32,
+}
+
+/// `y = concat(inputs, axis)`. Inputs with no elements get no dispatch.
+pub fn concat(rt: &Runtime, inputs: &[&Tensor], axis: usize, y: &Tensor) -> Result<Vec<Dispatch>> {
+    let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape()).collect();
+    let shape = concat_shape(&shapes, axis)?;
+    if y.shape() != shape.as_slice() {
+        return Err(Error::shape("concat output", &shape, y.shape()));
+    }
+    distinct_output("concat", inputs, y)?;
+    // Viewed as [outer, axis, inner], input i fills axis positions offset..offset + n_i
+    // of every outer slice: contiguous runs of n_i * inner elements.
+    let inner: usize = shape[axis + 1..].iter().product();
+    let mut offset = 0;
+    let mut dispatches = Vec::with_capacity(inputs.len());
+    for x in inputs {
+        let n = x.shape()[axis];
+        if !x.is_empty() {
+            let params = Params {
+                len: x.len() as u32,
+                chunk_in: (n * inner) as u32,
+                chunk_out: (shape[axis] * inner) as u32,
+                offset: (offset * inner) as u32,
+            };
+            let wg = grid(rt, groups(x.len(), 256));
+            dispatches.push(rt.dispatch(shader!("concat"), "concat", &[], &params, &[x, y], wg)?);
+        }
+        offset += n;
+    }
+    Ok(dispatches)
+}

@@ -1,0 +1,366 @@
+//! `y = act(conv2d(x, w) + bias + residual)` on NCHW tensors (`shaders/conv2d.wgsl`,
+//! 1x1 convolutions through `shaders/matmul.wgsl`; CPU twin `crate::cpu::conv2d`),
+//! and batch-norm folding for convolution weights.
+
+use super::matmul::{Gemm, GemmBias, check_no_alias, gemm, tile_shape};
+use super::{Activation, Dispatch, grid, groups, shader};
+use crate::device::Runtime;
+use crate::error::{Error, Result};
+use crate::tensor::{HostTensor, Tensor};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dParams {
+    pub stride: [usize; 2],
+    /// Top, left, bottom, right.
+    pub padding: [usize; 4],
+    pub dilation: [usize; 2],
+    pub groups: usize,
+}
+
+impl Default for Conv2dParams {
+    fn default() -> Self {
+        Self {
+            stride: [1, 1],
+            padding: [0; 4],
+            dilation: [1, 1],
+            groups: 1,
+        }
+    }
+}
+
+impl Conv2dParams {
+    /// `[N, Co, OH, OW]` for input `x` `[N, Ci, H, W]` and weights `w`
+    /// `[Co, Ci / groups, KH, KW]`, or why they do not fit together.
+    pub fn output_shape(&self, x: &[usize], w: &[usize]) -> Result<Vec<usize>> {
+        let (&[n, ci, h, wd], &[co, cg, kh, kw]) = (x, w) else {
+            return Err(Error::shape(
+                "conv2d input and weights (rank 4 each)",
+                "[N, Ci, H, W] and [Co, Ci/groups, KH, KW]",
+                format!("{x:?} and {w:?}"),
+            ));
+        };
+        let g = self.groups;
+        if self.stride.contains(&0) || self.dilation.contains(&0) || g == 0 {
+            return Err(Error::invalid(
+                "conv2d",
+                format!(
+                    "stride {:?}, dilation {:?} and groups {g} must all be >= 1",
+                    self.stride, self.dilation
+                ),
+            ));
+        }
+        if ci == 0 || co == 0 || kh == 0 || kw == 0 {
+            return Err(Error::invalid(
+                "conv2d",
+                format!("channels and kernel size must be >= 1, got input {x:?}, weights {w:?}"),
+            ));
+        }
+        if ci % g != 0 || co % g != 0 {
+            return Err(Error::invalid(
+                "conv2d",
+                format!("groups {g} must divide input channels {ci} and output channels {co}"),
+            ));
+        }
+        if cg * g != ci {
+            return Err(Error::shape(
+                "conv2d weights' input channels (Ci / groups)",
+                ci / g,
+                cg,
+            ));
+        }
+        let [top, left, bottom, right] = self.padding;
+        let out = |size: usize, pad: usize, k: usize, s: usize, d: usize| {
+            let span = d * (k - 1) + 1;
+            (size + pad >= span).then(|| (size + pad - span) / s + 1)
+        };
+        match (
+            out(h, top + bottom, kh, self.stride[0], self.dilation[0]),
+            out(wd, left + right, kw, self.stride[1], self.dilation[1]),
+        ) {
+            (Some(oh), Some(ow)) => Ok(vec![n, co, oh, ow]),
+            _ => Err(Error::invalid(
+                "conv2d",
+                format!("the dilated {kh}x{kw} kernel is larger than the padded {h}x{wd} input"),
+            )),
+        }
+    }
+}
+
+/// How a convolution is computed. [`conv2d`] picks by shape ([`choose_algo`]);
+/// [`conv2d_with`] forces one, for tests and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConvAlgo {
+    #[default]
+    Auto,
+    /// 1x1 kernel, stride 1, no padding: a batched GEMM `W[Co,Ci] x X[n][Ci,H*W]`.
+    Gemm1x1,
+    /// Any convolution: a GEMM that gathers input windows on the fly.
+    ImplicitGemm,
+    /// One input channel per group (depthwise, any channel multiplier).
+    Depthwise,
+}
+
+/// The algorithm [`conv2d`] uses for these shapes (which must be valid).
+pub fn choose_algo(x: &[usize], w: &[usize], p: &Conv2dParams) -> ConvAlgo {
+    let (co, cg, kh, kw) = (w[0], w[1], w[2], w[3]);
+    if cg == 1 && p.groups > 1 && co / p.groups <= 4 {
+        // A GEMM would run M <= 4 rows and K = KH*KW: mostly padding.
+        ConvAlgo::Depthwise
+    } else if fits_gemm_1x1(kh, kw, p) && x[2] * x[3] >= 16 {
+        // Smaller images run better as one GEMM over all of the batch (N = batch * H * W).
+        ConvAlgo::Gemm1x1
+    } else {
+        ConvAlgo::ImplicitGemm
+    }
+}
+
+fn fits_gemm_1x1(kh: usize, kw: usize, p: &Conv2dParams) -> bool {
+    kh == 1 && kw == 1 && p.stride == [1, 1] && p.padding == [0; 4]
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    batch: u32,
+    ci: u32,
+    h: u32,
+    w: u32,
+    co: u32,
+    oh: u32,
+    ow: u32,
+    groups: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_top: u32,
+    pad_left: u32,
+    dil_h: u32,
+    dil_w: u32,
+    has_bias: u32,
+    has_residual: u32,
+    kind: u32,
+    act_a: f32,
+    act_b: f32,
+    tiles_m: u32,
+    tiles: u32,
+    pad: [u32; 3],
+}
+
+/// `y = act(conv2d(x, w) + bias + residual)`; `bias` is `[Co]`, `residual` and `y`
+/// are `[N, Co, OH, OW]`.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d(
+    rt: &Runtime,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    residual: Option<&Tensor>,
+    p: &Conv2dParams,
+    act: Activation,
+    y: &Tensor,
+) -> Result<Dispatch> {
+    conv2d_with(rt, ConvAlgo::Auto, x, w, bias, residual, p, act, y)
+}
+
+/// [`conv2d`] with the algorithm chosen by the caller; fails if it does not apply.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_with(
+    rt: &Runtime,
+    algo: ConvAlgo,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    residual: Option<&Tensor>,
+    p: &Conv2dParams,
+    act: Activation,
+    y: &Tensor,
+) -> Result<Dispatch> {
+    let out = p.output_shape(x.shape(), w.shape())?;
+    if y.shape() != out.as_slice() {
+        return Err(Error::shape("conv2d output", &out, y.shape()));
+    }
+    let co = out[1];
+    if let Some(b) = bias
+        && b.shape() != [co]
+    {
+        return Err(Error::shape("conv2d bias", [co], b.shape()));
+    }
+    if let Some(r) = residual
+        && r.shape() != out.as_slice()
+    {
+        return Err(Error::shape("conv2d residual", &out, r.shape()));
+    }
+    let mut inputs = vec![x, w];
+    inputs.extend(bias);
+    inputs.extend(residual);
+    check_no_alias("conv2d", y, &inputs)?;
+
+    let (xs, ws) = (x.shape(), w.shape());
+    let algo = match algo {
+        ConvAlgo::Auto => choose_algo(xs, ws, p),
+        forced => forced,
+    };
+    let [batch, ci, h, wd] = [xs[0], xs[1], xs[2], xs[3]];
+    let [cg, kh, kw] = [ws[1], ws[2], ws[3]];
+    let (g, mg) = (p.groups, co / p.groups);
+    let max_z = rt.limits().max_compute_workgroups_per_dimension as usize;
+    match algo {
+        ConvAlgo::Gemm1x1 if !fits_gemm_1x1(kh, kw, p) => {
+            return Err(Error::invalid(
+                "conv2d",
+                "the 1x1 GEMM needs a 1x1 kernel, stride 1 and no padding",
+            ));
+        }
+        ConvAlgo::Gemm1x1 => {
+            // Batch over (image, group): W's group block times the group's channels.
+            let hw = h * wd;
+            return gemm(
+                rt,
+                Gemm {
+                    a: w,
+                    b: x,
+                    bias: bias.map_or(GemmBias::None, GemmBias::Row),
+                    residual,
+                    c: y,
+                    m: mg,
+                    n: hw,
+                    k: cg,
+                    batch_dims: vec![batch, g],
+                    a_strides: vec![0, mg * cg],
+                    b_strides: vec![ci * hw, cg * hw],
+                    act,
+                },
+            );
+        }
+        ConvAlgo::Depthwise if cg != 1 => {
+            return Err(Error::invalid(
+                "conv2d",
+                format!("the depthwise kernel needs one input channel per group, not {cg}"),
+            ));
+        }
+        ConvAlgo::ImplicitGemm if g > max_z => {
+            return Err(Error::invalid(
+                "conv2d",
+                format!("{g} groups are over this adapter's limit of {max_z}"),
+            ));
+        }
+        _ => {}
+    }
+
+    let (kind, act_a, act_b) = act.code();
+    let mut params = Params {
+        batch: batch as u32,
+        ci: ci as u32,
+        h: h as u32,
+        w: wd as u32,
+        co: co as u32,
+        oh: out[2] as u32,
+        ow: out[3] as u32,
+        groups: g as u32,
+        stride_h: p.stride[0] as u32,
+        stride_w: p.stride[1] as u32,
+        pad_top: p.padding[0] as u32,
+        pad_left: p.padding[1] as u32,
+        dil_h: p.dilation[0] as u32,
+        dil_w: p.dilation[1] as u32,
+        has_bias: bias.is_some() as u32,
+        has_residual: residual.is_some() as u32,
+        kind,
+        act_a,
+        act_b,
+        tiles_m: 0,
+        tiles: 0,
+        pad: [0; 3],
+    };
+    // Unused bias and residual bindings are filled with `x`, which is never read there.
+    let tensors = [x, w, bias.unwrap_or(x), residual.unwrap_or(x), y];
+    let kernel = [("KH", kh as f64), ("KW", kw as f64)];
+    if algo == ConvAlgo::Depthwise {
+        let items = batch * co * out[2] * out[3].div_ceil(4);
+        let wg = grid(rt, groups(items, 64));
+        return rt.dispatch(
+            shader!("conv2d"),
+            "conv2d_depthwise",
+            &kernel,
+            &params,
+            &tensors,
+            wg,
+        );
+    }
+    let n = batch * out[2] * out[3];
+    let k = cg * kh * kw;
+    let (wg_m, wg_n) = tile_shape(mg, n);
+    let tiles_m = mg.div_ceil(4 * wg_m as usize);
+    params.tiles_m = tiles_m as u32;
+    params.tiles = (tiles_m * n.div_ceil(4 * wg_n as usize)) as u32;
+    let constants = [
+        kernel[0],
+        kernel[1],
+        ("WG_M", wg_m as f64),
+        ("WG_N", wg_n as f64),
+        ("VEC_A", k.is_multiple_of(4) as u32 as f64),
+    ];
+    let mut wg = grid(rt, params.tiles);
+    wg[2] = g as u32;
+    rt.dispatch(
+        shader!("conv2d"),
+        "conv2d_igemm",
+        &constants,
+        &params,
+        &tensors,
+        wg,
+    )
+}
+
+/// Folds inference batch norm into the preceding convolution: returns `(w', b')` with
+/// `conv(x, w') + b' == batch_norm(conv(x, w) + bias)`. `w` is `[Co, ...]`, `bias`
+/// and the batch-norm tensors `[Co]`.
+pub fn fold_batch_norm(
+    w: &HostTensor,
+    bias: Option<&HostTensor>,
+    gamma: &HostTensor,
+    beta: &HostTensor,
+    mean: &HostTensor,
+    var: &HostTensor,
+    eps: f32,
+) -> Result<(HostTensor, HostTensor)> {
+    let Some(&co) = w.shape.first() else {
+        return Err(Error::shape(
+            "fold_batch_norm weights",
+            "[Co, ...]",
+            &w.shape,
+        ));
+    };
+    let named = [
+        ("bias", bias),
+        ("gamma", Some(gamma)),
+        ("beta", Some(beta)),
+        ("mean", Some(mean)),
+        ("var", Some(var)),
+    ];
+    for (name, t) in named {
+        if let Some(t) = t
+            && t.shape != [co]
+        {
+            return Err(Error::shape(
+                format!("fold_batch_norm {name}"),
+                [co],
+                &t.shape,
+            ));
+        }
+    }
+    let per_channel = w.len().checked_div(co).unwrap_or(0);
+    let mut folded_w = w.data.clone();
+    let mut folded_b = Vec::with_capacity(co);
+    for c in 0..co {
+        let scale = gamma.data[c] / (var.data[c] + eps).sqrt();
+        for v in &mut folded_w[c * per_channel..(c + 1) * per_channel] {
+            *v *= scale;
+        }
+        let b = bias.map_or(0.0, |t| t.data[c]);
+        folded_b.push((b - mean.data[c]) * scale + beta.data[c]);
+    }
+    Ok((
+        HostTensor::new(&w.shape, folded_w)?,
+        HostTensor::new(&[co], folded_b)?,
+    ))
+}

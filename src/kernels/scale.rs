@@ -1,0 +1,79 @@
+//! `out = act(x * g[n, c] + residual)`: channel scaling by the excitation, with the
+//! SE-ResNet identity add and activation fused (`shaders/scale.wgsl`; CPU twin
+//! `crate::cpu::scale`).
+
+use super::squeeze::nchw;
+use super::{Activation, Dispatch, grid, groups, shader};
+use crate::device::Runtime;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    len: u32,
+    hw: u32,
+    kind: u32,
+    act_a: f32,
+    act_b: f32,
+    pad: [u32; 3],
+}
+
+/// Checks `scale`'s operand shapes (shared with the CPU twin) and returns `[N, C, H, W]`.
+pub(crate) fn scale_dims(
+    x: &[usize],
+    g: &[usize],
+    residual: Option<&[usize]>,
+) -> Result<[usize; 4]> {
+    let [n, c, h, w] = nchw("scale input", x)?;
+    if g != [n, c] {
+        return Err(Error::shape("scale gate", [n, c], g));
+    }
+    if let Some(r) = residual {
+        if r != x {
+            return Err(Error::shape("scale residual", x, r));
+        }
+    }
+    Ok([n, c, h, w])
+}
+
+/// `out = act(x * g[n, c] + residual)`; `residual` optional, `act` may be `Identity`.
+pub fn scale(
+    rt: &Runtime,
+    x: &Tensor,
+    g: &Tensor,
+    residual: Option<&Tensor>,
+    act: Activation,
+    out: &Tensor,
+) -> Result<Dispatch> {
+    let [_, _, h, w] = scale_dims(x.shape(), g.shape(), residual.map(|r| r.shape()))?;
+    if out.shape() != x.shape() {
+        return Err(Error::shape("scale output", x.shape(), out.shape()));
+    }
+    let hw = h * w;
+    let (kind, act_a, act_b) = act.code();
+    let params = Params {
+        len: x.len() as u32,
+        hw: hw as u32,
+        kind,
+        act_a,
+        act_b,
+        pad: [0; 3],
+    };
+    // A vec4 must not straddle two planes: it would need two gates.
+    let (entry, per_invocation) = if hw % 4 == 0 {
+        ("scale_vec4", 4)
+    } else {
+        ("scale", 1)
+    };
+    let has_residual = f64::from(u8::from(residual.is_some()));
+    let wg = grid(rt, groups(x.len().div_ceil(per_invocation), 256));
+    rt.dispatch(
+        shader!("scale"),
+        entry,
+        &[("HAS_RESIDUAL", has_residual)],
+        &params,
+        &[x, g, residual.unwrap_or(x), out],
+        wg,
+    )
+}

@@ -1,0 +1,142 @@
+//! Axis permutation of tensors up to rank 6 (`shaders/transpose.wgsl`; CPU twin
+//! `crate::cpu::transpose`), ONNX Transpose semantics: output axis `d` is input axis
+//! `perm[d]`.
+
+use super::{Dispatch, distinct_output, grid, groups, shader};
+use crate::device::Runtime;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// Highest rank the layout kernels (transpose, pad) accept.
+pub const MAX_RANK: usize = 6;
+
+/// The output shape of `x` permuted by `perm`, after checking `perm` is a permutation
+/// of `0..rank` and the rank is at most [`MAX_RANK`].
+pub fn transpose_shape(x: &[usize], perm: &[usize]) -> Result<Vec<usize>> {
+    if x.len() > MAX_RANK {
+        return Err(Error::invalid(
+            "transpose",
+            format!("rank {} is over the supported {MAX_RANK}", x.len()),
+        ));
+    }
+    let mut seen = [false; MAX_RANK];
+    let valid = perm.len() == x.len()
+        && perm
+            .iter()
+            .all(|&a| a < x.len() && !std::mem::replace(&mut seen[a], true));
+    if !valid {
+        return Err(Error::invalid(
+            "transpose",
+            format!(
+                "{perm:?} is not a permutation of the axes of a rank-{} tensor",
+                x.len()
+            ),
+        ));
+    }
+    Ok(perm.iter().map(|&a| x[a]).collect())
+}
+
+/// An equivalent, smaller problem: size-1 axes dropped and input axes that stay
+/// adjacent and in order merged (NCHW -> NHWC becomes [N, C, H*W] with perm [0, 2, 1]),
+/// so the shader decodes fewer coordinates. Returns (input dims, perm).
+fn simplify(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let kept: Vec<usize> = (0..shape.len()).filter(|&a| shape[a] != 1).collect();
+    let renumber = |a: usize| kept.iter().position(|&k| k == a).unwrap_or(0);
+    let perm: Vec<usize> = perm
+        .iter()
+        .filter(|&&a| shape[a] != 1)
+        .map(|&a| renumber(a))
+        .collect();
+    let dims: Vec<usize> = kept.iter().map(|&a| shape[a]).collect();
+    // Runs of consecutive input axes, in output order.
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    for &a in &perm {
+        match runs.last_mut() {
+            Some(run) if run.last().map(|&l| l + 1) == Some(a) => run.push(a),
+            _ => runs.push(vec![a]),
+        }
+    }
+    // Each run becomes one input axis; runs sorted by first axis give the input order.
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by_key(|&r| runs[r][0]);
+    let in_dims = order
+        .iter()
+        .map(|&r| runs[r].iter().map(|&a| dims[a]).product())
+        .collect();
+    let perm = (0..runs.len())
+        .map(|r| order.iter().position(|&o| o == r).unwrap_or(0))
+        .collect();
+    (in_dims, perm)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    len: u32,
+    rank: u32,
+    _pad: [u32; 2],
+    out_dims: [u32; 8],
+    src_strides: [u32; 8],
+}
+
+/// `y = transpose(x, perm)`.
+pub fn transpose(rt: &Runtime, x: &Tensor, perm: &[usize], y: &Tensor) -> Result<Dispatch> {
+    let shape = transpose_shape(x.shape(), perm)?;
+    if y.shape() != shape.as_slice() {
+        return Err(Error::shape("transpose output", &shape, y.shape()));
+    }
+    distinct_output("transpose", &[x], y)?;
+    let (in_dims, perm) = simplify(x.shape(), perm);
+    let mut in_strides = vec![1; in_dims.len()];
+    for d in (0..in_dims.len().saturating_sub(1)).rev() {
+        in_strides[d] = in_strides[d + 1] * in_dims[d + 1];
+    }
+    let mut params = Params {
+        len: y.len() as u32,
+        rank: perm.len() as u32,
+        _pad: [0; 2],
+        out_dims: [0; 8],
+        src_strides: [0; 8],
+    };
+    for (d, &a) in perm.iter().enumerate() {
+        params.out_dims[d] = in_dims[a] as u32;
+        params.src_strides[d] = in_strides[a] as u32;
+    }
+    let wg = grid(rt, groups(y.len(), 256));
+    rt.dispatch(shader!("transpose"), "transpose", &[], &params, &[x, y], wg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::simplify;
+
+    #[test]
+    fn simplify_merges_adjacent_axes_and_drops_ones() {
+        // NCHW -> NHWC: H and W stay adjacent.
+        assert_eq!(
+            simplify(&[2, 3, 4, 5], &[0, 2, 3, 1]),
+            (vec![2, 3, 20], vec![0, 2, 1])
+        );
+        // NHWC -> NCHW.
+        assert_eq!(
+            simplify(&[2, 4, 5, 3], &[0, 3, 1, 2]),
+            (vec![2, 20, 3], vec![0, 2, 1])
+        );
+        // Identity and size-1 axes collapse to one axis; all ones to none.
+        assert_eq!(simplify(&[2, 3, 4], &[0, 1, 2]), (vec![24], vec![0]));
+        assert_eq!(simplify(&[1, 3, 1, 4], &[2, 1, 0, 3]), (vec![12], vec![0]));
+        assert_eq!(
+            simplify(&[1, 3, 1, 4], &[2, 3, 0, 1]),
+            (vec![3, 4], vec![1, 0])
+        );
+        assert_eq!(simplify(&[1, 1], &[1, 0]), (vec![], vec![]));
+        assert_eq!(
+            simplify(&[2, 3, 4, 5, 6, 7], &[5, 4, 3, 2, 1, 0]).1,
+            [5, 4, 3, 2, 1, 0]
+        );
+        assert_eq!(
+            simplify(&[2, 3, 4, 5, 6, 7], &[4, 5, 0, 1, 2, 3]),
+            (vec![120, 42], vec![1, 0])
+        );
+    }
+}
