@@ -4,8 +4,12 @@
 #![cfg(target_arch = "wasm32")]
 
 use se_runtime::kernels::binary::{BinaryOp, binary};
+use se_runtime::kernels::conv2d::{Conv2dParams, ConvAlgo, conv2d_with};
+use se_runtime::kernels::matmul::matmul;
+use se_runtime::kernels::pool::{Pool2dParams, avg_pool2d, max_pool2d};
+use se_runtime::kernels::softmax::softmax;
 use se_runtime::kernels::unary::unary;
-use se_runtime::{Activation, HostTensor, Runtime, cpu};
+use se_runtime::{Activation, HostTensor, Runtime, SeBlock, SqueezeMode, cpu};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -84,7 +88,169 @@ async fn binary_broadcast_matches_cpu() {
             rt.run(&[binary(&rt, op, &at, &bt, Activation::Relu, &out).unwrap()])
                 .unwrap();
             let got = out.read(&rt).await.unwrap();
-            assert_close(&format!("{op:?} {:?} {:?}", a.shape, b.shape), &got, &want.data);
+            assert_close(
+                &format!("{op:?} {:?} {:?}", a.shape, b.shape),
+                &got,
+                &want.data,
+            );
         }
     }
+}
+
+/// Each convolution algorithm on a shape it applies to: the three WGSL entry points
+/// with the workgroup sizes SwiftShader must accept (256 invocations at most).
+#[wasm_bindgen_test]
+async fn conv2d_algorithms_match_cpu() {
+    let rt = runtime().await;
+    let p = |stride: usize, pad: usize, groups: usize| Conv2dParams {
+        stride: [stride; 2],
+        padding: [pad; 4],
+        groups,
+        ..Conv2dParams::default()
+    };
+    let cases = [
+        (ConvAlgo::Gemm1x1, [2, 5, 7, 6], [9, 5, 1, 1], p(1, 0, 1)),
+        (
+            ConvAlgo::ImplicitGemm,
+            [1, 3, 9, 9],
+            [8, 3, 3, 3],
+            p(2, 1, 1),
+        ),
+        (
+            ConvAlgo::ImplicitGemm,
+            [2, 6, 5, 5],
+            [6, 3, 3, 3],
+            p(1, 1, 2),
+        ),
+        (
+            ConvAlgo::Depthwise,
+            [1, 12, 8, 8],
+            [12, 1, 3, 3],
+            p(1, 1, 12),
+        ),
+    ];
+    for (i, (algo, xs, ws, params)) in cases.into_iter().enumerate() {
+        let fan_in = (ws[1] * ws[2] * ws[3]) as f32;
+        let x = host(&xs, 100 + i as u64, 1.0);
+        let w = host(&ws, 200 + i as u64, 1.0 / fan_in.sqrt());
+        let bias = host(&[ws[0]], 300 + i as u64, 0.5);
+        let want =
+            cpu::conv2d::conv2d(&x, &w, Some(&bias), None, &params, Activation::Relu).unwrap();
+        let (xt, wt, bt) = (
+            rt.upload_host(&x).unwrap(),
+            rt.upload_host(&w).unwrap(),
+            rt.upload_host(&bias).unwrap(),
+        );
+        let y = rt.tensor(&want.shape).unwrap();
+        let d = conv2d_with(
+            &rt,
+            algo,
+            &xt,
+            &wt,
+            Some(&bt),
+            None,
+            &params,
+            Activation::Relu,
+            &y,
+        )
+        .unwrap();
+        rt.run(&[d]).unwrap();
+        let got = y.read(&rt).await.unwrap();
+        assert_close(
+            &format!("conv2d {algo:?} x{xs:?} w{ws:?}"),
+            &got,
+            &want.data,
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn matmul_matches_cpu() {
+    let rt = runtime().await;
+    for (i, (m, k, n)) in [(1, 7, 10), (33, 65, 17), (64, 64, 64)]
+        .into_iter()
+        .enumerate()
+    {
+        let a = host(&[m, k], 400 + i as u64, 1.0);
+        let b = host(&[k, n], 500 + i as u64, 1.0 / (k as f32).sqrt());
+        let want = cpu::matmul::matmul(&a, &b, None, Activation::Identity).unwrap();
+        let (at, bt) = (rt.upload_host(&a).unwrap(), rt.upload_host(&b).unwrap());
+        let out = rt.tensor(&want.shape).unwrap();
+        rt.run(&[matmul(&rt, &at, &bt, None, Activation::Identity, &out).unwrap()])
+            .unwrap();
+        let got = out.read(&rt).await.unwrap();
+        assert_close(&format!("matmul {m}x{k}x{n}"), &got, &want.data);
+    }
+}
+
+/// The whole SE block in one submission: squeeze, excite and scale, and the
+/// excitation the runtime exposes.
+#[wasm_bindgen_test]
+async fn se_block_matches_cpu() {
+    let rt = runtime().await;
+    let cases = [
+        (64, 16, SqueezeMode::Avg, Activation::Sigmoid, [2, 64, 7, 7]),
+        (
+            24,
+            4,
+            SqueezeMode::Max,
+            Activation::HardSigmoid {
+                alpha: 1.0 / 6.0,
+                beta: 0.5,
+            },
+            [1, 24, 13, 11],
+        ),
+        (3, 16, SqueezeMode::Avg, Activation::Sigmoid, [1, 3, 1, 1]),
+    ];
+    for (i, (c, reduction, pooling, gate, shape)) in cases.into_iter().enumerate() {
+        let block = SeBlock::new(c, reduction, pooling, gate, 600 + i as u64).unwrap();
+        let x = host(&shape, 700 + i as u64, 2.0);
+        let (want_out, want_e) = cpu::se_block::se_block(&block, &x).unwrap();
+        let got = block
+            .forward(&rt, &rt.upload_host(&x).unwrap())
+            .await
+            .unwrap();
+        let what = format!("SeBlock c{c} {shape:?}");
+        let e = got.excitation.read(&rt).await.unwrap();
+        assert_close(&format!("{what} excitation"), &e, &want_e.data);
+        let out = got.output.read(&rt).await.unwrap();
+        assert_close(&format!("{what} output"), &out, &want_out.data);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn softmax_and_pools_match_cpu() {
+    let rt = runtime().await;
+    for (i, (shape, axis)) in [(vec![2, 10], 1), (vec![3, 1000], 1), (vec![2, 5, 3], 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let x = host(&shape, 800 + i as u64, 6.0);
+        let want = cpu::softmax::softmax(&x, axis).unwrap();
+        let (xt, y) = (rt.upload_host(&x).unwrap(), rt.tensor(&shape).unwrap());
+        rt.run(&[softmax(&rt, &xt, axis, &y).unwrap()]).unwrap();
+        let got = y.read(&rt).await.unwrap();
+        assert_close(&format!("softmax {shape:?} axis {axis}"), &got, &want.data);
+    }
+    let p = Pool2dParams {
+        kernel: [3, 3],
+        stride: [2, 2],
+        padding: [1; 4],
+        ..Pool2dParams::default()
+    };
+    let x = host(&[2, 5, 9, 8], 900, 3.0);
+    let xt = rt.upload_host(&x).unwrap();
+    let want_max = cpu::pool::max_pool2d(&x, &p).unwrap();
+    let want_avg = cpu::pool::avg_pool2d(&x, &p).unwrap();
+    let (ym, ya) = (
+        rt.tensor(&want_max.shape).unwrap(),
+        rt.tensor(&want_avg.shape).unwrap(),
+    );
+    rt.run(&[
+        max_pool2d(&rt, &xt, &p, &ym).unwrap(),
+        avg_pool2d(&rt, &xt, &p, &ya).unwrap(),
+    ])
+    .unwrap();
+    assert_close("max_pool2d", &ym.read(&rt).await.unwrap(), &want_max.data);
+    assert_close("avg_pool2d", &ya.read(&rt).await.unwrap(), &want_avg.data);
 }

@@ -45,9 +45,12 @@ done
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/se-runtime-xdg}"
 mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
 
+# SwiftShader compiles shaders on the CPU: the conv kernels alone take ~10 s, over
+# the runner's default 20 s for the whole module.
 step "wasm-bindgen-test in headless Chromium"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
+  WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}" \
   cargo test --target wasm32-unknown-unknown --test web
 
 step "building the npm package"
