@@ -226,7 +226,6 @@ async function setImage(bitmap, name, truth) {
   state.image = { bitmap, name, truth };
   $('rotate').disabled = false;
   drawPreview(bitmap);
-  state.image.thumb = $('preview').toDataURL();
   $('image-name').textContent = truth ? `${name} (true class: ${truth.replace(/_/g, ' ')})` : name;
   await classify();
 }
@@ -245,8 +244,19 @@ async function rotate() {
   state.image.turns = turns;
 }
 
+/** A small PNG data URL of an image, for the comparison's thumbnails. */
+function thumbnail(bitmap) {
+  const c = document.createElement('canvas');
+  c.width = c.height = 96;
+  drawFitted(c, bitmap);
+  return c.toDataURL();
+}
+
 function drawPreview(source) {
-  const c = $('preview');
+  drawFitted($('preview'), source);
+}
+
+function drawFitted(c, source) {
   const g = c.getContext('2d');
   const w = source.width || source.videoWidth;
   const h = source.height || source.videoHeight;
@@ -286,6 +296,7 @@ async function classify() {
 
 function render(result) {
   state.result = result;
+  state.image.thumb ??= thumbnail(state.image.bitmap);
   if (state.firstResultMs === undefined) {
     // performance.now() counts from navigation start: page load to first result.
     state.firstResultMs = performance.now();
@@ -376,7 +387,10 @@ function exportPng() {
   g.scale(2, 2);
   g.fillStyle = '#fff';
   g.fillRect(0, 0, w, out.height);
-  g.drawImage($('preview'), 8, 6, 56, 56);
+  const thumb = document.createElement('canvas');
+  thumb.width = thumb.height = 56;
+  drawFitted(thumb, state.image.bitmap);
+  g.drawImage(thumb, 8, 6);
   g.fillStyle = '#1d2330';
   g.font = '600 15px system-ui, sans-serif';
   const top = state.result.top[0];

@@ -13,12 +13,12 @@ const FLAGS = [
 ];
 
 /** A fresh browser profile; `webgpu: false` leaves out --enable-unsafe-webgpu. */
-export async function launch({ webgpu = true, viewport = { width: 1400, height: 1000 } } = {}) {
+export async function launch({ webgpu = true, args = [], viewport = { width: 1400, height: 1000 } } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'se-runtime-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: webgpu ? [...FLAGS, '--enable-unsafe-webgpu'] : FLAGS,
+    args: [...FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...args],
     viewport,
     acceptDownloads: true,
   });

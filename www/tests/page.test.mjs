@@ -160,3 +160,38 @@ test('a corrupt model or image shows an error and the page keeps working', async
     await close();
   }
 });
+
+test('pasted images and the webcam (Chromium\'s fake camera) are classified', async () => {
+  const { page, close } = await launch({
+    args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+  });
+  try {
+    await page.goto(url);
+    await result(page);
+    const sample = (await page.getAttribute('#gallery button:nth-child(4)', 'data-name'));
+    const bytes = await page.evaluate(async (n) => Array.from(new Uint8Array(await (await fetch(`samples/fashion/${n}`)).arrayBuffer())), sample);
+    await page.evaluate(([n, b]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(b)], `pasted-${n}`, { type: 'image/png' }));
+      window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt }));
+    }, [sample, bytes]);
+    const pasted = await result(page, `pasted-${sample}`);
+    assert.equal(pasted.top.length, 5);
+
+    await page.click('#webcam');
+    await result(page, 'webcam');
+    const frames = await page.evaluate(async () => {
+      const seen = new Set();
+      const until = performance.now() + 3000;
+      while (performance.now() < until && seen.size < 3) {
+        seen.add(window.seRuntimePage.result);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return seen.size;
+    });
+    assert.ok(frames >= 2, `live webcam frames classified: ${frames}`);
+    await page.click('#webcam');
+  } finally {
+    await close();
+  }
+});
