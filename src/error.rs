@@ -44,6 +44,15 @@ pub enum Error {
 
     #[error("reading results back from the GPU failed: {0}")]
     Readback(String),
+
+    /// The model uses operators, attributes, types or shapes the runtime cannot run.
+    /// Lists every such node at once, so one load tells the whole story.
+    #[error("{}", unsupported_list(nodes))]
+    UnsupportedModel { nodes: Vec<Unsupported> },
+
+    /// The model file is not a valid ONNX model.
+    #[error("invalid model: {0}")]
+    InvalidModel(#[from] ModelError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -67,4 +76,84 @@ impl Error {
             got: format!("{got:?}"),
         }
     }
+}
+
+/// One node (or graph input) the runtime cannot run, and exactly why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported {
+    /// The node's name, or the input's name; `#index` when the node has no name.
+    pub node: String,
+    /// The ONNX operator type (`"input"` for a graph input).
+    pub op: String,
+    /// What is unsupported: the operator, an attribute value, a dtype, a dynamic shape.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} '{}': {}", self.op, self.node, self.reason)
+    }
+}
+
+fn unsupported_list(nodes: &[Unsupported]) -> String {
+    let mut s = format!(
+        "the model has {} unsupported node{}:",
+        nodes.len(),
+        if nodes.len() == 1 { "" } else { "s" }
+    );
+    for n in nodes {
+        s += &format!("\n  - {n}");
+    }
+    s
+}
+
+/// Why a model file is malformed (as opposed to valid but unsupported).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ModelError {
+    #[error("not an ONNX model: protobuf decoding failed: {0}")]
+    Protobuf(String),
+    #[error("the model has no graph")]
+    NoGraph,
+    #[error(
+        "tensor '{tensor}' keeps its data in an external file; save the model with \
+         its weights inside (onnx.save_model(..., save_as_external_data=False))"
+    )]
+    ExternalData { tensor: String },
+    #[error("the model imports ONNX opset {version}; this runtime supports opsets {min}..={max}")]
+    Opset { version: i64, min: i64, max: i64 },
+    #[error("tensor '{tensor}': {message}")]
+    BadTensor { tensor: String, message: String },
+    #[error("node '{node}' ({op}): attribute '{attribute}': {message}")]
+    BadAttribute {
+        node: String,
+        op: String,
+        attribute: String,
+        message: String,
+    },
+    #[error(
+        "node '{node}' ({op}): input '{input}' is neither a graph input, an initializer nor a node output"
+    )]
+    DanglingInput {
+        node: String,
+        op: String,
+        input: String,
+    },
+    #[error("graph output '{0}' is never produced")]
+    DanglingOutput(String),
+    #[error("value '{0}' is defined more than once")]
+    DuplicateValue(String),
+    #[error("the graph has a cycle through nodes {}", .0.join(", "))]
+    Cycle(Vec<String>),
+    #[error("node '{node}' ({op}): {message}")]
+    BadNode {
+        node: String,
+        op: String,
+        message: String,
+    },
+    #[error("{what} has {elements} elements, over the limit of {limit}")]
+    TooLarge {
+        what: String,
+        elements: String,
+        limit: usize,
+    },
 }

@@ -6,20 +6,31 @@
 //! - [`kernels`]: one module per WGSL kernel family in `shaders/`;
 //! - [`cpu`]: the plain-Rust reference of every kernel, named to match;
 //! - [`se_block`]: a whole SE block (squeeze, excite, scale) as one call;
+//! - [`onnx`] -> [`graph`] -> [`passes`] -> [`plan`]: the model compiler (ONNX import,
+//!   shape inference and constant folding, SE-aware fusion, buffer planning);
+//! - [`model`]: the public `Model` API over it.
 //! - `web` (wasm32 only): the JavaScript API of the npm package.
 
 pub mod cpu;
 pub mod device;
 pub mod error;
+pub mod graph;
 pub mod kernels;
+pub mod model;
+pub mod onnx;
+pub mod passes;
+pub mod plan;
 pub mod se_block;
 pub mod tensor;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
 pub use device::{Runtime, RuntimeOptions};
-pub use error::{Error, Result};
+pub use error::{Error, ModelError, Result, Unsupported};
 pub use kernels::Activation;
 pub use kernels::squeeze::SqueezeMode;
+pub use model::{CompileOptions, LayerInfo, Model, ModelInfo, SeBlockInfo, TensorInfo};
+pub use passes::Fusions;
+pub use plan::{CpuSession, Excitation, Inference, Session};
 pub use se_block::{SeBlock, SeOutput};
 pub use tensor::{HostTensor, Tensor};

@@ -308,3 +308,23 @@ impl Tensor {
         HostTensor::new(&self.shape, self.read(rt).await?)
     }
 }
+
+impl Tensor {
+    /// A tensor of `shape` over the first elements of this tensor's storage. Unlike
+    /// [`Tensor::reshape`] it may use less than the whole storage: an execution plan
+    /// places differently shaped values, one after another, in one shared buffer.
+    pub fn view(&self, shape: &[usize]) -> Result<Tensor> {
+        let bytes = (numel(shape)? as u64).saturating_mul(4);
+        if bytes > self.storage.size {
+            return Err(Error::shape(
+                format!("view of a {}-byte buffer", self.storage.size),
+                format!("at most {} elements", self.storage.size / 4),
+                shape,
+            ));
+        }
+        Ok(Tensor {
+            storage: self.storage.clone(),
+            shape: shape.to_vec(),
+        })
+    }
+}

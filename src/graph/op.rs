@@ -1,0 +1,212 @@
+//! Typed operators with parsed attributes.
+//!
+//! Some variants exist only between import and shape inference (their attributes may
+//! still sit in constant inputs: `Clip`, `Reshape`, `Squeeze`, `Pad`...); inference
+//! turns them into canonical variants (`Act`, `View`, `Reduce`, ...) that the passes
+//! and the plan work on. Fused variants (`Conv` with an activation and a residual,
+//! `MatMul` with a bias, `SeBlock`) are produced by the passes.
+
+use crate::kernels::Activation;
+use crate::kernels::binary::BinaryOp;
+use crate::kernels::conv2d::Conv2dParams;
+use crate::kernels::pool::Pool2dParams;
+
+use super::DType;
+
+pub use crate::kernels::pad::PadMode;
+pub use crate::kernels::squeeze::SqueezeMode;
+
+/// A 2-D convolution, possibly with fused bias, residual and activation.
+/// Inputs: `[x, w, bias?, residual?]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv {
+    /// `kernel_shape` as the attribute declares it (checked against the weights).
+    pub kernel: Option<[usize; 2]>,
+    /// `params.padding` is resolved from `auto_pad` by inference.
+    pub params: Conv2dParams,
+    pub auto_pad: AutoPad,
+    pub act: Activation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoPad {
+    NotSet,
+    SameUpper,
+    SameLower,
+    Valid,
+}
+
+/// MaxPool / AveragePool over H and W (`params.padding` resolved from `auto_pad`
+/// by inference).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    pub mode: SqueezeMode,
+    pub params: Pool2dParams,
+    pub auto_pad: AutoPad,
+}
+
+/// A squeeze-and-excitation block found by the `se_block` pass.
+/// Inputs: `[x, w1 [R,C], b1 [R], w2 [C,R], b2 [C], residual?]`;
+/// outputs: `[y [N,C,H,W], excitation [N,C]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeBlock {
+    pub name: String,
+    pub pooling: SqueezeMode,
+    pub hidden: Activation,
+    pub gate: Activation,
+    /// Applied after the scale and the residual add.
+    pub act: Activation,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// An op the runtime cannot run; the reason goes into `Error::UnsupportedModel`.
+    Unsupported(String),
+
+    // ---- compute ops (canonical after inference) ----
+    Conv(Conv),
+    /// `[x, a, b?]`: `act(a @ b + bias)` with NumPy matmul semantics.
+    MatMul {
+        act: Activation,
+    },
+    Act(Activation),
+    Binary(BinaryOp, Activation),
+    /// Mean or max over the trailing dimensions of the input, from dimension `axis` on
+    /// (GlobalAveragePool, GlobalMaxPool, ReduceMean over a suffix of axes).
+    Reduce {
+        mode: SqueezeMode,
+        axis: usize,
+    },
+    Pool(Pool),
+    /// `coerce_2d`: opset < 13 semantics (softmax over all dimensions from `axis` on).
+    Softmax {
+        axis: usize,
+        coerce_2d: bool,
+    },
+    Concat {
+        axis: usize,
+    },
+    Transpose {
+        perm: Vec<usize>,
+    },
+    Pad {
+        pads: Vec<usize>,
+        kind: PadMode,
+    },
+    /// Reshape-like: the output is the input's data with the output value's shape.
+    View,
+    SeBlock(SeBlock),
+
+    // ---- lowered by passes ----
+    BatchNorm {
+        epsilon: f32,
+    },
+    Gemm {
+        alpha: f32,
+        beta: f32,
+        trans_a: bool,
+        trans_b: bool,
+    },
+    /// Identity, Dropout (inference) and no-op Casts.
+    Identity,
+
+    // ---- resolved by inference (attributes may come from constant inputs) ----
+    Clip {
+        min: Option<f32>,
+        max: Option<f32>,
+    },
+    GlobalPool(SqueezeMode),
+    ReduceMean {
+        axes: Option<Vec<i64>>,
+        keepdims: bool,
+        noop_with_empty_axes: bool,
+    },
+    SoftmaxAttr {
+        axis: i64,
+        coerce_2d: bool,
+    },
+    ConcatAttr {
+        axis: i64,
+    },
+    TransposeAttr {
+        perm: Option<Vec<i64>>,
+    },
+    PadAttr {
+        pads: Option<Vec<i64>>,
+        mode: String,
+        value: f32,
+    },
+    Flatten {
+        axis: i64,
+    },
+    Reshape {
+        allowzero: bool,
+    },
+    Squeeze {
+        axes: Option<Vec<i64>>,
+    },
+    Unsqueeze {
+        axes: Option<Vec<i64>>,
+    },
+
+    // ---- constant-only ops: folded by inference, unsupported otherwise ----
+    Shape {
+        start: i64,
+        end: Option<i64>,
+    },
+    Gather {
+        axis: i64,
+    },
+    Cast {
+        to: DType,
+    },
+    /// Attribute form (opset < 10) or inputs `[data, starts, ends, axes?, steps?]`.
+    Slice {
+        starts: Option<Vec<i64>>,
+        ends: Option<Vec<i64>>,
+        axes: Option<Vec<i64>>,
+    },
+    ConstantOfShape {
+        value: super::Const,
+    },
+}
+
+impl Op {
+    /// A short label for layer lists: the op with its fusions, e.g. `Conv+Relu+Add`.
+    pub fn label(&self) -> String {
+        let with_act = |base: &str, act: &Activation| match act {
+            Activation::Identity => base.to_string(),
+            a => format!("{base}+{}", act_name(a)),
+        };
+        match self {
+            Op::Conv(c) => with_act("Conv", &c.act),
+            Op::MatMul { act } => with_act("MatMul", act),
+            Op::Act(a) => act_name(a).to_string(),
+            Op::Binary(b, act) => with_act(&format!("{b:?}"), act),
+            Op::Reduce { mode, .. } => format!("Reduce{mode:?}"),
+            Op::Pool(p) => format!("{:?}Pool", p.mode),
+            Op::Softmax { .. } => "Softmax".into(),
+            Op::Concat { .. } => "Concat".into(),
+            Op::Transpose { .. } => "Transpose".into(),
+            Op::Pad { .. } => "Pad".into(),
+            Op::View => "View".into(),
+            Op::SeBlock(se) => with_act("SeBlock", &se.act),
+            other => format!("{other:?}"),
+        }
+    }
+}
+
+/// The ONNX-style name of an activation.
+pub fn act_name(a: &Activation) -> &'static str {
+    match a {
+        Activation::Identity => "Identity",
+        Activation::Relu => "Relu",
+        Activation::Clip { min, max } if *min == 0.0 && *max == 6.0 => "Relu6",
+        Activation::Clip { .. } => "Clip",
+        Activation::HardSigmoid { .. } => "HardSigmoid",
+        Activation::HardSwish => "HardSwish",
+        Activation::Sigmoid => "Sigmoid",
+        Activation::Silu => "SiLU",
+        Activation::Tanh => "Tanh",
+    }
+}

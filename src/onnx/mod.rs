@@ -1,0 +1,266 @@
+//! Reading ONNX: the protobuf messages (generated from the vendored `proto/onnx.proto`),
+//! tensor decoding, and the import of a `ModelProto` into the graph IR.
+
+#[rustfmt::skip]
+#[allow(clippy::all, missing_docs, rustdoc::all)]
+pub mod proto;
+
+mod import;
+
+pub(crate) use import::{Imported, import};
+
+use prost::Message;
+
+use crate::error::{Error, ModelError, Result};
+use crate::graph::Const;
+use crate::tensor::HostTensor;
+use proto::tensor_proto::DataType;
+
+/// The default-domain opsets the importer understands.
+pub const MIN_OPSET: i64 = 9;
+pub const MAX_OPSET: i64 = 21;
+
+/// The most elements any tensor of a model may have (u32 indexing in the shaders,
+/// and a guard against absurd declared sizes before anything is allocated).
+pub const MAX_ELEMENTS: usize = 1 << 31;
+
+/// Decodes a serialized `ModelProto` (the bytes of a `.onnx` file).
+pub fn decode_model(bytes: &[u8]) -> Result<proto::ModelProto, ModelError> {
+    proto::ModelProto::decode(bytes).map_err(|e| ModelError::Protobuf(e.to_string()))
+}
+
+/// Decodes a serialized `TensorProto` (a `.pb` file of the ONNX test data sets) into
+/// an f32 tensor; integer and half-precision data are converted to f32.
+pub fn read_tensor_proto(bytes: &[u8]) -> Result<HostTensor> {
+    read_named_tensor_proto(bytes).map(|(_, t)| t)
+}
+
+/// Like [`read_tensor_proto`], also returning the tensor's `name` field (may be empty).
+pub fn read_named_tensor_proto(bytes: &[u8]) -> Result<(String, HostTensor)> {
+    let t = proto::TensorProto::decode(bytes).map_err(|e| ModelError::Protobuf(e.to_string()))?;
+    let name = t.name.clone().unwrap_or_default();
+    let c = tensor_to_const(&t).map_err(|e| match e {
+        TensorError::Invalid(m) => Error::InvalidModel(m),
+        TensorError::Unsupported(reason) => Error::invalid("read_tensor_proto", reason),
+    })?;
+    let host = match c {
+        Const::F32(t) => (*t).clone(),
+        Const::I64(t) => HostTensor::new(&t.shape, t.data.iter().map(|&v| v as f32).collect())?,
+    };
+    Ok((name, host))
+}
+
+/// Why a tensor could not be decoded.
+#[derive(Debug)]
+pub(crate) enum TensorError {
+    /// Valid ONNX, but a type the runtime does not handle (strings, complex, 8-bit floats).
+    Unsupported(String),
+    Invalid(ModelError),
+}
+
+impl From<ModelError> for TensorError {
+    fn from(e: ModelError) -> Self {
+        TensorError::Invalid(e)
+    }
+}
+
+/// Checked element count of ONNX dims; rejects negative dims and absurd sizes.
+pub(crate) fn checked_dims(what: &str, dims: &[i64]) -> Result<Vec<usize>, ModelError> {
+    let mut n: usize = 1;
+    let mut shape = Vec::with_capacity(dims.len());
+    for &d in dims {
+        let d = usize::try_from(d).map_err(|_| ModelError::BadTensor {
+            tensor: what.into(),
+            message: format!("negative dimension in {dims:?}"),
+        })?;
+        n = n.checked_mul(d).ok_or_else(|| too_large(what, dims))?;
+        shape.push(d);
+    }
+    if n > MAX_ELEMENTS {
+        return Err(too_large(what, dims));
+    }
+    Ok(shape)
+}
+
+fn too_large(what: &str, dims: &[i64]) -> ModelError {
+    ModelError::TooLarge {
+        what: format!("tensor '{what}' of shape {dims:?}"),
+        elements: dims.iter().map(|&d| d as f64).product::<f64>().to_string(),
+        limit: MAX_ELEMENTS,
+    }
+}
+
+/// Decodes a `TensorProto` into a constant: f32 for floating types, i64 for integer
+/// and boolean types. Sizes are validated before any data is copied.
+pub(crate) fn tensor_to_const(t: &proto::TensorProto) -> Result<Const, TensorError> {
+    let name = t.name.clone().unwrap_or_default();
+    if t.data_location == Some(proto::tensor_proto::DataLocation::External as i32)
+        || !t.external_data.is_empty()
+    {
+        return Err(ModelError::ExternalData { tensor: name }.into());
+    }
+    if t.segment.is_some() {
+        return Err(TensorError::Unsupported(format!(
+            "tensor '{name}' is segmented"
+        )));
+    }
+    let shape = checked_dims(&name, &t.dims)?;
+    let n: usize = shape.iter().product();
+    let dtype = t.data_type.unwrap_or(0);
+    let bad = |message: String| {
+        TensorError::Invalid(ModelError::BadTensor {
+            tensor: name.clone(),
+            message,
+        })
+    };
+    let count = |got: usize| {
+        if got == n {
+            Ok(())
+        } else {
+            Err(bad(format!("{got} values for shape {shape:?}")))
+        }
+    };
+    let raw = t.raw_data.as_deref();
+    let raw_chunks = |size: usize| -> Result<std::slice::ChunksExact<'_, u8>, TensorError> {
+        let r = raw.unwrap_or_default();
+        if r.len() != n * size {
+            return Err(bad(format!(
+                "{} bytes of raw data for {n} elements of {size} bytes",
+                r.len()
+            )));
+        }
+        Ok(r.chunks_exact(size))
+    };
+    let floats = |v: Vec<f32>| {
+        Ok(Const::f32(
+            HostTensor::new(&shape, v).expect("size checked"),
+        ))
+    };
+    let ints = |v: Vec<i64>| Ok(Const::i64(shape.clone(), v));
+
+    let Some(dt) = DataType::try_from(dtype).ok() else {
+        return Err(bad(format!("unknown data type {dtype}")));
+    };
+    match dt {
+        DataType::Float => {
+            if raw.is_some() {
+                floats(
+                    raw_chunks(4)?
+                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                        .collect(),
+                )
+            } else {
+                count(t.float_data.len())?;
+                floats(t.float_data.clone())
+            }
+        }
+        DataType::Double => {
+            if raw.is_some() {
+                floats(
+                    raw_chunks(8)?
+                        .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
+                        .collect(),
+                )
+            } else {
+                count(t.double_data.len())?;
+                floats(t.double_data.iter().map(|&v| v as f32).collect())
+            }
+        }
+        DataType::Float16 | DataType::Bfloat16 => {
+            let bits: Vec<u16> = if raw.is_some() {
+                raw_chunks(2)?
+                    .map(|c| u16::from_le_bytes(c.try_into().unwrap()))
+                    .collect()
+            } else {
+                count(t.int32_data.len())?;
+                t.int32_data.iter().map(|&v| v as u16).collect()
+            };
+            let conv = if dt == DataType::Float16 {
+                f16_to_f32
+            } else {
+                bf16_to_f32
+            };
+            floats(bits.into_iter().map(conv).collect())
+        }
+        DataType::Int64 => {
+            if raw.is_some() {
+                ints(
+                    raw_chunks(8)?
+                        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+                        .collect(),
+                )
+            } else {
+                count(t.int64_data.len())?;
+                ints(t.int64_data.clone())
+            }
+        }
+        DataType::Int32
+        | DataType::Int16
+        | DataType::Int8
+        | DataType::Uint16
+        | DataType::Uint8
+        | DataType::Bool => {
+            if raw.is_some() {
+                let (size, signed) = match dt {
+                    DataType::Int32 => (4, true),
+                    DataType::Int16 => (2, true),
+                    DataType::Uint16 => (2, false),
+                    DataType::Int8 => (1, true),
+                    _ => (1, false),
+                };
+                ints(raw_chunks(size)?.map(|c| le_int(c, signed)).collect())
+            } else {
+                count(t.int32_data.len())?;
+                ints(t.int32_data.iter().map(|&v| v as i64).collect())
+            }
+        }
+        DataType::Uint32 | DataType::Uint64 => {
+            if raw.is_some() {
+                let size = if dt == DataType::Uint32 { 4 } else { 8 };
+                ints(raw_chunks(size)?.map(|c| le_int(c, false)).collect())
+            } else {
+                count(t.uint64_data.len())?;
+                ints(t.uint64_data.iter().map(|&v| v as i64).collect())
+            }
+        }
+        other => Err(TensorError::Unsupported(format!(
+            "tensor '{name}' has data type {}",
+            other.as_str_name()
+        ))),
+    }
+}
+
+/// A little-endian integer of 1, 2, 4 or 8 bytes.
+fn le_int(c: &[u8], signed: bool) -> i64 {
+    let mut b = [0u8; 8];
+    b[..c.len()].copy_from_slice(c);
+    let v = u64::from_le_bytes(b);
+    let bits = c.len() * 8;
+    if signed && bits < 64 && (v >> (bits - 1)) & 1 == 1 {
+        (v | (u64::MAX << bits)) as i64
+    } else {
+        v as i64
+    }
+}
+
+pub(crate) fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h as u32) & 0x8000) << 16;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let mant = (h & 0x3ff) as u32;
+    let bits = match exp {
+        0 if mant == 0 => sign,
+        // Subnormal half: value = mant * 2^-24, exactly representable in f32.
+        0 => return sign_of(h) * (mant as f32) * (2.0f32).powi(-24),
+        0x1f => sign | 0x7f80_0000 | (mant << 13),
+        _ => sign | ((exp + 112) << 23) | (mant << 13),
+    };
+    f32::from_bits(bits)
+}
+
+fn sign_of(h: u16) -> f32 {
+    if h & 0x8000 != 0 { -1.0 } else { 1.0 }
+}
+
+pub(crate) fn bf16_to_f32(h: u16) -> f32 {
+    f32::from_bits((h as u32) << 16)
+}

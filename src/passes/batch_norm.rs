@@ -1,0 +1,155 @@
+//! BatchNormalization at inference is a per-channel affine map
+//! `y = x * s + t`, `s = gamma / sqrt(var + eps)`, `t = beta - mean * s`.
+//! [`fold`] merges it into the convolution before it (`w' = w * s`, `b' = b * s + t`);
+//! [`lower`] turns the rest into a Mul and an Add by per-channel constants.
+
+use super::{add_f32, add_tensor, node, remove_nodes};
+use crate::graph::{Graph, Op};
+use crate::kernels::Activation;
+use crate::kernels::binary::BinaryOp;
+use crate::tensor::HostTensor;
+
+/// `(s, t)` of the BatchNorm node `i` (its parameters are constants: checked by inference).
+fn scale_shift(g: &Graph, i: usize) -> Option<(Vec<f32>, Vec<f32>)> {
+    let n = &g.nodes[i];
+    let Op::BatchNorm { epsilon } = n.op else {
+        return None;
+    };
+    let p = |k: usize| g.const_f32(n.input(k)?).map(|t| &t.data);
+    let (gamma, beta, mean, var) = (p(1)?, p(2)?, p(3)?, p(4)?);
+    let s: Vec<f32> = gamma
+        .iter()
+        .zip(var)
+        .map(|(&gm, &v)| gm / (v + epsilon).sqrt())
+        .collect();
+    let t = beta
+        .iter()
+        .zip(mean)
+        .zip(&s)
+        .map(|((&b, &m), &s)| b - m * s)
+        .collect();
+    Some((s, t))
+}
+
+/// Scales output channel `c` of conv weights `w` ([Co, ...]) by `s[c]` and maps the
+/// bias to `b * s + t`.
+pub(crate) fn scale_conv(
+    w: &HostTensor,
+    b: Option<&HostTensor>,
+    s: &[f32],
+    t: &[f32],
+) -> (HostTensor, HostTensor) {
+    let per = w.len() / w.shape[0];
+    let mut w2 = w.clone();
+    for (c, chunk) in w2.data.chunks_mut(per).enumerate() {
+        chunk.iter_mut().for_each(|v| *v *= s[c]);
+    }
+    let bias = (0..s.len())
+        .map(|c| b.map_or(0.0, |b| b.data[c]) * s[c] + t[c])
+        .collect();
+    (
+        w2,
+        HostTensor {
+            shape: vec![s.len()],
+            data: bias,
+        },
+    )
+}
+
+pub fn fold(g: &mut Graph) -> usize {
+    let mut count = 0;
+    loop {
+        let consumers = g.consumers();
+        let producers = g.producers();
+        let found = (0..g.nodes.len()).find_map(|i| {
+            let bn = &g.nodes[i];
+            let x = bn.input(0)?;
+            let c = producers[x]?;
+            let conv = &g.nodes[c];
+            let Op::Conv(cv) = &conv.op else {
+                return None;
+            };
+            let foldable = cv.act == Activation::Identity
+                && conv.inputs.len() <= 3
+                && g.single_use(&consumers, x)
+                && g.const_f32(conv.input(1)?).is_some()
+                && conv.input(2).is_none_or(|b| g.const_f32(b).is_some());
+            if !foldable {
+                return None;
+            }
+            let (s, t) = scale_shift(g, i)?;
+            Some((i, c, s, t))
+        });
+        let Some((i, c, s, t)) = found else {
+            return count;
+        };
+        let conv = &g.nodes[c];
+        let w = g.const_f32(conv.input(1).unwrap_or_default()).cloned();
+        let b = conv.input(2).and_then(|b| g.const_f32(b)).cloned();
+        let Some(w) = w else { return count };
+        let (w2, b2) = scale_conv(&w, b.as_ref(), &s, &t);
+        let name = g.nodes[c].name.clone();
+        let wv = add_f32(g, format!("{name}/weight_bn"), w2);
+        let bv = add_f32(g, format!("{name}/bias_bn"), b2);
+        let out = g.nodes[i].outputs[0];
+        let conv = &mut g.nodes[c];
+        conv.inputs = vec![conv.inputs[0], Some(wv), Some(bv)];
+        conv.outputs = vec![out];
+        remove_nodes(g, vec![i]);
+        count += 1;
+    }
+}
+
+pub fn lower(g: &mut Graph) -> usize {
+    let mut count = 0;
+    while let Some(i) = g
+        .nodes
+        .iter()
+        .position(|n| matches!(n.op, Op::BatchNorm { .. }))
+    {
+        let Some((s, t)) = scale_shift(g, i) else {
+            // Inference guarantees constant parameters; keep the graph unchanged otherwise.
+            return count;
+        };
+        let bn = g.nodes[i].clone();
+        let x = bn.input(0).unwrap_or_default();
+        let shape = g.shape(x).to_vec();
+        // [C, 1, ..., 1] broadcasts against [N, C, ...].
+        let mut pshape = vec![1; shape.len() - 1];
+        pshape[0] = s.len();
+        let sv = add_f32(
+            g,
+            format!("{}/scale", bn.name),
+            HostTensor {
+                shape: pshape.clone(),
+                data: s,
+            },
+        );
+        let tv = add_f32(
+            g,
+            format!("{}/shift", bn.name),
+            HostTensor {
+                shape: pshape,
+                data: t,
+            },
+        );
+        let mid = add_tensor(g, format!("{}/scaled", bn.name), shape);
+        let mul = node(
+            format!("{}/scale", bn.name),
+            "Mul",
+            Op::Binary(BinaryOp::Mul, Activation::Identity),
+            vec![Some(x), Some(sv)],
+            mid,
+        );
+        let add = node(
+            format!("{}/shift", bn.name),
+            "Add",
+            Op::Binary(BinaryOp::Add, Activation::Identity),
+            vec![Some(mid), Some(tv)],
+            bn.outputs[0],
+        );
+        g.nodes.splice(i..=i, [mul, add]);
+        count += 1;
+    }
+    count
+}

@@ -1,0 +1,49 @@
+//! Fuses an activation into the op producing its input (Conv, MatMul, an
+//! elementwise Add/Sub/Mul/Div, an SE block's scale) when nothing else reads the
+//! pre-activation value: the kernels apply it before writing their output.
+
+use super::remove_nodes;
+use crate::graph::{Graph, Op};
+use crate::kernels::Activation;
+
+/// The activation slot of an op that can absorb one, if it is still free.
+fn slot(op: &mut Op) -> Option<&mut Activation> {
+    let act = match op {
+        Op::Conv(c) => &mut c.act,
+        Op::MatMul { act } => act,
+        Op::Binary(_, act) => act,
+        Op::SeBlock(se) => &mut se.act,
+        _ => return None,
+    };
+    (*act == Activation::Identity).then_some(act)
+}
+
+pub fn run(g: &mut Graph) -> usize {
+    let mut count = 0;
+    loop {
+        let consumers = g.consumers();
+        let producers = g.producers();
+        let found = (0..g.nodes.len()).find_map(|i| {
+            let Op::Act(a) = g.nodes[i].op else {
+                return None;
+            };
+            let x = g.nodes[i].input(0)?;
+            let p = producers[x]?;
+            // The SE block's second output (the excitation) is not its scaled output.
+            let ok = g.single_use(&consumers, x)
+                && g.nodes[p].outputs[0] == x
+                && slot(&mut g.nodes[p].op.clone()).is_some();
+            ok.then_some((i, p, a))
+        });
+        let Some((i, p, a)) = found else {
+            return count;
+        };
+        let out = g.nodes[i].outputs[0];
+        if let Some(act) = slot(&mut g.nodes[p].op) {
+            *act = a;
+        }
+        g.nodes[p].outputs[0] = out;
+        remove_nodes(g, vec![i]);
+        count += 1;
+    }
+}

@@ -1,0 +1,173 @@
+//! Gemm `alpha * A' @ B' + beta * C` -> MatMul with bias. With constant operands
+//! (the usual Linear layer) the transposes and scalars fold into the weights and
+//! the bias; otherwise explicit Transpose / Mul / Add nodes are inserted.
+
+use super::{add_f32, add_tensor, node};
+use crate::graph::{Graph, Node, Op, ValueId};
+use crate::kernels::Activation;
+use crate::kernels::binary::BinaryOp;
+use crate::tensor::HostTensor;
+
+fn transposed(t: &HostTensor) -> HostTensor {
+    let (r, c) = (t.shape[0], t.shape[1]);
+    let mut data = vec![0.0; t.len()];
+    for i in 0..r {
+        for j in 0..c {
+            data[j * r + i] = t.data[i * c + j];
+        }
+    }
+    HostTensor {
+        shape: vec![c, r],
+        data,
+    }
+}
+
+fn scaled(t: HostTensor, k: f32) -> HostTensor {
+    if k == 1.0 {
+        return t;
+    }
+    HostTensor {
+        data: t.data.iter().map(|v| v * k).collect(),
+        ..t
+    }
+}
+
+pub fn run(g: &mut Graph) -> usize {
+    let mut count = 0;
+    while let Some(i) = g.nodes.iter().position(|n| matches!(n.op, Op::Gemm { .. })) {
+        let gemm = g.nodes.remove(i);
+        let Op::Gemm {
+            alpha,
+            beta,
+            trans_a,
+            trans_b,
+        } = gemm.op
+        else {
+            continue;
+        };
+        let name = gemm.name.clone();
+        let out = gemm.outputs[0];
+        let [m, n] = [g.shape(out)[0], g.shape(out)[1]];
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut transpose = |g: &mut Graph, v: ValueId, what: &str| -> ValueId {
+            if let Some(t) = g.const_f32(v).cloned() {
+                return add_f32(g, format!("{name}/{what}_t"), transposed(&t));
+            }
+            let s = g.shape(v);
+            let t = add_tensor(g, format!("{name}/{what}_t"), vec![s[1], s[0]]);
+            nodes.push(node(
+                format!("{name}/transpose_{what}"),
+                "Transpose",
+                Op::Transpose { perm: vec![1, 0] },
+                vec![Some(v)],
+                t,
+            ));
+            t
+        };
+        let mut a = gemm.input(0).unwrap_or_default();
+        if trans_a {
+            a = transpose(g, a, "a");
+        }
+        let b0 = gemm.input(1).unwrap_or_default();
+        let (b, alpha_left) = match g.const_f32(b0).cloned() {
+            Some(t) => {
+                let t = if trans_b { transposed(&t) } else { t };
+                (add_f32(g, format!("{name}/weight"), scaled(t, alpha)), 1.0)
+            }
+            None if trans_b => (transpose(g, b0, "b"), alpha),
+            None => (b0, alpha),
+        };
+        // A bias that is the same for every row becomes the MatMul's [N] bias.
+        let c = gemm.input(2).filter(|_| beta != 0.0);
+        let (bias, c_left) = match c.map(|c| (c, g.const_f32(c).cloned())) {
+            Some((_, Some(t))) if t.len() == 1 || t.shape.iter().rev().skip(1).all(|&d| d == 1) => {
+                let data = if t.len() == 1 {
+                    vec![t.data[0]; n]
+                } else {
+                    t.data.clone()
+                };
+                let bias = scaled(
+                    HostTensor {
+                        shape: vec![n],
+                        data,
+                    },
+                    beta,
+                );
+                (Some(add_f32(g, format!("{name}/bias"), bias)), None)
+            }
+            Some((_, Some(t))) => (None, Some(add_f32(g, format!("{name}/c"), scaled(t, beta)))),
+            Some((cv, None)) if beta != 1.0 => {
+                let k = add_f32(
+                    g,
+                    format!("{name}/beta"),
+                    HostTensor {
+                        shape: vec![],
+                        data: vec![beta],
+                    },
+                );
+                let scaled_c = add_tensor(g, format!("{name}/beta_c"), g.shape(cv).to_vec());
+                nodes.push(node(
+                    format!("{name}/scale_c"),
+                    "Mul",
+                    Op::Binary(BinaryOp::Mul, Activation::Identity),
+                    vec![Some(cv), Some(k)],
+                    scaled_c,
+                ));
+                (None, Some(scaled_c))
+            }
+            Some((cv, None)) => (None, Some(cv)),
+            None => (None, None),
+        };
+        let after = [alpha_left != 1.0, c_left.is_some()];
+        let mm_out = if after.iter().any(|&x| x) {
+            add_tensor(g, format!("{name}/matmul"), vec![m, n])
+        } else {
+            out
+        };
+        nodes.push(Node {
+            name: name.clone(),
+            op_type: "Gemm".into(),
+            op: Op::MatMul {
+                act: Activation::Identity,
+            },
+            inputs: vec![Some(a), Some(b), bias],
+            outputs: vec![mm_out],
+        });
+        let mut last = mm_out;
+        if alpha_left != 1.0 {
+            let k = add_f32(
+                g,
+                format!("{name}/alpha"),
+                HostTensor {
+                    shape: vec![],
+                    data: vec![alpha_left],
+                },
+            );
+            let o = if c_left.is_some() {
+                add_tensor(g, format!("{name}/alpha_ab"), vec![m, n])
+            } else {
+                out
+            };
+            nodes.push(node(
+                format!("{name}/scale_ab"),
+                "Mul",
+                Op::Binary(BinaryOp::Mul, Activation::Identity),
+                vec![Some(last), Some(k)],
+                o,
+            ));
+            last = o;
+        }
+        if let Some(cv) = c_left {
+            nodes.push(node(
+                format!("{name}/add_c"),
+                "Add",
+                Op::Binary(BinaryOp::Add, Activation::Identity),
+                vec![Some(last), Some(cv)],
+                out,
+            ));
+        }
+        g.nodes.splice(i..i, nodes);
+        count += 1;
+    }
+    count
+}

@@ -1,0 +1,129 @@
+//! Graph rewrites between shape inference and planning, one module per pass.
+//!
+//! Order matters: spelled-out activations are recognised before anything folds their
+//! constants away; BatchNorm and per-channel affine ops fold into convolutions before
+//! activations fuse into them; SE blocks are matched on fused convolutions; residual
+//! adds fuse last (into convolutions and SE scales) because they take the activation
+//! already fused into the Add.
+
+pub mod activations;
+pub mod affine;
+pub mod batch_norm;
+pub mod dead;
+pub mod fuse_activation;
+pub mod gemm;
+pub mod identity;
+pub mod residual;
+pub mod se_block;
+
+use crate::error::Result;
+use crate::graph::{Const, DType, Graph, Node, Op, ValueId};
+use crate::tensor::HostTensor;
+
+/// What the compiler did to a model: counts per rewrite.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fusions {
+    /// Nodes evaluated at load time (shape arithmetic, constant subgraphs).
+    pub constants_folded: usize,
+    /// Identity, Dropout and no-op Cast nodes removed.
+    pub identities_removed: usize,
+    /// Spelled-out activations (`x * Clip(x + 3, 0, 6) / 6`, `x * Sigmoid(x)`, ...)
+    /// turned into one activation.
+    pub activations_recognized: usize,
+    /// BatchNormalization nodes folded into the preceding convolution.
+    pub batch_norms_folded: usize,
+    /// BatchNormalization nodes that follow no convolution, run as Mul + Add.
+    pub batch_norms_lowered: usize,
+    /// Gemm nodes turned into MatMul with bias.
+    pub gemms_lowered: usize,
+    /// Mul/Add/Sub/Div by per-channel constants folded into a Conv or MatMul
+    /// (an "unfolded" BatchNorm, a bias add).
+    pub affine_folded: usize,
+    /// Activations fused into the op before them.
+    pub activations_fused: usize,
+    /// Squeeze-and-excitation blocks found and fused.
+    pub se_blocks: usize,
+    /// Residual adds fused into a convolution or an SE block's scale.
+    pub residuals_fused: usize,
+    /// Nodes whose results nothing used.
+    pub dead_nodes_removed: usize,
+}
+
+/// Runs every pass in order.
+pub fn run(g: &mut Graph, f: &mut Fusions) -> Result<()> {
+    f.identities_removed += identity::run(g);
+    f.activations_recognized += activations::run(g);
+    f.batch_norms_folded += batch_norm::fold(g);
+    f.batch_norms_lowered += batch_norm::lower(g);
+    f.gemms_lowered += gemm::run(g);
+    f.affine_folded += affine::run(g);
+    f.activations_fused += fuse_activation::run(g);
+    f.se_blocks += se_block::run(g);
+    f.residuals_fused += residual::run(g);
+    f.dead_nodes_removed += dead::run(g);
+    g.toposort()?;
+    Ok(())
+}
+
+/// Only what planning requires: Identity removal, BatchNorm and Gemm lowering, dead
+/// nodes. The graph otherwise runs op by op.
+pub fn lower_only(g: &mut Graph, f: &mut Fusions) -> Result<()> {
+    f.identities_removed += identity::run(g);
+    f.batch_norms_lowered += batch_norm::lower(g);
+    f.gemms_lowered += gemm::run(g);
+    f.dead_nodes_removed += dead::run(g);
+    g.toposort()?;
+    Ok(())
+}
+
+/// The value of a one-element constant.
+pub(crate) fn scalar(g: &Graph, v: ValueId) -> Option<f32> {
+    match g.konst(v) {
+        Some(c) if c.len() == 1 => Some(c.to_f32s()[0]),
+        _ => None,
+    }
+}
+
+/// Whether two floats read from a model mean the same constant (exporters write
+/// 1/6 as 0.16666667 or 0.1666666716).
+pub(crate) fn approx(a: f32, b: f32) -> bool {
+    (a - b).abs() <= 1e-5 * b.abs().max(1.0)
+}
+
+/// Removes the nodes at `indices` (any order, duplicates allowed).
+pub(crate) fn remove_nodes(g: &mut Graph, mut indices: Vec<usize>) {
+    indices.sort_unstable();
+    indices.dedup();
+    for i in indices.into_iter().rev() {
+        g.nodes.remove(i);
+    }
+}
+
+/// Adds an f32 constant value.
+pub(crate) fn add_f32(g: &mut Graph, name: String, t: HostTensor) -> ValueId {
+    g.add_const(name, Const::f32(t))
+}
+
+/// Adds a computed f32 value of a known shape.
+pub(crate) fn add_tensor(g: &mut Graph, name: String, shape: Vec<usize>) -> ValueId {
+    let v = g.add_value(name, DType::F32);
+    g.values[v].shape = Some(shape);
+    v
+}
+
+/// A node created by a pass.
+pub(crate) fn node(
+    name: String,
+    op_type: &str,
+    op: Op,
+    inputs: Vec<Option<ValueId>>,
+    output: ValueId,
+) -> Node {
+    Node {
+        name,
+        op_type: op_type.into(),
+        op,
+        inputs,
+        outputs: vec![output],
+    }
+}

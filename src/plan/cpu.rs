@@ -1,0 +1,203 @@
+//! The CPU executor: runs a plan's steps with the plain-Rust twins of the kernels,
+//! in the same buffers the GPU uses. The reference in tests, and the fallback where
+//! WebGPU is missing.
+
+use std::borrow::Cow;
+
+use super::{Excitation, Inference, Loc, Operand, Plan, StepOp, order_inputs};
+use crate::cpu;
+use crate::error::{Error, Result};
+use crate::kernels::squeeze::SqueezeMode;
+use crate::model::Model;
+use crate::tensor::HostTensor;
+
+/// A model planned for a batch size, run on the CPU.
+#[derive(Clone, Debug)]
+pub struct CpuSession {
+    plan: Plan,
+}
+
+/// Buffer contents during a run: each buffer holds the last value written to it.
+struct Memory<'p> {
+    plan: &'p Plan,
+    buffers: Vec<Option<HostTensor>>,
+}
+
+impl Memory<'_> {
+    fn get(&self, o: &Operand) -> Result<Cow<'_, HostTensor>> {
+        let t = match o.loc {
+            Loc::Const(c) => &*self.plan.constants[c],
+            Loc::Buffer(b) => self.buffers[b].as_ref().ok_or_else(|| {
+                Error::invalid(
+                    "CpuSession",
+                    format!("buffer {b} is read before it is written"),
+                )
+            })?,
+        };
+        if t.shape == o.shape {
+            return Ok(Cow::Borrowed(t));
+        }
+        if t.len() != o.len() {
+            return Err(Error::shape("CpuSession operand", &o.shape, &t.shape));
+        }
+        Ok(Cow::Owned(HostTensor {
+            shape: o.shape.clone(),
+            data: t.data.clone(),
+        }))
+    }
+
+    fn opt(&self, o: &Option<Operand>) -> Result<Option<Cow<'_, HostTensor>>> {
+        o.as_ref().map(|o| self.get(o)).transpose()
+    }
+
+    fn set(&mut self, o: &Operand, t: HostTensor) -> Result<()> {
+        if t.shape != o.shape {
+            return Err(Error::shape("CpuSession result", &o.shape, &t.shape));
+        }
+        match o.loc {
+            Loc::Buffer(b) => self.buffers[b] = Some(t),
+            Loc::Const(_) => return Err(Error::invalid("CpuSession", "a step writes a constant")),
+        }
+        Ok(())
+    }
+}
+
+impl CpuSession {
+    pub fn new(model: &Model, batch: usize) -> Result<CpuSession> {
+        Ok(CpuSession {
+            plan: model.plan(batch)?,
+        })
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Runs one inference. Async only to match [`Session::run`](super::Session::run);
+    /// it completes without awaiting anything.
+    pub async fn run(&self, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
+        self.run_now(inputs)
+    }
+
+    fn run_now(&self, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
+        let plan = &self.plan;
+        let ordered = order_inputs(plan, inputs)?;
+        let mut mem = Memory {
+            plan,
+            buffers: vec![None; plan.buffers.len()],
+        };
+        for (b, t) in plan.inputs.iter().zip(ordered) {
+            mem.set(&b.operand, t.clone())?;
+        }
+        for step in &plan.steps {
+            run_step(&mut mem, &step.op)?;
+        }
+        let outputs = plan
+            .outputs
+            .iter()
+            .map(|b| Ok((b.name.clone(), mem.get(&b.operand)?.into_owned())))
+            .collect::<Result<_>>()?;
+        let excitations = plan
+            .excitations
+            .iter()
+            .map(|e| {
+                Ok(Excitation {
+                    block: e.block.clone(),
+                    channels: e.channels,
+                    values: mem.get(&e.operand)?.into_owned(),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Inference {
+            outputs,
+            excitations,
+        })
+    }
+}
+
+fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
+    let (out, result) = match op {
+        StepOp::Conv {
+            x,
+            w,
+            bias,
+            residual,
+            conv,
+            act,
+            y,
+        } => {
+            let (b, r) = (mem.opt(bias)?, mem.opt(residual)?);
+            let t = cpu::conv2d::conv2d(
+                &*mem.get(x)?,
+                &*mem.get(w)?,
+                b.as_deref(),
+                r.as_deref(),
+                conv,
+                *act,
+            )?;
+            (y, t)
+        }
+        StepOp::MatMul { a, b, bias, act, y } => {
+            let bias = mem.opt(bias)?;
+            (
+                y,
+                cpu::matmul::matmul(&*mem.get(a)?, &*mem.get(b)?, bias.as_deref(), *act)?,
+            )
+        }
+        StepOp::Unary { x, act, y } => (y, cpu::unary::unary(&*mem.get(x)?, *act)),
+        StepOp::Binary { op, a, b, act, y } => (
+            y,
+            cpu::binary::binary(*op, &*mem.get(a)?, &*mem.get(b)?, *act)?,
+        ),
+        StepOp::Squeeze { x, mode, y } => (y, cpu::squeeze::squeeze(&*mem.get(x)?, *mode)?),
+        StepOp::Pool { x, mode, params, y } => {
+            let x = mem.get(x)?;
+            let t = match mode {
+                SqueezeMode::Max => cpu::pool::max_pool2d(&x, params)?,
+                SqueezeMode::Avg => cpu::pool::avg_pool2d(&x, params)?,
+            };
+            (y, t)
+        }
+        StepOp::Softmax { x, axis, y } => (y, cpu::softmax::softmax(&*mem.get(x)?, *axis)?),
+        StepOp::Concat { xs, axis, y } => {
+            let parts = xs.iter().map(|x| mem.get(x)).collect::<Result<Vec<_>>>()?;
+            let refs: Vec<&HostTensor> = parts.iter().map(|p| &**p).collect();
+            (y, cpu::concat::concat(&refs, *axis)?)
+        }
+        StepOp::Transpose { x, perm, y } => (y, cpu::transpose::transpose(&*mem.get(x)?, perm)?),
+        StepOp::Pad { x, pads, kind, y } => (y, cpu::pad::pad(&*mem.get(x)?, pads, *kind)?),
+        StepOp::SeBlock {
+            x,
+            w1,
+            b1,
+            w2,
+            b2,
+            residual,
+            pooling,
+            hidden,
+            gate,
+            act,
+            squeezed,
+            excitation,
+            y,
+        } => {
+            let xv = mem.get(x)?.into_owned();
+            let s = cpu::squeeze::squeeze(&xv, *pooling)?;
+            let e = cpu::excite::excite(
+                &s,
+                &*mem.get(w1)?,
+                &*mem.get(b1)?,
+                *hidden,
+                &*mem.get(w2)?,
+                &*mem.get(b2)?,
+                *gate,
+            )?;
+            let r = mem.opt(residual)?.map(Cow::into_owned);
+            let t = cpu::scale::scale(&xv, &e, r.as_ref(), *act)?;
+            mem.set(squeezed, s)?;
+            mem.set(excitation, e)?;
+            (y, t)
+        }
+    };
+    mem.set(out, result)
+}

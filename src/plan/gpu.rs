@@ -1,0 +1,335 @@
+//! The GPU executor. Session creation uploads the weights, allocates the plan's
+//! buffers and prepares every dispatch (pipeline, bind group, uniforms) once; an
+//! inference writes the inputs, records all dispatches and the copies of the outputs
+//! and excitation vectors into one staging buffer, submits that as one command
+//! buffer, and maps the staging buffer once.
+
+use super::{Excitation, Inference, Loc, Operand, Plan, StepOp, order_inputs};
+use crate::device::Runtime;
+use crate::error::{Error, Result};
+use crate::kernels::squeeze::SqueezeMode;
+use crate::kernels::{self, Dispatch};
+use crate::model::Model;
+use crate::tensor::{HostTensor, STAGING_USAGE, Tensor};
+
+/// What one inference reads back: a device tensor, or a constant output known on the host.
+enum Readback {
+    Device { tensor: Tensor, offset: u64 },
+    Host(HostTensor),
+}
+
+/// A model planned for a batch size on a [`Runtime`], ready to run.
+pub struct Session<'rt> {
+    rt: &'rt Runtime,
+    plan: Plan,
+    inputs: Vec<Tensor>,
+    dispatches: Vec<Dispatch>,
+    outputs: Vec<(String, Readback)>,
+    excitations: Vec<(String, usize, Readback)>,
+    staging_bytes: u64,
+    /// Keeps the weights and activation buffers alive (dispatches bind them).
+    _storage: Vec<Tensor>,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("batch", &self.plan.batch)
+            .field("dispatches", &self.dispatches.len())
+            .finish()
+    }
+}
+
+impl<'rt> Session<'rt> {
+    /// Uploads `model`'s weights for `batch` images and prepares every kernel.
+    pub fn new(rt: &'rt Runtime, model: &Model, batch: usize) -> Result<Session<'rt>> {
+        let plan = model.plan(batch)?;
+        let buffers = plan
+            .buffers
+            .iter()
+            .map(|&n| rt.tensor(&[n]))
+            .collect::<Result<Vec<_>>>()?;
+        let constants = plan
+            .constants
+            .iter()
+            .map(|c| rt.upload_host(c))
+            .collect::<Result<Vec<_>>>()?;
+        let view = |o: &Operand| -> Result<Tensor> {
+            match o.loc {
+                Loc::Buffer(b) => buffers[b].view(&o.shape),
+                Loc::Const(c) => constants[c].reshape(&o.shape),
+            }
+        };
+        let mut dispatches = Vec::new();
+        for step in &plan.steps {
+            let prepared = prepare(rt, &step.op, &view).map_err(|e| match e {
+                Error::Shape { .. } | Error::InvalidArgument { .. } => Error::invalid(
+                    format!("step '{}' ({})", step.name, step.label),
+                    e.to_string(),
+                ),
+                e => e,
+            })?;
+            dispatches.extend(prepared);
+        }
+        let inputs = plan
+            .inputs
+            .iter()
+            .map(|b| view(&b.operand))
+            .collect::<Result<_>>()?;
+
+        let mut staging_bytes = 0;
+        let mut readback = |o: &Operand| -> Result<Readback> {
+            if let Loc::Const(c) = o.loc {
+                let t = &plan.constants[c];
+                return Ok(Readback::Host(HostTensor::new(&o.shape, t.data.clone())?));
+            }
+            let tensor = view(o)?;
+            let offset = staging_bytes;
+            staging_bytes += (tensor.len() * 4) as u64;
+            Ok(Readback::Device { tensor, offset })
+        };
+        let outputs = plan
+            .outputs
+            .iter()
+            .map(|b| Ok((b.name.clone(), readback(&b.operand)?)))
+            .collect::<Result<_>>()?;
+        let excitations = plan
+            .excitations
+            .iter()
+            .map(|e| Ok((e.block.clone(), e.channels, readback(&e.operand)?)))
+            .collect::<Result<_>>()?;
+        rt.check("creating a session")?;
+        Ok(Session {
+            rt,
+            plan,
+            inputs,
+            dispatches,
+            outputs,
+            excitations,
+            staging_bytes,
+            _storage: buffers.into_iter().chain(constants).collect(),
+        })
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Number of prepared dispatches one inference records.
+    pub fn dispatch_count(&self) -> usize {
+        self.dispatches.len()
+    }
+
+    /// Runs one inference: one submission, one readback of the outputs and of every
+    /// SE block's excitation vector.
+    pub async fn run(&self, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
+        let rt = self.rt;
+        let ordered = order_inputs(&self.plan, inputs)?;
+        for (t, host) in self.inputs.iter().zip(ordered) {
+            rt.queue
+                .write_buffer(t.buffer(), 0, bytemuck::cast_slice(&host.data));
+        }
+        let staging = rt.pool.take(self.staging_bytes, STAGING_USAGE)?;
+        let mut encoder = rt
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("inference"),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            for d in &self.dispatches {
+                d.record(&mut pass);
+            }
+        }
+        let all = self
+            .outputs
+            .iter()
+            .map(|(_, r)| r)
+            .chain(self.excitations.iter().map(|(_, _, r)| r));
+        for r in all {
+            if let Readback::Device { tensor, offset } = r {
+                encoder.copy_buffer_to_buffer(
+                    tensor.buffer(),
+                    0,
+                    staging.buffer(),
+                    *offset,
+                    (tensor.len() * 4) as u64,
+                );
+            }
+        }
+        rt.queue.submit([encoder.finish()]);
+
+        let bytes = if self.staging_bytes == 0 {
+            rt.check("running the model")?;
+            Vec::new()
+        } else {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            let slice = staging.buffer().slice(..self.staging_bytes);
+            slice.map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            });
+            #[cfg(not(target_arch = "wasm32"))]
+            rt.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| Error::Readback(e.to_string()))?;
+            let mapped = rx
+                .await
+                .map_err(|_| Error::Readback("the map callback was dropped".into()))?;
+            rt.check("running the model")?;
+            mapped.map_err(|e| Error::Readback(e.to_string()))?;
+            let bytes = slice
+                .get_mapped_range()
+                .map_err(|e| Error::Readback(e.to_string()))?
+                .to_vec();
+            staging.buffer().unmap();
+            bytes
+        };
+        let take = |r: &Readback| -> Result<HostTensor> {
+            match r {
+                Readback::Host(t) => Ok(t.clone()),
+                Readback::Device { tensor, offset } => {
+                    let start = *offset as usize;
+                    let end = start + tensor.len() * 4;
+                    HostTensor::new(
+                        tensor.shape(),
+                        bytemuck::pod_collect_to_vec(&bytes[start..end]),
+                    )
+                }
+            }
+        };
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|(n, r)| Ok((n.clone(), take(r)?)))
+            .collect::<Result<_>>()?;
+        let excitations = self
+            .excitations
+            .iter()
+            .map(|(block, channels, r)| {
+                Ok(Excitation {
+                    block: block.clone(),
+                    channels: *channels,
+                    values: take(r)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Inference {
+            outputs,
+            excitations,
+        })
+    }
+}
+
+/// The dispatches of one step.
+fn prepare(
+    rt: &Runtime,
+    op: &StepOp,
+    view: &dyn Fn(&Operand) -> Result<Tensor>,
+) -> Result<Vec<Dispatch>> {
+    let opt = |o: &Option<Operand>| o.as_ref().map(view).transpose();
+    Ok(match op {
+        StepOp::Conv {
+            x,
+            w,
+            bias,
+            residual,
+            conv,
+            act,
+            y,
+        } => {
+            let (b, r) = (opt(bias)?, opt(residual)?);
+            vec![kernels::conv2d::conv2d(
+                rt,
+                &view(x)?,
+                &view(w)?,
+                b.as_ref(),
+                r.as_ref(),
+                conv,
+                *act,
+                &view(y)?,
+            )?]
+        }
+        StepOp::MatMul { a, b, bias, act, y } => {
+            let bias = opt(bias)?;
+            vec![kernels::matmul::matmul(
+                rt,
+                &view(a)?,
+                &view(b)?,
+                bias.as_ref(),
+                *act,
+                &view(y)?,
+            )?]
+        }
+        StepOp::Unary { x, act, y } => vec![kernels::unary::unary(rt, &view(x)?, *act, &view(y)?)?],
+        StepOp::Binary { op, a, b, act, y } => {
+            vec![kernels::binary::binary(
+                rt,
+                *op,
+                &view(a)?,
+                &view(b)?,
+                *act,
+                &view(y)?,
+            )?]
+        }
+        StepOp::Squeeze { x, mode, y } => {
+            vec![kernels::squeeze::squeeze(rt, &view(x)?, *mode, &view(y)?)?]
+        }
+        StepOp::Pool { x, mode, params, y } => {
+            let (x, y) = (view(x)?, view(y)?);
+            vec![match mode {
+                SqueezeMode::Max => kernels::pool::max_pool2d(rt, &x, params, &y)?,
+                SqueezeMode::Avg => kernels::pool::avg_pool2d(rt, &x, params, &y)?,
+            }]
+        }
+        StepOp::Softmax { x, axis, y } => {
+            vec![kernels::softmax::softmax(rt, &view(x)?, *axis, &view(y)?)?]
+        }
+        StepOp::Concat { xs, axis, y } => {
+            let xs = xs.iter().map(view).collect::<Result<Vec<_>>>()?;
+            let refs: Vec<&Tensor> = xs.iter().collect();
+            kernels::concat::concat(rt, &refs, *axis, &view(y)?)?
+        }
+        StepOp::Transpose { x, perm, y } => vec![kernels::transpose::transpose(
+            rt,
+            &view(x)?,
+            perm,
+            &view(y)?,
+        )?],
+        StepOp::Pad { x, pads, kind, y } => {
+            vec![kernels::pad::pad(rt, &view(x)?, pads, *kind, &view(y)?)?]
+        }
+        StepOp::SeBlock {
+            x,
+            w1,
+            b1,
+            w2,
+            b2,
+            residual,
+            pooling,
+            hidden,
+            gate,
+            act,
+            squeezed,
+            excitation,
+            y,
+        } => {
+            let (x, s, e) = (view(x)?, view(squeezed)?, view(excitation)?);
+            let r = opt(residual)?;
+            vec![
+                kernels::squeeze::squeeze(rt, &x, *pooling, &s)?,
+                kernels::excite::excite(
+                    rt,
+                    &s,
+                    &view(w1)?,
+                    &view(b1)?,
+                    *hidden,
+                    &view(w2)?,
+                    &view(b2)?,
+                    *gate,
+                    &e,
+                )?,
+                kernels::scale::scale(rt, &x, &e, r.as_ref(), *act, &view(y)?)?,
+            ]
+        }
+    })
+}
