@@ -8,7 +8,9 @@
 //! - [`se_block`]: a whole SE block (squeeze, excite, scale) as one call;
 //! - [`onnx`] -> [`graph`] -> [`passes`] -> [`plan`]: the model compiler (ONNX import,
 //!   shape inference and constant folding, SE-aware fusion, buffer planning);
-//! - [`model`]: the public `Model` API over it.
+//! - [`model`]: the public `Model` API over it;
+//! - [`preprocess`]: images to input tensors, scores to labelled probabilities;
+//! - [`profile`]: GPU time per group of dispatches, from timestamp queries;
 //! - `web` (wasm32 only): the JavaScript API of the npm package.
 
 pub mod cpu;
@@ -20,6 +22,8 @@ pub mod model;
 pub mod onnx;
 pub mod passes;
 pub mod plan;
+pub mod preprocess;
+pub mod profile;
 pub mod se_block;
 pub mod tensor;
 #[cfg(target_arch = "wasm32")]

@@ -1,0 +1,58 @@
+//! Timestamp profiling: per-group GPU times, and the groups' work really done.
+
+mod common;
+
+use se_runtime::kernels::unary::unary;
+use se_runtime::tensor::HostTensor;
+use se_runtime::{Activation, cpu};
+
+#[test]
+fn each_group_is_timed_and_runs() {
+    let rt = gpu_or_skip!();
+    if !rt.has_timestamps() {
+        eprintln!("SKIPPED: no TIMESTAMP_QUERY on this adapter");
+        return;
+    }
+    // A chain x -> y -> z in two groups, the second of two dispatches, and an empty one.
+    let len = 1 << 16;
+    let x = HostTensor::new(&[len], common::random(1, len, 4.0)).unwrap();
+    let xt = rt.upload_host(&x).unwrap();
+    let (yt, zt, wt) = (
+        rt.tensor(&[len]).unwrap(),
+        rt.tensor(&[len]).unwrap(),
+        rt.tensor(&[len]).unwrap(),
+    );
+    let first = [unary(rt, &xt, Activation::Relu, &yt).unwrap()];
+    let second = [
+        unary(rt, &yt, Activation::Sigmoid, &zt).unwrap(),
+        unary(rt, &zt, Activation::Tanh, &wt).unwrap(),
+    ];
+    let times = pollster::block_on(rt.submit_timed(&[&first, &second, &[]])).unwrap();
+    assert_eq!(times.len(), 3);
+    assert!(
+        times.iter().all(|t| t.is_finite() && *t >= 0.0),
+        "{times:?}"
+    );
+    assert!(times[0] > 0.0 && times[1] > 0.0, "{times:?}");
+
+    let want = [Activation::Relu, Activation::Sigmoid, Activation::Tanh]
+        .into_iter()
+        .fold(x, |t, act| cpu::unary::unary(&t, act));
+    common::assert_close("profiled chain", &common::read(rt, &wt), &want.data);
+}
+
+#[test]
+fn more_groups_than_one_query_set_holds() {
+    let rt = gpu_or_skip!();
+    if !rt.has_timestamps() {
+        eprintln!("SKIPPED: no TIMESTAMP_QUERY on this adapter");
+        return;
+    }
+    let x = rt.upload(&[4], &[1.0, -2.0, 3.0, -4.0]).unwrap();
+    let y = rt.tensor(&[4]).unwrap();
+    let d = [unary(rt, &x, Activation::Relu, &y).unwrap()];
+    let groups: Vec<&[_]> = (0..2100).map(|_| &d[..]).collect();
+    let times = pollster::block_on(rt.submit_timed(&groups)).unwrap();
+    assert_eq!(times.len(), 2100);
+    assert_eq!(common::read(rt, &y), [1.0, 0.0, 3.0, 0.0]);
+}
