@@ -11,12 +11,19 @@
 //! CPU reference kernels compiled into the same module; `runtime.backend` and
 //! `runtime.adapterInfo()` then say "cpu", so a slow result is never a silent one.
 
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
-use js_sys::{Object, Reflect, Uint8Array};
+use futures_channel::oneshot;
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::kernels::Activation;
+use crate::preprocess::{self, ImageRef, Preprocess};
+use crate::{CpuSession, Inference, Model, ModelInfo, Session, SqueezeMode};
 
 #[wasm_bindgen]
 extern "C" {
@@ -55,6 +62,98 @@ export interface AdapterInfo {
   /** Why the CPU fallback runs; absent on WebGPU. */
   fallbackReason?: string;
 }
+
+/** A model file: a URL to fetch, or its bytes. */
+export type ModelSource = string | URL | ArrayBuffer | ArrayBufferView | Blob;
+
+/** Options of `runtime.loadModel`. */
+export interface LoadOptions {
+  /** `se_runtime.*` metadata entries that override or complete the model's own
+   *  (input_size, channels, mean, std, scale, invert, labels): for models without them. */
+  metadata?: Record<string, string>;
+}
+
+/** What `classify` accepts: any canvas image source, ImageData, or raw RGBA pixels. */
+export type ImageInput =
+  | ImageBitmap | ImageData | HTMLImageElement | HTMLCanvasElement | HTMLVideoElement
+  | OffscreenCanvas | { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
+
+export interface ClassifyOptions {
+  /** How many classes to return, most likely first (default 5). */
+  topK?: number;
+}
+
+export interface ClassScore {
+  index: number;
+  /** From the model's `se_runtime.labels`, else "class <index>". */
+  label: string;
+  probability: number;
+}
+
+/** One SE block's excitation: the gate it applied to each channel for this image. */
+export interface BlockExcitation {
+  name: string;
+  channels: number;
+  values: Float32Array;
+}
+
+export interface Timings {
+  /** Reading the pixels, resizing and normalising. */
+  preprocessMs: number;
+  /** Upload, the model, and reading back outputs and excitations. */
+  inferenceMs: number;
+  totalMs: number;
+}
+
+export interface ClassifyResult {
+  top: ClassScore[];
+  /** Every class's probability (softmax of the scores unless the model ends in one). */
+  probabilities: Float32Array;
+  /** Every SE block, in network order. */
+  excitations: BlockExcitation[];
+  timings: Timings;
+  backend: "webgpu" | "cpu";
+}
+
+export interface TensorInfo { name: string; shape: number[]; }
+
+export interface SeBlockInfo {
+  name: string;
+  channels: number;
+  /** Width of the bottleneck (the first FC's outputs). */
+  reduced: number;
+  reduction: number;
+  pooling: "avg" | "max";
+  hidden: string;
+  gate: string;
+  /** A residual add fused into the block's scale. */
+  residual: boolean;
+}
+
+export interface LayerInfo { name: string; op: string; output: number[]; macs: number; }
+
+export interface ModelInfo {
+  producer: string;
+  opset: number;
+  /** The batch size the model fixes, or null when any batch works. */
+  batch: number | null;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  labels: string[] | null;
+  seBlocks: SeBlockInfo[];
+  /** The compiled steps, after fusion. */
+  layers: LayerInfo[];
+  onnxNodes: number;
+  parameters: number;
+  macs: number;
+  metadata: Record<string, string>;
+  /** How images become the input tensor. */
+  preprocess: {
+    size: [number, number]; channels: "gray" | "rgb" | "bgr";
+    mean: number[]; std: number[]; scale: number; invert: boolean;
+  };
+  backend: "webgpu" | "cpu";
+}
 "#;
 
 /// A panic would otherwise reach JavaScript as a bare "unreachable" trap.
@@ -65,11 +164,6 @@ fn install_panic_hook() {
             console_error(&format!("se-runtime panicked (please report): {info}"))
         }))
     });
-}
-
-/// A JS `Error` carrying the runtime's message.
-fn js_error(e: crate::Error) -> JsError {
-    JsError::new(&e.to_string())
 }
 
 /// `obj[key]`, or `undefined` when `obj` is not an object.
@@ -114,7 +208,7 @@ async fn webgpu_unavailable_reason() -> Option<String> {
     None
 }
 
-pub(crate) enum Backend {
+enum Backend {
     Gpu {
         rt: Rc<crate::Runtime>,
         /// The browser's GPUAdapterInfo, which wgpu's AdapterInfo leaves mostly empty.
@@ -266,16 +360,394 @@ impl WebRuntime {
     }
 }
 
+#[wasm_bindgen(js_class = Runtime)]
 impl WebRuntime {
-    pub(crate) fn backend_ref(&self) -> &Backend {
-        &self.backend
+    /// Fetches (for a URL) or reads a `.onnx` model, compiles it, prepares it on this
+    /// runtime's backend and runs it once on a blank image, so that shader compilation
+    /// happens here and not in the first `classify`.
+    #[wasm_bindgen(js_name = loadModel)]
+    pub async fn load_model(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ModelSource")] source: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: Option<Object>,
+    ) -> Result<WebModel, JsError> {
+        let fail = |e: crate::Error| JsError::new(&format!("loadModel: {e}"));
+        let bytes = source_bytes(&source, "loadModel").await?;
+        let model = Model::from_bytes(&bytes).map_err(fail)?;
+        let mut metadata = model.info().metadata.clone();
+        let overrides = get(&options.map_or(JsValue::UNDEFINED, Into::into), "metadata");
+        if overrides.is_object() {
+            for entry in Object::entries(overrides.unchecked_ref()) {
+                let entry: Array = entry.unchecked_into();
+                let (Some(k), Some(v)) = (entry.get(0).as_string(), entry.get(1).as_string())
+                else {
+                    return Err(JsError::new(
+                        "loadModel: options.metadata must map strings to strings",
+                    ));
+                };
+                metadata.insert(k, v);
+            }
+        }
+        let input = image_input(model.info()).map_err(fail)?;
+        let mut pre = Preprocess::from_metadata(&metadata).map_err(fail)?;
+        pre.fit_input(Some(input.channels), Some(input.size))
+            .map_err(fail)?;
+        let classes = model
+            .info()
+            .outputs
+            .first()
+            .and_then(|o| o.shape.last().copied())
+            .unwrap_or(0);
+        let labels = preprocess::labels_from_metadata(&metadata).map_err(fail)?;
+        if let Some(l) = &labels
+            && l.len() != classes
+        {
+            return Err(JsError::new(&format!(
+                "loadModel: se_runtime.labels names {} classes but the model's first output has {classes}",
+                l.len()
+            )));
+        }
+        let executor = match &self.backend {
+            Backend::Gpu { rt, .. } => Executor::gpu(rt, &model).map_err(fail)?,
+            Backend::Cpu { .. } => Executor::Cpu(CpuSession::new(&model, 1).map_err(fail)?),
+        };
+        let web = WebModel {
+            info: model.info().clone(),
+            executor,
+            preprocess: pre,
+            metadata,
+            labels,
+            input_name: input.name,
+            turn: Turn::default(),
+        };
+        let blank = vec![255u8; 4 * input.size[0] * input.size[1]];
+        let blank =
+            ImageRef::new(input.size[1] as u32, input.size[0] as u32, &blank).map_err(fail)?;
+        web.run(web.preprocess.to_tensor(&[blank]).map_err(fail)?)
+            .await
+            .map_err(fail)?;
+        Ok(web)
+    }
+}
+
+/// The image input of a classifier: one `[N, C, H, W]` tensor.
+struct ImageInput {
+    name: String,
+    channels: usize,
+    size: [usize; 2],
+}
+
+fn image_input(info: &ModelInfo) -> crate::Result<ImageInput> {
+    match (&info.inputs[..], info.outputs.len()) {
+        ([input], 1..) if input.shape.len() == 4 => Ok(ImageInput {
+            name: input.name.clone(),
+            channels: input.shape[1],
+            size: [input.shape[2], input.shape[3]],
+        }),
+        _ => Err(crate::Error::invalid(
+            "model",
+            format!(
+                "classify needs one [N, C, H, W] image input and an output; this model has inputs {:?}",
+                info.inputs
+                    .iter()
+                    .map(|i| (&i.name, &i.shape))
+                    .collect::<Vec<_>>()
+            ),
+        )),
+    }
+}
+
+/// One classify at a time per model: a session's buffers serve one inference, and a
+/// second call waits its turn instead of failing.
+#[derive(Default)]
+struct Turn {
+    busy: Cell<bool>,
+    waiting: RefCell<VecDeque<oneshot::Sender<()>>>,
+}
+
+struct TurnGuard<'a>(&'a Turn);
+
+impl Turn {
+    async fn take(&self) -> TurnGuard<'_> {
+        if self.busy.replace(true) {
+            let (tx, rx) = oneshot::channel();
+            self.waiting.borrow_mut().push_back(tx);
+            // The holder hands the turn over without clearing `busy`.
+            let _ = rx.await;
+        }
+        TurnGuard(self)
+    }
+}
+
+impl Drop for TurnGuard<'_> {
+    fn drop(&mut self) {
+        loop {
+            let next = self.0.waiting.borrow_mut().pop_front();
+            match next {
+                // A waiter whose call was dropped cannot take it: try the next one.
+                Some(tx) => {
+                    if tx.send(()).is_ok() {
+                        return;
+                    }
+                }
+                None => break,
+            }
+        }
+        self.0.busy.set(false);
+    }
+}
+
+/// Where a model runs.
+enum Executor {
+    /// `session` borrows the runtime `_rt` keeps alive; fields drop in declaration
+    /// order, so the session goes first.
+    Gpu {
+        session: Session<'static>,
+        _rt: Rc<crate::Runtime>,
+    },
+    Cpu(CpuSession),
+}
+
+impl Executor {
+    fn gpu(rt: &Rc<crate::Runtime>, model: &Model) -> crate::Result<Executor> {
+        // SAFETY: the Rc allocation is not moved or freed while the session lives: the
+        // executor holds a clone of the Rc and drops the session before it.
+        let shared: &'static crate::Runtime = unsafe { &*Rc::as_ptr(rt) };
+        Ok(Executor::Gpu {
+            session: Session::new(shared, model, 1)?,
+            _rt: rt.clone(),
+        })
+    }
+}
+
+/// A model prepared on a runtime: `classify` images, read `info()`.
+#[wasm_bindgen(js_name = Model)]
+pub struct WebModel {
+    info: ModelInfo,
+    executor: Executor,
+    preprocess: Preprocess,
+    metadata: BTreeMap<String, String>,
+    labels: Option<Vec<String>>,
+    input_name: String,
+    turn: Turn,
+}
+
+impl WebModel {
+    async fn run(&self, input: crate::HostTensor) -> crate::Result<Inference> {
+        let _turn = self.turn.take().await;
+        let inputs = [(self.input_name.as_str(), input)];
+        match &self.executor {
+            Executor::Gpu { session, .. } => session.run(&inputs).await,
+            Executor::Cpu(session) => session.run(&inputs).await,
+        }
+    }
+
+    fn label(&self, i: usize) -> String {
+        match &self.labels {
+            Some(l) => l[i].clone(),
+            None => format!("class {i}"),
+        }
+    }
+
+    fn backend_name(&self) -> &'static str {
+        match self.executor {
+            Executor::Gpu { .. } => "webgpu",
+            Executor::Cpu(_) => "cpu",
+        }
+    }
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl WebModel {
+    /// Classifies one image: the `topK` most likely classes, every SE block's
+    /// excitation, and timings.
+    #[wasm_bindgen(unchecked_return_type = "ClassifyResult")]
+    pub async fn classify(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] image: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ClassifyOptions")] options: Option<Object>,
+    ) -> Result<JsValue, JsError> {
+        let fail = |e: crate::Error| JsError::new(&format!("classify: {e}"));
+        let start = now();
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let k = match get(&options, "topK") {
+            v if v.is_undefined() => 5,
+            v => match v.as_f64() {
+                Some(k) if k >= 1.0 && k.fract() == 0.0 => k as usize,
+                _ => return Err(JsError::new("classify: topK must be a whole number >= 1")),
+            },
+        };
+        let pixels = image_pixels(&image)?;
+        let image = ImageRef::new(pixels.width, pixels.height, &pixels.data).map_err(fail)?;
+        let input = self.preprocess.to_tensor(&[image]).map_err(fail)?;
+        let prepared = now();
+        let inference = self.run(input).await.map_err(fail)?;
+        let done = now();
+
+        let scores = &inference.outputs[0].1.data;
+        let probabilities = preprocess::probabilities(scores);
+        let top = Array::new();
+        for (i, p) in preprocess::top_k(&probabilities, k) {
+            let c = Object::new();
+            set(&c, "index", i as u32);
+            set(&c, "label", self.label(i));
+            set(&c, "probability", p);
+            top.push(&c);
+        }
+        let excitations = Array::new();
+        for e in &inference.excitations {
+            let b = Object::new();
+            set(&b, "name", e.block.as_str());
+            set(&b, "channels", e.channels as u32);
+            // Batch 1: the first (only) row of [N, C].
+            set(
+                &b,
+                "values",
+                Float32Array::from(&e.values.data[..e.channels]),
+            );
+            excitations.push(&b);
+        }
+        let timings = Object::new();
+        set(&timings, "preprocessMs", prepared - start);
+        set(&timings, "inferenceMs", done - prepared);
+        set(&timings, "totalMs", done - start);
+        let result = Object::new();
+        set(&result, "top", top);
+        set(
+            &result,
+            "probabilities",
+            Float32Array::from(&probabilities[..]),
+        );
+        set(&result, "excitations", excitations);
+        set(&result, "timings", timings);
+        set(&result, "backend", self.backend_name());
+        Ok(result.into())
+    }
+
+    /// "webgpu" or "cpu": where this model runs.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"webgpu\" | \"cpu\"")]
+    pub fn backend(&self) -> String {
+        self.backend_name().into()
+    }
+
+    /// What the model is: inputs, outputs, labels, SE blocks, layers, size, metadata
+    /// and preprocessing.
+    #[wasm_bindgen(unchecked_return_type = "ModelInfo")]
+    pub fn info(&self) -> JsValue {
+        let i = &self.info;
+        let tensors = |list: &[crate::TensorInfo]| {
+            let a = Array::new();
+            for t in list {
+                let o = Object::new();
+                set(&o, "name", t.name.as_str());
+                set(&o, "shape", numbers(t.shape.iter().map(|&d| d as f64)));
+                a.push(&o);
+            }
+            a
+        };
+        let blocks = Array::new();
+        for b in &i.se_blocks {
+            let o = Object::new();
+            set(&o, "name", b.name.as_str());
+            set(&o, "channels", b.channels as u32);
+            set(&o, "reduced", b.reduced as u32);
+            set(&o, "reduction", b.reduction);
+            set(
+                &o,
+                "pooling",
+                match b.pooling {
+                    SqueezeMode::Avg => "avg",
+                    SqueezeMode::Max => "max",
+                },
+            );
+            set(&o, "hidden", activation_name(b.hidden));
+            set(&o, "gate", activation_name(b.gate));
+            set(&o, "residual", b.residual);
+            blocks.push(&o);
+        }
+        let layers = Array::new();
+        for l in &i.layers {
+            let o = Object::new();
+            set(&o, "name", l.name.as_str());
+            set(&o, "op", l.op.as_str());
+            set(&o, "output", numbers(l.output.iter().map(|&d| d as f64)));
+            set(&o, "macs", l.macs as f64);
+            layers.push(&o);
+        }
+        let metadata = Object::new();
+        for (k, v) in &self.metadata {
+            set(&metadata, k, v.as_str());
+        }
+        let p = &self.preprocess;
+        let pre = Object::new();
+        let [h, w] = p.size.unwrap_or([0, 0]);
+        set(&pre, "size", numbers([h as f64, w as f64]));
+        set(
+            &pre,
+            "channels",
+            p.channels.map(|c| c.to_string()).unwrap_or_default(),
+        );
+        set(&pre, "mean", numbers(p.mean.iter().map(|&v| v as f64)));
+        set(&pre, "std", numbers(p.std.iter().map(|&v| v as f64)));
+        set(&pre, "scale", p.scale);
+        set(&pre, "invert", p.invert);
+
+        let o = Object::new();
+        set(&o, "producer", i.producer.as_str());
+        set(&o, "opset", i.opset as f64);
+        set(
+            &o,
+            "batch",
+            i.batch.map_or(JsValue::NULL, |b| (b as f64).into()),
+        );
+        set(&o, "inputs", tensors(&i.inputs));
+        set(&o, "outputs", tensors(&i.outputs));
+        let labels: JsValue = match &self.labels {
+            Some(l) => l
+                .iter()
+                .map(|s| JsValue::from_str(s))
+                .collect::<Array>()
+                .into(),
+            None => JsValue::NULL,
+        };
+        set(&o, "labels", labels);
+        set(&o, "seBlocks", blocks);
+        set(&o, "layers", layers);
+        set(&o, "onnxNodes", i.onnx_nodes as f64);
+        set(&o, "parameters", i.parameters as f64);
+        set(&o, "macs", i.macs as f64);
+        set(&o, "metadata", metadata);
+        set(&o, "preprocess", pre);
+        set(&o, "backend", self.backend_name());
+        o.into()
+    }
+}
+
+fn numbers(values: impl IntoIterator<Item = f64>) -> Array {
+    values.into_iter().map(JsValue::from_f64).collect()
+}
+
+/// A short name for an activation, e.g. "sigmoid" or "hard-sigmoid(0.2x+0.5)".
+fn activation_name(a: Activation) -> String {
+    match a {
+        Activation::Identity => "identity".into(),
+        Activation::Relu => "relu".into(),
+        Activation::Clip { min, max } => format!("clip({min}, {max})"),
+        Activation::HardSigmoid { alpha, beta } => format!("hard-sigmoid({alpha:.4}x+{beta})"),
+        Activation::HardSwish => "hard-swish".into(),
+        Activation::Sigmoid => "sigmoid".into(),
+        Activation::Silu => "silu".into(),
+        Activation::Tanh => "tanh".into(),
     }
 }
 
 /// The bytes behind `source`: a URL string (fetched), an ArrayBuffer, a typed array or
 /// a Blob/File.
-pub(crate) async fn source_bytes(source: &JsValue, what: &str) -> Result<Vec<u8>, JsError> {
-    if let Some(url) = source.as_string() {
+async fn source_bytes(source: &JsValue, what: &str) -> Result<Vec<u8>, JsError> {
+    // A URL object reads as its href.
+    let href = get(source, "href");
+    let url = source.as_string().or_else(|| href.as_string());
+    if let Some(url) = url {
         let response = JsFuture::from(fetch_url(&url)).await.map_err(|e| {
             JsError::new(&format!("{what}: fetching {url} failed: {}", describe(&e)))
         })?;
@@ -336,10 +808,10 @@ fn describe(e: &JsValue) -> String {
 }
 
 /// RGBA pixels of an image: width, height, `4 * width * height` bytes.
-pub(crate) struct Rgba {
-    pub width: u32,
-    pub height: u32,
-    pub data: Vec<u8>,
+struct Rgba {
+    width: u32,
+    height: u32,
+    data: Vec<u8>,
 }
 
 fn dimension(image: &JsValue, keys: &[&str]) -> u32 {
@@ -351,7 +823,7 @@ fn dimension(image: &JsValue, keys: &[&str]) -> u32 {
 
 /// Reads the pixels of an ImageData, an ImageBitmap, an <img>, a <canvas>, a <video>,
 /// an OffscreenCanvas or a plain `{width, height, data}` RGBA object (for Node).
-pub(crate) fn image_pixels(image: &JsValue) -> Result<Rgba, JsError> {
+fn image_pixels(image: &JsValue) -> Result<Rgba, JsError> {
     if !image.is_object() {
         return Err(JsError::new(
             "classify: expected an ImageBitmap, ImageData, HTMLImageElement, \
@@ -425,6 +897,6 @@ pub(crate) fn image_pixels(image: &JsValue) -> Result<Rgba, JsError> {
 }
 
 /// Milliseconds since the page started, for timings.
-pub(crate) fn now() -> f64 {
+fn now() -> f64 {
     now_ms()
 }

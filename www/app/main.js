@@ -126,7 +126,9 @@ async function loadModel(spec, source) {
   const previous = state.model;
   $('model-info').innerHTML = '<dd class="muted">loading…</dd>';
   try {
-    const { info, ms } = await state.client.load(spec.key, source, spec.metadata);
+    // The worker resolves relative URLs against its own script: make them absolute.
+    const resolved = typeof source === 'string' ? new URL(source, location.href).href : source;
+    const { info, ms } = await state.client.load(spec.key, resolved, spec.metadata);
     state.model = { ...spec, info, loadMs: ms };
     const select = $('model-select');
     if (![...select.options].some((o) => o.value === spec.key)) {
@@ -159,7 +161,7 @@ function showModelInfo() {
     ['input', `${input.name} ${JSON.stringify(input.shape)}`],
     ['classes', info.labels ? `${info.labels.length}` : `${info.outputs[0]?.shape.at(-1)} (no labels)`],
     ['SE blocks', `${info.seBlocks.length}: ${info.seBlocks.map((b) => b.channels).join(', ')} channels`],
-    ['layers', `${info.layers} after fusion (${info.onnxNodes} ONNX nodes)`],
+    ['layers', `${info.layers.length} after fusion (${info.onnxNodes} ONNX nodes)`],
     ['parameters', `${(info.parameters / 1e6).toFixed(2)} M, ${(info.macs / 1e6).toFixed(1)} M MACs`],
     ['loaded in', `${loadMs.toFixed(0)} ms`],
   ];
