@@ -4,7 +4,7 @@ mod common;
 
 use se_runtime::kernels::unary::unary;
 use se_runtime::tensor::HostTensor;
-use se_runtime::{Activation, cpu};
+use se_runtime::{Activation, Model, Session, cpu};
 
 #[test]
 fn each_group_is_timed_and_runs() {
@@ -55,4 +55,25 @@ fn more_groups_than_one_query_set_holds() {
     let times = pollster::block_on(rt.submit_timed(&groups)).unwrap();
     assert_eq!(times.len(), 2100);
     assert_eq!(common::read(rt, &y), [1.0, 0.0, 3.0, 0.0]);
+}
+
+#[test]
+fn a_session_times_every_step_of_its_plan() {
+    let rt = gpu_or_skip!();
+    if !rt.has_timestamps() {
+        eprintln!("SKIPPED: no TIMESTAMP_QUERY on this adapter");
+        return;
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fashion_tiny.onnx");
+    let model = Model::from_file(path).unwrap();
+    let session = Session::new(rt, &model, 2).unwrap();
+    let x = HostTensor::new(&[2, 1, 28, 28], common::random(3, 2 * 28 * 28, 1.0)).unwrap();
+    let inputs = [("input", x)];
+    let times = pollster::block_on(session.profile(&inputs)).unwrap();
+    assert_eq!(times.len(), session.plan().steps.len());
+    assert!(times.iter().all(|t| t.is_finite() && *t > 0.0), "{times:?}");
+    // The session still runs normally afterwards.
+    let out = pollster::block_on(session.run(&inputs)).unwrap();
+    assert_eq!(out.outputs[0].1.shape, vec![2, 10]);
+    assert_eq!(out.excitations.len(), 2);
 }

@@ -1,7 +1,16 @@
 //! The command-line program's subcommands, one module each, and what they share:
-//! runtime choice, error reporting and exit codes.
+//! runtime choice, error reporting, exit codes and number formatting.
 
+mod bench;
+mod classify;
+mod excitations;
+mod heatmap;
+mod images;
 mod info;
+mod inspect;
+mod model;
+mod npy;
+mod run;
 
 use std::process::ExitCode;
 
@@ -12,6 +21,7 @@ use se_runtime::{Runtime, RuntimeOptions};
 /// Exit codes: 0 success, 1 failure, 2 bad command line (clap's), 3 some of the
 /// inputs failed while the others were processed.
 const EXIT_FAILURE: u8 = 1;
+const EXIT_PARTIAL: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +44,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Top-k classes for images, or for every image in folders
+    Classify(classify::Args),
+    /// Every SE block's excitations for one image, as JSON and a heatmap PNG
+    Excitations(excitations::Args),
+    /// Latency, throughput and per-layer GPU time of a model
+    Bench(bench::Args),
+    /// A model's inputs, outputs, layers, size, SE blocks, fusions and metadata
+    Inspect(inspect::Args),
+    /// Run any model on .npy tensors; write every output and excitation as .npy
+    Run(run::Args),
     /// List GPU adapters and backends, and show the chosen adapter's limits and features
     Info(info::Args),
 }
@@ -41,20 +61,66 @@ enum Command {
 /// What a command achieved when it did not fail outright.
 pub enum Outcome {
     Done,
+    /// `failed` of `total` inputs failed; each was reported on stderr.
+    Partial {
+        failed: usize,
+        total: usize,
+    },
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Classify(args) => classify::run(&cli, args),
+        Command::Excitations(args) => excitations::run(&cli, args),
+        Command::Bench(args) => bench::run(&cli, args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Run(args) => run::run(&cli, args),
         Command::Info(args) => info::run(&cli, args),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
+        // A lone input's error line says it all; more need a tally.
+        Ok(Outcome::Partial { failed, total }) if failed == total => {
+            if total > 1 {
+                eprintln!("error: all {total} inputs failed");
+            }
+            ExitCode::from(EXIT_FAILURE)
+        }
+        Ok(Outcome::Partial { failed, total }) => {
+            eprintln!("{failed} of {total} inputs failed");
+            ExitCode::from(EXIT_PARTIAL)
+        }
+        // `se-runtime classify DIR | head`: the reader has all it wanted.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_line(&e));
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// The error with its causes, `: `-separated, leaving out a cause whose text the
+/// message already holds (errors that print their source themselves).
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line += ": ";
+            }
+            line += &text;
+        }
+    }
+    line
 }
 
 fn parse_backend(name: &str) -> Result<wgpu::Backends, String> {
@@ -78,5 +144,25 @@ impl Cli {
         Ok(pollster::block_on(Runtime::with_options(
             self.runtime_options()?,
         ))?)
+    }
+}
+
+/// 1234567 -> "1.23 M".
+fn fmt_count(n: f64) -> String {
+    match n {
+        n if n >= 1e9 => format!("{:.2} G", n / 1e9),
+        n if n >= 1e6 => format!("{:.2} M", n / 1e6),
+        n if n >= 1e3 => format!("{:.1} k", n / 1e3),
+        n => format!("{n:.0}"),
+    }
+}
+
+/// 1536 -> "1.5 KiB".
+fn fmt_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.2} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
     }
 }

@@ -1,12 +1,14 @@
 //! BatchNormalization at inference is a per-channel affine map
 //! `y = x * s + t`, `s = gamma / sqrt(var + eps)`, `t = beta - mean * s`.
-//! [`fold`] merges it into the convolution before it (`w' = w * s`, `b' = b * s + t`);
+//! [`fold`] merges it into the convolution before it (`w' = w * s`, `b' = b * s + t`,
+//! by `kernels::conv2d::fold_batch_norm`);
 //! [`lower`] turns the rest into a Mul and an Add by per-channel constants.
 
 use super::{add_f32, add_tensor, node, remove_nodes};
 use crate::graph::{Graph, Op};
 use crate::kernels::Activation;
 use crate::kernels::binary::BinaryOp;
+use crate::kernels::conv2d::fold_batch_norm;
 use crate::tensor::HostTensor;
 
 /// `(s, t)` of the BatchNorm node `i` (its parameters are constants: checked by inference).
@@ -31,31 +33,6 @@ fn scale_shift(g: &Graph, i: usize) -> Option<(Vec<f32>, Vec<f32>)> {
     Some((s, t))
 }
 
-/// Scales output channel `c` of conv weights `w` ([Co, ...]) by `s[c]` and maps the
-/// bias to `b * s + t`.
-pub(crate) fn scale_conv(
-    w: &HostTensor,
-    b: Option<&HostTensor>,
-    s: &[f32],
-    t: &[f32],
-) -> (HostTensor, HostTensor) {
-    let per = w.len() / w.shape[0];
-    let mut w2 = w.clone();
-    for (c, chunk) in w2.data.chunks_mut(per).enumerate() {
-        chunk.iter_mut().for_each(|v| *v *= s[c]);
-    }
-    let bias = (0..s.len())
-        .map(|c| b.map_or(0.0, |b| b.data[c]) * s[c] + t[c])
-        .collect();
-    (
-        w2,
-        HostTensor {
-            shape: vec![s.len()],
-            data: bias,
-        },
-    )
-}
-
 pub fn fold(g: &mut Graph) -> usize {
     let mut count = 0;
     loop {
@@ -63,6 +40,9 @@ pub fn fold(g: &mut Graph) -> usize {
         let producers = g.producers();
         let found = (0..g.nodes.len()).find_map(|i| {
             let bn = &g.nodes[i];
+            let Op::BatchNorm { epsilon } = bn.op else {
+                return None;
+            };
             let x = bn.input(0)?;
             let c = producers[x]?;
             let conv = &g.nodes[c];
@@ -71,23 +51,23 @@ pub fn fold(g: &mut Graph) -> usize {
             };
             let foldable = cv.act == Activation::Identity
                 && conv.inputs.len() <= 3
-                && g.single_use(&consumers, x)
-                && g.const_f32(conv.input(1)?).is_some()
-                && conv.input(2).is_none_or(|b| g.const_f32(b).is_some());
+                && g.single_use(&consumers, x);
             if !foldable {
                 return None;
             }
-            let (s, t) = scale_shift(g, i)?;
-            Some((i, c, s, t))
+            let w = g.const_f32(conv.input(1)?)?;
+            let b = match conv.input(2) {
+                Some(b) => Some(g.const_f32(b)?),
+                None => None,
+            };
+            let p = |k: usize| g.const_f32(bn.input(k)?);
+            let (gamma, beta, mean, var) = (p(1)?, p(2)?, p(3)?, p(4)?);
+            let folded = fold_batch_norm(w, b, gamma, beta, mean, var, epsilon).ok()?;
+            Some((i, c, folded))
         });
-        let Some((i, c, s, t)) = found else {
+        let Some((i, c, (w2, b2))) = found else {
             return count;
         };
-        let conv = &g.nodes[c];
-        let w = g.const_f32(conv.input(1).unwrap_or_default()).cloned();
-        let b = conv.input(2).and_then(|b| g.const_f32(b)).cloned();
-        let Some(w) = w else { return count };
-        let (w2, b2) = scale_conv(&w, b.as_ref(), &s, &t);
         let name = g.nodes[c].name.clone();
         let wv = add_f32(g, format!("{name}/weight_bn"), w2);
         let bv = add_f32(g, format!("{name}/bias_bn"), b2);

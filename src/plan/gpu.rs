@@ -24,6 +24,8 @@ pub struct Session<'rt> {
     plan: Plan,
     inputs: Vec<Tensor>,
     dispatches: Vec<Dispatch>,
+    /// Where each step's dispatches end in `dispatches`, for per-step profiling.
+    step_ends: Vec<usize>,
     outputs: Vec<(String, Readback)>,
     excitations: Vec<(String, usize, Readback)>,
     staging_bytes: u64,
@@ -61,6 +63,7 @@ impl<'rt> Session<'rt> {
             }
         };
         let mut dispatches = Vec::new();
+        let mut step_ends = Vec::with_capacity(plan.steps.len());
         for step in &plan.steps {
             let prepared = prepare(rt, &step.op, &view).map_err(|e| match e {
                 Error::Shape { .. } | Error::InvalidArgument { .. } => Error::invalid(
@@ -70,6 +73,7 @@ impl<'rt> Session<'rt> {
                 e => e,
             })?;
             dispatches.extend(prepared);
+            step_ends.push(dispatches.len());
         }
         let inputs = plan
             .inputs
@@ -104,6 +108,7 @@ impl<'rt> Session<'rt> {
             plan,
             inputs,
             dispatches,
+            step_ends,
             outputs,
             excitations,
             staging_bytes,
@@ -124,11 +129,7 @@ impl<'rt> Session<'rt> {
     /// SE block's excitation vector.
     pub async fn run(&self, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
         let rt = self.rt;
-        let ordered = order_inputs(&self.plan, inputs)?;
-        for (t, host) in self.inputs.iter().zip(ordered) {
-            rt.queue
-                .write_buffer(t.buffer(), 0, bytemuck::cast_slice(&host.data));
-        }
+        self.write_inputs(inputs)?;
         let staging = rt.pool.take(self.staging_bytes, STAGING_USAGE)?;
         let mut encoder = rt
             .device
@@ -217,6 +218,32 @@ impl<'rt> Session<'rt> {
             outputs,
             excitations,
         })
+    }
+}
+
+impl Session<'_> {
+    fn write_inputs(&self, inputs: &[(&str, HostTensor)]) -> Result<()> {
+        let ordered = order_inputs(&self.plan, inputs)?;
+        for (t, host) in self.inputs.iter().zip(ordered) {
+            self.rt
+                .queue
+                .write_buffer(t.buffer(), 0, bytemuck::cast_slice(&host.data));
+        }
+        Ok(())
+    }
+
+    /// Runs one inference with every plan step in its own timed compute pass and
+    /// returns each step's GPU time in nanoseconds, in `plan().steps` order. Needs
+    /// the TIMESTAMP_QUERY feature ([`Runtime::has_timestamps`]); results are not
+    /// read back.
+    pub async fn profile(&self, inputs: &[(&str, HostTensor)]) -> Result<Vec<f64>> {
+        self.write_inputs(inputs)?;
+        let starts = std::iter::once(0).chain(self.step_ends.iter().copied());
+        let groups: Vec<&[Dispatch]> = starts
+            .zip(&self.step_ends)
+            .map(|(start, &end)| &self.dispatches[start..end])
+            .collect();
+        self.rt.submit_timed(&groups).await
     }
 }
 

@@ -1,0 +1,177 @@
+//! `se-runtime inspect`: what a model is and what the compiler made of it.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use se_runtime::preprocess::{self, Preprocess};
+use se_runtime::{Error, Model};
+
+use super::{Outcome, fmt_bytes, fmt_count};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The ONNX model
+    #[arg(value_name = "M.onnx")]
+    model: PathBuf,
+    /// Leave out the per-layer table
+    #[arg(long)]
+    brief: bool,
+}
+
+pub fn run(args: &Args) -> Result<Outcome> {
+    let path = &args.model;
+    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let model = match Model::from_bytes(&bytes) {
+        Ok(m) => m,
+        Err(Error::UnsupportedModel { nodes }) => {
+            println!("{}: not supported by se-runtime", path.display());
+            println!("\nUnsupported ({}):", nodes.len());
+            for n in &nodes {
+                println!("  - {n}");
+            }
+            bail!("{}: {} unsupported nodes", path.display(), nodes.len());
+        }
+        Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
+    };
+    let i = model.info();
+
+    println!("{}", path.display());
+    println!(
+        "  producer {}, opset {}, {} ONNX nodes -> {} layers",
+        if i.producer.is_empty() {
+            "unknown"
+        } else {
+            &i.producer
+        },
+        i.opset,
+        i.onnx_nodes,
+        i.layers.len()
+    );
+    let batch = match i.batch {
+        Some(b) => format!("fixed at {b}"),
+        None => "any (shapes below for 1)".into(),
+    };
+    println!("  batch: {batch}");
+
+    println!("\nInputs:");
+    for t in &i.inputs {
+        println!("  {:<24} {:?}", t.name, t.shape);
+    }
+    println!("Outputs:");
+    for t in &i.outputs {
+        println!("  {:<24} {:?}", t.name, t.shape);
+    }
+
+    println!("\nSize:");
+    println!("  parameters          {}", fmt_count(i.parameters as f64));
+    println!("  MACs per inference  {}", fmt_count(i.macs as f64));
+    println!("  weights on device   {}", fmt_bytes(i.weight_bytes as u64));
+    println!(
+        "  activations         {} ({} without buffer sharing)",
+        fmt_bytes(i.activation_bytes as u64),
+        fmt_bytes(i.unshared_activation_bytes as u64)
+    );
+
+    println!("\nSE blocks ({}):", i.se_blocks.len());
+    for b in &i.se_blocks {
+        println!(
+            "  {:<28} {:>5} ch -> {:<5} {:<9} squeeze {:?}, hidden {:?}, gate {:?}{}",
+            b.name,
+            b.channels,
+            b.reduced,
+            format!(
+                "(r = {})",
+                format!("{:.2}", b.reduction)
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+            ),
+            b.pooling,
+            b.hidden,
+            b.gate,
+            if b.residual {
+                ", residual add fused"
+            } else {
+                ""
+            }
+        );
+    }
+
+    println!("\nFusions applied:");
+    let f = &i.fusions;
+    for (count, what) in [
+        (f.constants_folded, "nodes folded into constants"),
+        (f.identities_removed, "identity / dropout nodes removed"),
+        (
+            f.activations_recognized,
+            "spelled-out activations recognised",
+        ),
+        (f.batch_norms_folded, "batch norms folded into convolutions"),
+        (f.batch_norms_lowered, "batch norms run as multiply-add"),
+        (f.gemms_lowered, "Gemm nodes lowered to MatMul + bias"),
+        (f.affine_folded, "per-channel affine ops folded"),
+        (f.activations_fused, "activations fused into the op before"),
+        (f.se_blocks, "SE blocks fused (squeeze, excite, scale)"),
+        (f.residuals_fused, "residual adds fused"),
+        (f.dead_nodes_removed, "unused nodes removed"),
+    ] {
+        if count > 0 {
+            println!("  {count:>4}  {what}");
+        }
+    }
+
+    if !args.brief {
+        let total = i.macs.max(1) as f64;
+        println!("\nLayers:");
+        println!(
+            "  {:>3}  {:<32} {:<22} {:<18} {:>9} {:>6}",
+            "#", "name", "op", "output", "MACs", "%"
+        );
+        for (n, l) in i.layers.iter().enumerate() {
+            println!(
+                "  {:>3}  {:<32} {:<22} {:<18} {:>9} {:>5.1}%",
+                n,
+                l.name,
+                l.op,
+                format!("{:?}", l.output),
+                fmt_count(l.macs as f64),
+                l.macs as f64 / total * 100.0
+            );
+        }
+    }
+
+    println!("\nMetadata:");
+    if i.metadata.is_empty() {
+        println!("  (none)");
+    }
+    for (k, v) in &i.metadata {
+        let v = if v.chars().count() > 100 {
+            format!("{}...", v.chars().take(100).collect::<String>())
+        } else {
+            v.clone()
+        };
+        println!("  {k} = {v}");
+    }
+    let image_input = matches!(&i.inputs[..], [input] if input.shape.len() == 4);
+    match Preprocess::from_metadata(&i.metadata) {
+        Ok(_) if !image_input => {}
+        Ok(p) => {
+            let labels = preprocess::labels_from_metadata(&i.metadata)
+                .map(|l| l.map_or("none".into(), |l| format!("{} classes", l.len())))
+                .unwrap_or_else(|e| format!("invalid: {e}"));
+            println!(
+                "  -> images: size {}, channels {}, scale {}, mean {:?}, std {:?}, invert {}; labels: {labels}",
+                p.size
+                    .map_or("from the input shape".into(), |[h, w]| format!("{h}x{w}")),
+                p.channels
+                    .map_or("from the input shape".into(), |c| c.to_string()),
+                p.scale,
+                p.mean,
+                p.std,
+                p.invert
+            );
+        }
+        Err(e) => println!("  -> invalid preprocessing metadata: {e}"),
+    }
+    println!("\nUnsupported: none");
+    Ok(Outcome::Done)
+}

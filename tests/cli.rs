@@ -1,0 +1,455 @@
+//! End-to-end tests of the `se-runtime` program: every subcommand on the tiny models in
+//! tests/data (made by tools/make_cli_models.py), including how it fails on bad input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use image::{Rgba, RgbaImage};
+use npyz::WriterBuilder;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn se_runtime() -> Command {
+    let mut cmd = Command::cargo_bin("se-runtime").unwrap();
+    cmd.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    cmd
+}
+
+/// A light garment-like blob on black, like Fashion-MNIST; `seed` moves it around.
+fn picture(w: u32, h: u32, seed: u32) -> RgbaImage {
+    RgbaImage::from_fn(w, h, |x, y| {
+        let (cx, cy) = ((w / 2 + seed * 3) % w, (h / 3 + seed * 5) % h);
+        let d = x.abs_diff(cx) + y.abs_diff(cy);
+        let v = 255u32.saturating_sub(d * 255 / (w / 2)) as u8;
+        Rgba([v, v / 2 + (seed as u8) * 20, v, 255])
+    })
+}
+
+/// A folder with one picture in each lossless format (same pixels) plus a JPEG.
+fn image_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let img = picture(28, 28, 1);
+    for ext in ["png", "bmp", "webp"] {
+        img.save(dir.path().join(format!("same.{ext}"))).unwrap();
+    }
+    image::DynamicImage::ImageRgba8(picture(40, 30, 2))
+        .to_rgb8()
+        .save(dir.path().join("other.jpg"))
+        .unwrap();
+    dir
+}
+
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+fn no_panic() -> impl Predicate<str> {
+    predicate::str::contains("panicked").not()
+}
+
+#[test]
+fn info_shows_adapters_limits_and_features() {
+    gpu_or_skip!();
+    se_runtime()
+        .arg("info")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Chosen:"))
+        .stdout(predicate::str::contains("max_storage_buffer_binding_size"))
+        .stdout(predicate::str::contains("TIMESTAMP_QUERY"));
+}
+
+#[test]
+fn bad_command_lines_exit_2() {
+    se_runtime().arg("frobnicate").assert().code(2);
+    se_runtime()
+        .args(["--backend", "nope", "info"])
+        .assert()
+        .code(2);
+    se_runtime().args(["classify"]).assert().code(2);
+    se_runtime()
+        .args(["classify", "--batch", "0", "x.png"])
+        .assert()
+        .code(2);
+    se_runtime()
+        .args(["classify", "--top", "0", "x.png"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn classify_a_folder_as_json_lines() {
+    gpu_or_skip!();
+    let dir = image_folder();
+    let out = se_runtime()
+        .args(["classify", "--json", "--top", "4", "--batch", "3"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("images/s"))
+        .get_output()
+        .stdout
+        .clone();
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 4);
+    let labels = [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ];
+    for line in &lines {
+        let top = line["top"].as_array().unwrap();
+        assert_eq!(top.len(), 4, "{line}");
+        let p: Vec<f64> = top
+            .iter()
+            .map(|t| t["probability"].as_f64().unwrap())
+            .collect();
+        assert!(p.windows(2).all(|w| w[0] >= w[1]), "{line}");
+        assert!(p.iter().sum::<f64>() <= 1.0 + 1e-5 && p[0] > 0.0, "{line}");
+        for t in top {
+            let i = t["index"].as_u64().unwrap() as usize;
+            assert_eq!(t["label"], labels[i]);
+        }
+    }
+    // The same pixels in PNG, BMP and WebP classify identically.
+    let same: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["file"].as_str().unwrap().contains("same."))
+        .map(|l| &l["top"])
+        .collect();
+    assert_eq!(same.len(), 3);
+    assert!(same.iter().all(|t| *t == same[0]));
+}
+
+#[test]
+fn batching_does_not_change_results() {
+    gpu_or_skip!();
+    let dir = image_folder();
+    let run = |batch: &str| {
+        let out = se_runtime()
+            .args(["classify", "--json", "--batch", batch])
+            .arg(dir.path())
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        json_lines(&out)
+    };
+    let (one, three) = (run("1"), run("3"));
+    for (a, b) in one.iter().zip(&three) {
+        assert_eq!(a["file"], b["file"]);
+        for (x, y) in a["top"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(b["top"].as_array().unwrap())
+        {
+            assert_eq!(x["index"], y["index"]);
+            let (p, q) = (
+                x["probability"].as_f64().unwrap(),
+                y["probability"].as_f64().unwrap(),
+            );
+            assert!((p - q).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn classify_prints_a_table_by_default() {
+    gpu_or_skip!();
+    let dir = image_folder();
+    let file = dir.path().join("same.png");
+    se_runtime()
+        .args(["classify", "-k", "2"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(file.display().to_string()))
+        .stdout(predicate::str::is_match(r"(?m)^  \S.*\s+\d+\.\d\d%").unwrap());
+}
+
+#[test]
+fn a_model_without_metadata_uses_its_input_shape() {
+    gpu_or_skip!();
+    let dir = image_folder();
+    se_runtime()
+        .args(["classify", "--json", "--model"])
+        .arg(data("rgb_nometa.onnx"))
+        .arg(dir.path().join("other.jpg"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"label\":\"class "));
+}
+
+#[test]
+fn bad_images_fail_one_by_one() {
+    gpu_or_skip!();
+    let dir = image_folder();
+    let text = dir.path().join("notes.png");
+    std::fs::write(&text, "this is not a picture").unwrap();
+    let corrupt = dir.path().join("broken.png");
+    let png = std::fs::read(dir.path().join("same.png")).unwrap();
+    std::fs::write(&corrupt, &png[..png.len() / 2]).unwrap();
+    let missing = dir.path().join("missing.png");
+
+    for (file, problem) in [
+        (&missing, "No such file"),
+        (&text, "not an image"),
+        (&corrupt, "corrupt"),
+    ] {
+        let assert = se_runtime().arg("classify").arg(file).assert().code(1);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+        assert!(stderr.contains(problem), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+
+    // In a batch the good files still run, and the exit code says some failed.
+    let good = dir.path().join("same.png");
+    let assert = se_runtime()
+        .args(["classify", "--json"])
+        .args([&good, &missing, &corrupt, &text])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("3 of 4 inputs failed"))
+        .stderr(no_panic());
+    let lines = json_lines(&assert.get_output().stdout);
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.iter().filter(|l| l.get("top").is_some()).count(), 1);
+    assert_eq!(lines.iter().filter(|l| l.get("error").is_some()).count(), 3);
+}
+
+#[test]
+fn models_that_do_not_fit_are_refused() {
+    gpu_or_skip!();
+    let dir = image_folder();
+    let img = dir.path().join("same.png");
+    // Preprocessing that disagrees with the model's 28x28 gray input.
+    se_runtime()
+        .args(["classify", "--size", "30,30"])
+        .arg(&img)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("expects 28x28 pixels"))
+        .stderr(predicate::str::contains("fashion_tiny.onnx"));
+    se_runtime()
+        .args(["classify", "--channels", "rgb"])
+        .arg(&img)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("expects 1 channels"));
+    // Not an image model at all.
+    let flat = data("flat_input.onnx");
+    se_runtime()
+        .args(["classify", "--model"])
+        .arg(&flat)
+        .arg(&img)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("flat_input.onnx"))
+        .stderr(predicate::str::contains("not an image batch"));
+    // Unsupported operators: all of them are named.
+    se_runtime()
+        .args(["classify", "--model"])
+        .arg(data("unsupported.onnx"))
+        .arg(&img)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("Einsum"))
+        .stderr(predicate::str::contains("Det"))
+        .stderr(no_panic());
+    // A file that is not a model.
+    se_runtime()
+        .args(["classify", "--model"])
+        .arg(&img)
+        .arg(&img)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("same.png"))
+        .stderr(no_panic());
+}
+
+#[test]
+fn excitations_writes_json_and_a_heatmap() {
+    gpu_or_skip!();
+    let dir = image_folder();
+    let out = dir.path().join("exc");
+    se_runtime()
+        .args(["excitations", "--out"])
+        .arg(&out)
+        .arg(dir.path().join("same.png"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 SE blocks"));
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("excitations.json")).unwrap())
+            .unwrap();
+    let blocks = doc["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 2);
+    for b in blocks {
+        let values = b["values"].as_array().unwrap();
+        assert_eq!(values.len() as u64, b["channels"].as_u64().unwrap());
+        // Sigmoid gates.
+        assert!(
+            values
+                .iter()
+                .all(|v| (0.0..=1.0).contains(&v.as_f64().unwrap()))
+        );
+    }
+    let png = image::open(out.join("excitations.png")).unwrap();
+    assert!(png.width() > 700 && png.height() > 150);
+
+    se_runtime()
+        .args(["excitations", "--out"])
+        .arg(&out)
+        .arg(dir.path().join("missing.png"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing.png"));
+}
+
+#[test]
+fn run_writes_outputs_and_excitations_as_npy() {
+    gpu_or_skip!();
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x.npy");
+    let values = common::random(5, 2 * 28 * 28, 1.0);
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&[2, 1, 28, 28])
+        .writer(std::fs::File::create(&x).unwrap())
+        .begin_nd()
+        .unwrap();
+    w.extend(values).unwrap();
+    w.finish().unwrap();
+
+    let out = dir.path().join("out");
+    let model = data("fashion_tiny.onnx");
+    se_runtime()
+        .arg("run")
+        .arg(&model)
+        .arg("--input")
+        .arg(&x)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let outputs = summary["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 1);
+    assert_eq!(outputs[0]["shape"], serde_json::json!([2, 10]));
+    let excitations = summary["excitations"].as_array().unwrap();
+    assert_eq!(excitations.len(), 2);
+    for e in outputs.iter().chain(excitations) {
+        let file = out.join(e["file"].as_str().unwrap());
+        let npy = npyz::NpyFile::new(std::fs::File::open(&file).unwrap()).unwrap();
+        let shape: Vec<u64> = npy.shape().to_vec();
+        assert_eq!(serde_json::json!(shape), e["shape"]);
+        let v: Vec<f32> = npy.into_vec().unwrap();
+        assert!(v.iter().all(|x| x.is_finite()));
+    }
+
+    // Wrong shape, unknown input name, missing file.
+    let bad = dir.path().join("bad.npy");
+    npyz::to_file_1d(&bad, [1.0f32, 2.0]).unwrap();
+    se_runtime()
+        .arg("run")
+        .arg(&model)
+        .args(["--input"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("bad.npy"))
+        .stderr(predicate::str::contains("does not fit input"));
+    se_runtime()
+        .arg("run")
+        .arg(&model)
+        .arg("--input")
+        .arg(format!("nope={}", x.display()))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no input 'nope'"));
+    se_runtime()
+        .arg("run")
+        .arg(&model)
+        .args(["--input", "absent.npy", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("absent.npy"));
+}
+
+#[test]
+fn inspect_describes_the_model() {
+    se_runtime()
+        .arg("inspect")
+        .arg(data("fashion_tiny.onnx"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SE blocks (2)"))
+        .stdout(predicate::str::contains("MACs"))
+        .stdout(predicate::str::contains("se_runtime.input_size = 28,28"))
+        .stdout(predicate::str::contains("Unsupported: none"));
+}
+
+#[test]
+fn inspect_lists_every_unsupported_node() {
+    se_runtime()
+        .arg("inspect")
+        .arg(data("unsupported.onnx"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Einsum"))
+        .stdout(predicate::str::contains("Det"))
+        .stderr(predicate::str::contains("2 unsupported"));
+    se_runtime()
+        .arg("inspect")
+        .arg(data("missing.onnx"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing.onnx"));
+}
+
+#[test]
+fn bench_reports_latency_and_layer_times() {
+    let rt = gpu_or_skip!();
+    let assert = se_runtime()
+        .args(["bench", "--iters", "3", "--warmup", "1", "--batch", "2"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(r"median \d+\.\d+ ms, p10 \d+\.\d+ ms, p90 \d+\.\d+ ms")
+                .unwrap(),
+        )
+        .stdout(predicate::str::contains("images/s"));
+    if rt.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+        assert.stdout(
+            predicate::str::is_match(r"SE blocks: 2 blocks, \d+\.\d+ ms = \d+\.\d% ").unwrap(),
+        );
+    }
+}
