@@ -407,9 +407,11 @@ impl WebRuntime {
                 l.len()
             )));
         }
+        // A model that fixes its batch size gets copies of the image; row 0 is reported.
+        let batch = model.info().batch.unwrap_or(1);
         let executor = match &self.backend {
-            Backend::Gpu { rt, .. } => Executor::gpu(rt, &model).map_err(fail)?,
-            Backend::Cpu { .. } => Executor::Cpu(CpuSession::new(&model, 1).map_err(fail)?),
+            Backend::Gpu { rt, .. } => Executor::gpu(rt, &model, batch).map_err(fail)?,
+            Backend::Cpu { .. } => Executor::Cpu(CpuSession::new(&model, batch).map_err(fail)?),
         };
         let web = WebModel {
             info: model.info().clone(),
@@ -418,6 +420,7 @@ impl WebRuntime {
             metadata,
             labels,
             input_name: input.name,
+            batch,
             turn: Turn::default(),
         };
         let blank = vec![255u8; 4 * input.size[0] * input.size[1]];
@@ -509,12 +512,12 @@ enum Executor {
 }
 
 impl Executor {
-    fn gpu(rt: &Rc<crate::Runtime>, model: &Model) -> crate::Result<Executor> {
+    fn gpu(rt: &Rc<crate::Runtime>, model: &Model, batch: usize) -> crate::Result<Executor> {
         // SAFETY: the Rc allocation is not moved or freed while the session lives: the
         // executor holds a clone of the Rc and drops the session before it.
         let shared: &'static crate::Runtime = unsafe { &*Rc::as_ptr(rt) };
         Ok(Executor::Gpu {
-            session: Session::new(shared, model, 1)?,
+            session: Session::new(shared, model, batch)?,
             _rt: rt.clone(),
         })
     }
@@ -529,11 +532,18 @@ pub struct WebModel {
     metadata: BTreeMap<String, String>,
     labels: Option<Vec<String>>,
     input_name: String,
+    batch: usize,
     turn: Turn,
 }
 
 impl WebModel {
     async fn run(&self, input: crate::HostTensor) -> crate::Result<Inference> {
+        let input = if self.batch > 1 {
+            let shape = [&[self.batch], &input.shape[1..]].concat();
+            crate::HostTensor::new(&shape, input.data.repeat(self.batch))?
+        } else {
+            input
+        };
         let _turn = self.turn.take().await;
         let inputs = [(self.input_name.as_str(), input)];
         match &self.executor {
@@ -584,7 +594,8 @@ impl WebModel {
         let inference = self.run(input).await.map_err(fail)?;
         let done = now();
 
-        let scores = &inference.outputs[0].1.data;
+        let output = &inference.outputs[0].1;
+        let scores = &output.data[..output.len() / self.batch];
         let probabilities = preprocess::probabilities(scores);
         let top = Array::new();
         for (i, p) in preprocess::top_k(&probabilities, k) {

@@ -9,7 +9,11 @@ use se_runtime::kernels::matmul::matmul;
 use se_runtime::kernels::pool::{Pool2dParams, avg_pool2d, max_pool2d};
 use se_runtime::kernels::softmax::softmax;
 use se_runtime::kernels::unary::unary;
-use se_runtime::{Activation, HostTensor, Runtime, SeBlock, SqueezeMode, cpu};
+use se_runtime::web::WebRuntime;
+use se_runtime::{
+    Activation, CpuSession, HostTensor, Model, Runtime, SeBlock, Session, SqueezeMode, cpu,
+};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -253,4 +257,145 @@ async fn softmax_and_pools_match_cpu() {
     .unwrap();
     assert_close("max_pool2d", &ym.read(&rt).await.unwrap(), &want_max.data);
     assert_close("avg_pool2d", &ya.read(&rt).await.unwrap(), &want_avg.data);
+}
+
+/// A small SE-ResNet of the Fashion-MNIST model's architecture (random weights, with
+/// the preprocessing metadata), committed for the CLI's tests.
+const MODEL: &[u8] = include_bytes!("data/fashion_tiny.onnx");
+
+/// The whole model on the browser's WebGPU against the CPU session compiled into the
+/// same module (the native reference code): outputs and every SE block's excitation.
+#[wasm_bindgen_test]
+async fn model_on_webgpu_matches_cpu_session() {
+    let rt = runtime().await;
+    let model = Model::from_bytes(MODEL).unwrap();
+    assert!(
+        !model.info().se_blocks.is_empty(),
+        "the model has SE blocks"
+    );
+    let input = &model.info().inputs[0];
+    let mut shape = input.shape.clone();
+    shape[0] = 2;
+    let x = host(&shape, 1000, 2.0);
+    let inputs = [(input.name.as_str(), x)];
+    let gpu = Session::new(&rt, &model, 2)
+        .unwrap()
+        .run(&inputs)
+        .await
+        .unwrap();
+    let cpu = CpuSession::new(&model, 2)
+        .unwrap()
+        .run(&inputs)
+        .await
+        .unwrap();
+    assert_eq!(gpu.outputs.len(), cpu.outputs.len());
+    for ((name, g), (_, c)) in gpu.outputs.iter().zip(&cpu.outputs) {
+        assert_close(&format!("output {name}"), &g.data, &c.data);
+    }
+    assert_eq!(gpu.excitations.len(), model.info().se_blocks.len());
+    for (g, c) in gpu.excitations.iter().zip(&cpu.excitations) {
+        assert_eq!(g.values.shape, [2, g.channels]);
+        assert_close(
+            &format!("excitation {}", g.block),
+            &g.values.data,
+            &c.values.data,
+        );
+    }
+}
+
+fn field(obj: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &key.into()).unwrap()
+}
+
+/// A 28x28 RGBA test pattern as the `{width, height, data}` object classify accepts.
+fn pattern() -> JsValue {
+    let data: Vec<u8> = (0..28 * 28)
+        .flat_map(|i| {
+            let v = ((i % 28) * 9 + (i / 28) * 3) as u8;
+            [v, v, v, 255]
+        })
+        .collect();
+    let o = js_sys::Object::new();
+    js_sys::Reflect::set(&o, &"width".into(), &28.into()).unwrap();
+    js_sys::Reflect::set(&o, &"height".into(), &28.into()).unwrap();
+    js_sys::Reflect::set(&o, &"data".into(), &js_sys::Uint8Array::from(&data[..])).unwrap();
+    o.into()
+}
+
+fn options(pairs: &[(&str, JsValue)]) -> Option<js_sys::Object> {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        js_sys::Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    Some(o)
+}
+
+/// The JavaScript API end to end: WebGPU and the CPU fallback give the same classes
+/// and excitations, and bad input is a JS Error with a message.
+#[wasm_bindgen_test]
+async fn js_api_webgpu_and_cpu_agree() {
+    let gpu = WebRuntime::create(options(&[("backend", "webgpu".into())]))
+        .await
+        .unwrap();
+    assert_eq!(gpu.backend(), "webgpu");
+    let cpu = WebRuntime::create(options(&[("backend", "cpu".into())]))
+        .await
+        .unwrap();
+    assert_eq!(cpu.backend(), "cpu");
+    assert_eq!(
+        field(&cpu.adapter_info(), "fallbackReason")
+            .as_string()
+            .unwrap(),
+        "the CPU backend was requested"
+    );
+    let bytes: JsValue = js_sys::Uint8Array::from(MODEL).into();
+    let mut results = vec![];
+    for rt in [&gpu, &cpu] {
+        let model = rt.load_model(bytes.clone(), None).await.unwrap();
+        let info = model.info();
+        let blocks: js_sys::Array = field(&info, "seBlocks").unchecked_into();
+        let r = model
+            .classify(pattern(), options(&[("topK", 3.into())]))
+            .await
+            .unwrap();
+        let top: js_sys::Array = field(&r, "top").unchecked_into();
+        assert_eq!(top.length(), 3);
+        let ex: js_sys::Array = field(&r, "excitations").unchecked_into();
+        assert_eq!(ex.length(), blocks.length());
+        let values: Vec<Vec<f32>> = ex
+            .iter()
+            .map(|b| {
+                field(&b, "values")
+                    .unchecked_into::<js_sys::Float32Array>()
+                    .to_vec()
+            })
+            .collect();
+        let label = field(&top.get(0), "label").as_string().unwrap();
+        results.push((label, values));
+    }
+    assert_eq!(results[0].0, results[1].0, "top class on webgpu vs cpu");
+    for (g, c) in results[0].1.iter().zip(&results[1].1) {
+        assert_close("excitation via the JS API", g, c);
+    }
+
+    let err = cpu
+        .load_model(js_sys::Uint8Array::from(&b"not a model"[..]).into(), None)
+        .await
+        .err()
+        .unwrap();
+    let message = field(&JsValue::from(err), "message").as_string().unwrap();
+    assert!(message.starts_with("loadModel: "), "{message}");
+    let model = cpu.load_model(bytes, None).await.unwrap();
+    let bad = js_sys::Object::new();
+    js_sys::Reflect::set(&bad, &"width".into(), &2.into()).unwrap();
+    js_sys::Reflect::set(&bad, &"height".into(), &2.into()).unwrap();
+    js_sys::Reflect::set(
+        &bad,
+        &"data".into(),
+        &js_sys::Uint8Array::new_with_length(3),
+    )
+    .unwrap();
+    let err = model.classify(bad.into(), None).await.err().unwrap();
+    let message = field(&JsValue::from(err), "message").as_string().unwrap();
+    assert!(message.contains("needs 16 bytes"), "{message}");
 }
