@@ -15,7 +15,8 @@ step() { echo "== test-web: $* ($((SECONDS - started)) s)"; }
 
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
 need_apt=()
-for pkg in chromium chromium-driver; do
+# Chromium for the browser tests; a software Vulkan driver for the native result.
+for pkg in chromium chromium-driver mesa-vulkan-drivers libvulkan1; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -55,6 +56,13 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 
 step "building the npm package"
 bash www/build.sh --pack
+
+# The page test compares the browser's excitations with the native program's.
+step "native result: se-runtime excitations on the first sample"
+sample=$(ls samples/fashion/*.png | sort -t/ -k3 -n | head -1)
+cargo run --quiet --bin se-runtime -- excitations "$sample" \
+  --model models/fashion_se_resnet.onnx --out www/gen/native >/dev/null
+export SE_WEB_NATIVE="$root/www/gen/native/excitations.json"
 
 step "page, Vite app and Node tests"
 (cd www && node --test --test-concurrency=1 tests/)

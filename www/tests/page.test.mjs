@@ -1,6 +1,6 @@
 // End to end: the page in headless Chromium, on WebGPU (SwiftShader) and without it.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,18 @@ test('classifies a sample on WebGPU and draws every block and channel', async ()
       assert.ok(e.values.every((v) => v >= 0 && v <= 1), `${e.name}: excitations in [0, 1]`);
     }
     gpuResult = r;
+
+    // The same image through the native program (tools/test-web.sh runs it on lavapipe).
+    if (process.env.SE_WEB_NATIVE) {
+      const native = JSON.parse(readFileSync(process.env.SE_WEB_NATIVE, 'utf8'));
+      assert.ok(native.image.endsWith(`/${r.image}`), `native result is for ${native.image}`);
+      assert.equal(native.top[0].label, r.top[0].label);
+      assert.deepEqual(native.blocks.map((b) => b.channels), r.seBlocks);
+      native.blocks.forEach((b, i) => b.values.forEach((v, c) => {
+        const w = r.excitations[i].values[c];
+        assert.ok(Math.abs(v - w) <= 2e-4, `${b.name}[${c}]: native ${v} vs browser ${w}`);
+      }));
+    }
 
     // The heatmap shows one row per block with that block's channel count, and each
     // cell has the colour of its value.
