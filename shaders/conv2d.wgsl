@@ -4,8 +4,9 @@
 //
 // conv2d_igemm: implicit GEMM per group g (grid z): out[m, n] = sum_k w[m, k] * x[k, n]
 // with M = output channels per group, N = batch * OH * OW, K = Cin/groups * KH * KW;
-// x[k, n] is gathered from the input on the fly. Tiles and register blocking as in
-// matmul.wgsl: each invocation computes 4 x 4 outputs, a workgroup 4 WG_M x 4 WG_N.
+// x[k, n] is gathered from the input on the fly. Tiles, register blocking and the
+// STAGED / direct choice as in matmul.wgsl: each invocation computes ROWS x 4 outputs,
+// a workgroup ROWS WG_M x 4 WG_N.
 //
 // conv2d_depthwise: one input channel per group (MobileNet); each invocation computes
 // 4 neighbouring outputs along W and loads each weight once for all four.
@@ -15,6 +16,8 @@ override WG_N: u32 = 16u;
 // The kernel size is compiled in: index arithmetic over k divides by constants.
 override KH: u32 = 3u;
 override KW: u32 = 3u;
+override STAGED: bool = true;
+override ROWS: u32 = 4u;  // 4 when STAGED, as in matmul.wgsl
 // K % 4 == 0: weight rows are read as vec4.
 override VEC_A: bool = false;
 
@@ -67,6 +70,62 @@ fn w_at(i: u32) -> f32 {
     return w[i >> 2u][i & 3u];
 }
 
+// w[group's row m, k .. k + 4], zero past M and K; k % 4 == 0. Branch-free as in
+// matmul.wgsl.
+fn w_row(g: u32, m: u32, k: u32) -> vec4<f32> {
+    let mg = p.co / p.groups;
+    let kdim = (p.ci / p.groups) * KH * KW;
+    let row = (g * mg + min(m, mg - 1u)) * kdim;
+    if VEC_A {
+        let v = w[(row + min(k, kdim - 4u)) >> 2u];
+        return select(vec4<f32>(0.0), v, m < mg && k < kdim);
+    }
+    var v: vec4<f32>;
+    for (var q = 0u; q < 4u; q++) {
+        v[q] = select(0.0, w_at(row + min(k + q, kdim - 1u)), m < mg && k + q < kdim);
+    }
+    return v;
+}
+
+// Output column n of group g: (offset of x[image, group's first channel, ih0, iw0],
+// ih0, iw0, 0), where (ih0, iw0) is the input position of the window's top-left tap;
+// out of range everywhere past N.
+fn column(g: u32, n: u32) -> vec4<i32> {
+    let ohw = p.oh * p.ow;
+    if n >= p.batch * ohw {
+        return vec4<i32>(0, FAR, FAR, 0);
+    }
+    let image = n / ohw;
+    let ih0 = i32(((n % ohw) / p.ow) * p.stride_h) - i32(p.pad_top);
+    let iw0 = i32((n % p.ow) * p.stride_w) - i32(p.pad_left);
+    let base = i32((image * p.ci + g * (p.ci / p.groups)) * p.h * p.w);
+    return vec4<i32>(base + ih0 * i32(p.w) + iw0, ih0, iw0, 0);
+}
+
+// Tap k of the window, k = (channel * KH + ky) * KW + kx: (offset from the top-left
+// tap, dy, dx, 0); out of range everywhere past K.
+fn tap(k: u32) -> vec4<i32> {
+    if k >= (p.ci / p.groups) * KH * KW {
+        return vec4<i32>(0, FAR, FAR, 0);
+    }
+    let ch = k / (KH * KW);
+    let dy = i32(((k / KW) % KH) * p.dil_h);
+    let dx = i32((k % KW) * p.dil_w);
+    return vec4<i32>(i32(ch * p.h * p.w) + dy * i32(p.w) + dx, dy, dx, 0);
+}
+
+// x at tap t of column c, zero in the padding.
+fn gather(c: vec4<i32>, t: vec4<i32>) -> f32 {
+    let inside = u32(c.y + t.y) < p.h && u32(c.z + t.z) < p.w;
+    return select(0.0, x[u32(select(0, c.x + t.x, inside))], inside);
+}
+
+// Row k of the input tile for columns c0..c3.
+fn gather4(c0: vec4<i32>, c1: vec4<i32>, c2: vec4<i32>, c3: vec4<i32>, k: u32) -> vec4<f32> {
+    let t = tap(k);
+    return vec4<f32>(gather(c0, t), gather(c1, t), gather(c2, t), gather(c3, t));
+}
+
 fn epilogue(v: f32, channel: u32, i: u32) -> f32 {
     var r = v;
     if p.has_bias != 0u {
@@ -76,6 +135,19 @@ fn epilogue(v: f32, channel: u32, i: u32) -> f32 {
         r += residual[i];
     }
     return activate(r, p.kind, p.act_a, p.act_b);
+}
+
+// y[image(n + j), group's channel m, pixel(n + j)] = epilogue(v[j]), within bounds.
+fn store_row(g: u32, m: u32, n: u32, v: vec4<f32>) {
+    let mg = p.co / p.groups;
+    let ohw = p.oh * p.ow;
+    for (var j = 0u; j < 4u; j++) {
+        if m < mg && n + j < p.batch * ohw {
+            let channel = g * mg + m;
+            let at = ((n + j) / ohw * p.co + channel) * ohw + (n + j) % ohw;
+            y[at] = epilogue(v[j], channel, at);
+        }
+    }
 }
 
 @compute @workgroup_size(WG_M * WG_N)
@@ -90,107 +162,93 @@ fn conv2d_igemm(
         return;
     }
     let g = wid.z;
-    let mg = p.co / p.groups;
-    let cg = p.ci / p.groups;
-    let kdim = cg * KH * KW;
-    let ohw = p.oh * p.ow;
-    let ndim = p.batch * ohw;
-    let hw = p.h * p.w;
-    let m0 = (tile % p.tiles_m) * 4u * WG_M;
+    let kdim = (p.ci / p.groups) * KH * KW;
+    let m0 = (tile % p.tiles_m) * ROWS * WG_M;
     let n0 = (tile / p.tiles_m) * 4u * WG_N;
     let tx = lid % WG_N;
     let ty = lid / WG_N;
+    let m = m0 + ty * ROWS;
+    let n = n0 + tx * 4u;
     let threads = WG_M * WG_N;
 
-    for (var c = lid; c < 4u * WG_N; c += threads) {
-        let n = n0 + c;
-        var info = vec4<i32>(0, FAR, FAR, 0);
-        if n < ndim {
-            let image = n / ohw;
-            let oy = (n % ohw) / p.ow;
-            let ox = n % p.ow;
-            let ih0 = i32(oy * p.stride_h) - i32(p.pad_top);
-            let iw0 = i32(ox * p.stride_w) - i32(p.pad_left);
-            let base = i32((image * p.ci + g * cg) * hw);
-            info = vec4<i32>(base + ih0 * i32(p.w) + iw0, ih0, iw0, 0);
+    // acc[i][j] accumulates output (channel m + i, column n + j).
+    var acc: array<vec4<f32>, 8>;
+    if STAGED {
+        for (var c = lid; c < 4u * WG_N; c += threads) {
+            columns[c] = column(g, n0 + c);
         }
-        columns[c] = info;
-    }
-    workgroupBarrier();
-
-    var acc: array<vec4<f32>, 4>;
-    for (var k0 = 0u; k0 < kdim; k0 += BK) {
-        // Weight tile: 4 x 4 blocks transposed into a_tile[k][m], as in matmul.wgsl.
-        for (var e = lid; e < WG_M * BK / 4u; e += threads) {
-            let r = (e / (BK / 4u)) * 4u;
-            let kq = (e % (BK / 4u)) * 4u;
-            var rows: array<vec4<f32>, 4>;
-            for (var i = 0u; i < 4u; i++) {
-                let m = m0 + r + i;
-                let at = (g * mg + m) * kdim + k0 + kq;
-                if VEC_A {
-                    if m < mg && k0 + kq < kdim {
-                        rows[i] = w[at >> 2u];
-                    }
-                } else {
-                    for (var q = 0u; q < 4u; q++) {
-                        if m < mg && k0 + kq + q < kdim {
-                            rows[i][q] = w_at(at + q);
-                        }
-                    }
+        workgroupBarrier();
+        for (var k0 = 0u; k0 < kdim; k0 += BK) {
+            // Weight tile: 4 x 4 blocks transposed into a_tile[k][m], as in matmul.wgsl.
+            for (var e = lid; e < WG_M * BK / 4u; e += threads) {
+                let r = (e / (BK / 4u)) * 4u;
+                let kq = (e % (BK / 4u)) * 4u;
+                var rows: array<vec4<f32>, 4>;
+                for (var i = 0u; i < 4u; i++) {
+                    rows[i] = w_row(g, m0 + r + i, k0 + kq);
                 }
-            }
-            for (var q = 0u; q < 4u; q++) {
-                a_tile[(kq + q) * WG_M + r / 4u] = vec4<f32>(rows[0][q], rows[1][q], rows[2][q], rows[3][q]);
-            }
-        }
-        // Input tile: row k is tap (channel, ky, kx) of the window; 4 columns per item.
-        for (var e = lid; e < BK * WG_N; e += threads) {
-            let r = e / WG_N;
-            let c = (e % WG_N) * 4u;
-            let k = k0 + r;
-            var v = vec4<f32>(0.0);
-            if k < kdim {
-                let ch = k / (KH * KW);
-                let dy = i32(((k / KW) % KH) * p.dil_h);
-                let dx = i32((k % KW) * p.dil_w);
-                let offset = i32(ch * hw) + dy * i32(p.w) + dx;
                 for (var q = 0u; q < 4u; q++) {
-                    let col = columns[c + q];
-                    if u32(col.y + dy) < p.h && u32(col.z + dx) < p.w {
-                        v[q] = x[u32(col.x + offset)];
-                    }
+                    a_tile[(kq + q) * WG_M + r / 4u] = vec4<f32>(rows[0][q], rows[1][q], rows[2][q], rows[3][q]);
                 }
             }
-            b_tile[e] = v;
+            // Input tile: BK taps x 4 WG_N columns, 4 columns per item.
+            for (var e = lid; e < BK * WG_N; e += threads) {
+                let c = (e % WG_N) * 4u;
+                b_tile[e] = gather4(columns[c], columns[c + 1u], columns[c + 2u], columns[c + 3u], k0 + e / WG_N);
+            }
+            workgroupBarrier();
+            for (var kk = 0u; kk < BK; kk++) {
+                let av = a_tile[kk * WG_M + ty];
+                let bv = b_tile[kk * WG_N + tx];
+                acc[0] += av.x * bv;
+                acc[1] += av.y * bv;
+                acc[2] += av.z * bv;
+                acc[3] += av.w * bv;
+            }
+            workgroupBarrier();
         }
-        workgroupBarrier();
-        for (var kk = 0u; kk < BK; kk++) {
-            let av = a_tile[kk * WG_M + ty];
-            let bv = b_tile[kk * WG_N + tx];
-            acc[0] += av.x * bv;
-            acc[1] += av.y * bv;
-            acc[2] += av.z * bv;
-            acc[3] += av.w * bv;
-        }
-        workgroupBarrier();
-    }
-
-    for (var q = 0u; q < 4u; q++) {
-        let n = n0 + tx * 4u + q;
-        if n >= ndim {
-            continue;
-        }
-        let image = n / ohw;
-        let pixel = n % ohw;
-        for (var i = 0u; i < 4u; i++) {
-            let m = m0 + ty * 4u + i;
-            if m < mg {
-                let channel = g * mg + m;
-                let at = (image * p.co + channel) * ohw + pixel;
-                y[at] = epilogue(acc[i][q], channel, at);
+    } else {
+        // Direct: each invocation gathers its own 4 columns, 4 taps at a time.
+        let c0 = column(g, n);
+        let c1 = column(g, n + 1u);
+        let c2 = column(g, n + 2u);
+        let c3 = column(g, n + 3u);
+        for (var k0 = 0u; k0 < kdim; k0 += 4u) {
+            let b0 = gather4(c0, c1, c2, c3, k0);
+            let b1 = gather4(c0, c1, c2, c3, k0 + 1u);
+            let b2 = gather4(c0, c1, c2, c3, k0 + 2u);
+            let b3 = gather4(c0, c1, c2, c3, k0 + 3u);
+            let a0 = w_row(g, m, k0);
+            let a1 = w_row(g, m + 1u, k0);
+            let a2 = w_row(g, m + 2u, k0);
+            let a3 = w_row(g, m + 3u, k0);
+            acc[0] += a0.x * b0 + a0.y * b1 + a0.z * b2 + a0.w * b3;
+            acc[1] += a1.x * b0 + a1.y * b1 + a1.z * b2 + a1.w * b3;
+            acc[2] += a2.x * b0 + a2.y * b1 + a2.z * b2 + a2.w * b3;
+            acc[3] += a3.x * b0 + a3.y * b1 + a3.z * b2 + a3.w * b3;
+            if ROWS == 8u {
+                let a4 = w_row(g, m + 4u, k0);
+                let a5 = w_row(g, m + 5u, k0);
+                let a6 = w_row(g, m + 6u, k0);
+                let a7 = w_row(g, m + 7u, k0);
+                acc[4] += a4.x * b0 + a4.y * b1 + a4.z * b2 + a4.w * b3;
+                acc[5] += a5.x * b0 + a5.y * b1 + a5.z * b2 + a5.w * b3;
+                acc[6] += a6.x * b0 + a6.y * b1 + a6.z * b2 + a6.w * b3;
+                acc[7] += a7.x * b0 + a7.y * b1 + a7.z * b2 + a7.w * b3;
             }
         }
+    }
+
+    // Constant indices into acc throughout: CPU adapters keep it in registers then.
+    store_row(g, m, n, acc[0]);
+    store_row(g, m + 1u, n, acc[1]);
+    store_row(g, m + 2u, n, acc[2]);
+    store_row(g, m + 3u, n, acc[3]);
+    if ROWS == 8u {
+        store_row(g, m + 4u, n, acc[4]);
+        store_row(g, m + 5u, n, acc[5]);
+        store_row(g, m + 6u, n, acc[6]);
+        store_row(g, m + 7u, n, acc[7]);
     }
 }
 

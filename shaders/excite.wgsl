@@ -4,10 +4,12 @@
 // CPU twin: src/cpu/excite.rs.
 //
 // One workgroup per batch item. The hidden vector goes through workgroup memory in
-// chunks of WG units (so any R fits): each invocation computes one hidden unit of the
-// chunk, then each invocation adds that chunk's contribution to its output channels
-// (c = lid, lid + WG, ...). The running FC2 sums live in `out` between chunks: every
-// output element is only ever touched by the same invocation.
+// chunks of WG / split units (so any R fits). For each chunk, `split` invocations
+// share each hidden unit's dot product over C (strided, then a shared-memory tree:
+// with a small R the whole workgroup still works on FC1), then each invocation adds
+// that chunk's contribution to its output channels (c = lid, lid + WG, ...). The
+// running FC2 sums live in `out` between chunks: every output element is only ever
+// touched by the same invocation.
 
 // Must match `WORKGROUP` in src/kernels/excite.rs.
 const WG: u32 = 256u;
@@ -22,9 +24,9 @@ struct Params {
     gate_kind: u32,
     gate_a: f32,
     gate_b: f32,
+    split: u32,  // invocations per hidden unit in FC1: a power of two <= WG
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -35,6 +37,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read> b2: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 
+var<workgroup> partial: array<f32, WG>;
 var<workgroup> hidden: array<f32, WG>;
 
 @compute @workgroup_size(WG)
@@ -51,19 +54,31 @@ fn excite(
     let C = p.channels;
     let R = p.reduced;
     let row = n * C;
-    for (var r0 = 0u; r0 < R; r0 += WG) {
-        // FC1 and the hidden activation: hidden unit r0 + lid.
-        let r = r0 + lid;
+    let units = WG / p.split;
+    let part = lid % p.split;
+    for (var r0 = 0u; r0 < R; r0 += units) {
+        // FC1: hidden unit r0 + lid / split, this invocation's share of its dot product.
+        let r = r0 + lid / p.split;
+        var acc = 0.0;
         if r < R {
-            var acc = b1[r];
-            for (var c = 0u; c < C; c++) {
+            for (var c = part; c < C; c += p.split) {
                 acc += w1[r * C + c] * s[row + c];
             }
-            hidden[lid] = activate(acc, p.hidden_kind, p.hidden_a, p.hidden_b);
+        }
+        partial[lid] = acc;
+        workgroupBarrier();
+        for (var stride = p.split / 2u; stride > 0u; stride /= 2u) {
+            if part < stride {
+                partial[lid] += partial[lid + stride];
+            }
+            workgroupBarrier();
+        }
+        if part == 0u && r < R {
+            hidden[lid / p.split] = activate(partial[lid] + b1[r], p.hidden_kind, p.hidden_a, p.hidden_b);
         }
         workgroupBarrier();
         // FC2 over this chunk's hidden units.
-        let count = min(WG, R - r0);
+        let count = min(units, R - r0);
         for (var c = lid; c < C; c += WG) {
             var acc: f32;
             if r0 == 0u {
@@ -76,7 +91,7 @@ fn excite(
             }
             out[row + c] = acc;
         }
-        // `hidden` is rewritten by the next chunk.
+        // `partial` and `hidden` are rewritten by the next chunk.
         workgroupBarrier();
     }
     for (var c = lid; c < C; c += WG) {

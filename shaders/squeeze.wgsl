@@ -2,8 +2,8 @@
 // CPU twin: src/cpu/squeeze.rs.
 //
 // A workgroup of WG invocations reduces WG / lanes planes side by side, `lanes`
-// invocations per plane (a power of two the host picks from H * W, so small planes
-// do not leave most of a workgroup idle). Each lane folds an interleaved part of its
+// invocations per plane (a power of two the host picks from H * W and the adapter,
+// so small planes do not leave most of a workgroup idle). Each lane folds an interleaved part of its
 // plane (lane, lane + lanes, ...: neighbouring lanes read neighbouring addresses),
 // then the plane's lanes combine their partial results in a shared-memory tree.
 // `squeeze_vec4` is the same with vec4 loads, for planes whose size is a multiple

@@ -174,7 +174,7 @@ fn compile(m: &Imported, options: CompileOptions, batch: usize) -> Result<(Plan,
     } else {
         passes::lower_only(&mut g, &mut fusions)?;
     }
-    Ok((plan::build(&g, batch), fusions))
+    Ok((plan::build(&g, batch)?, fusions))
 }
 
 fn describe(m: &Imported, plan: &Plan, fusions: Fusions, batch: Option<usize>) -> ModelInfo {

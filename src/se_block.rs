@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::kernels::Activation;
 use crate::kernels::excite::{excite, excite_dims};
 use crate::kernels::scale::scale;
-use crate::kernels::squeeze::{SqueezeMode, nchw, squeeze};
+use crate::kernels::squeeze::{SqueezeMode, check_host, nchw, squeeze};
 use crate::tensor::{HostTensor, Tensor};
 
 /// One SE block's configuration and weights.
@@ -99,13 +99,7 @@ impl SeBlock {
         b2: HostTensor,
     ) -> Result<Self> {
         for (name, t) in [("w1", &w1), ("b1", &b1), ("w2", &w2), ("b2", &b2)] {
-            if t.data.len() != t.shape.iter().product::<usize>() {
-                return Err(Error::shape(
-                    format!("SeBlock {name} data"),
-                    &t.shape,
-                    t.data.len(),
-                ));
-            }
+            check_host(&format!("SeBlock {name}"), t)?;
         }
         let channels = *w1
             .shape

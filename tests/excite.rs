@@ -32,28 +32,30 @@ fn operands(n: usize, c: usize, r: usize, seed: u64) -> Operands {
     }
 }
 
+/// Runs excite on uploaded `[s, w1, b1, w2, b2]` and reads the output. The tensors are
+/// borrowed until the dispatch has run: dropping one earlier would hand its pooled
+/// buffer to the next upload (maybe another test's) before the GPU reads it.
+fn run_excite(
+    rt: &se_runtime::Runtime,
+    t: &[se_runtime::Tensor; 5],
+    hidden: Activation,
+    gate: Activation,
+) -> Vec<f32> {
+    let out = rt.tensor(t[0].shape()).unwrap();
+    let d = excite(rt, &t[0], &t[1], &t[2], hidden, &t[3], &t[4], gate, &out).unwrap();
+    rt.run(&[d]).unwrap();
+    common::read(rt, &out)
+}
+
 fn check(n: usize, c: usize, r: usize, hidden: Activation, gate: Activation, seed: u64) {
     let rt = gpu_or_skip!();
     let o = operands(n, c, r, seed);
     let want = cpu::excite::excite(&o.s, &o.w1, &o.b1, hidden, &o.w2, &o.b2, gate).unwrap();
     let up = |t: &HostTensor| rt.upload_host(t).unwrap();
-    let out = rt.tensor(&[n, c]).unwrap();
-    let d = excite(
-        rt,
-        &up(&o.s),
-        &up(&o.w1),
-        &up(&o.b1),
-        hidden,
-        &up(&o.w2),
-        &up(&o.b2),
-        gate,
-        &out,
-    )
-    .unwrap();
-    rt.run(&[d]).unwrap();
+    let t = [up(&o.s), up(&o.w1), up(&o.b1), up(&o.w2), up(&o.b2)];
     common::assert_close(
         &format!("excite n{n} c{c} r{r} {hidden:?} {gate:?}"),
-        &common::read(rt, &out),
+        &run_excite(rt, &t, hidden, gate),
         &want.data,
     );
 }
@@ -103,24 +105,16 @@ fn onnx_1x1_conv_weights_are_accepted() {
     let (n, c, r) = (2, 12, 3);
     let o = operands(n, c, r, 9);
     let want = cpu::excite::excite(&o.s, &o.w1, &o.b1, RELU, &o.w2, &o.b2, SIGMOID).unwrap();
-    let w1 = rt.upload(&[r, c, 1, 1], &o.w1.data).unwrap();
-    let w2 = rt.upload(&[c, r, 1, 1], &o.w2.data).unwrap();
     let up = |t: &HostTensor| rt.upload_host(t).unwrap();
-    let out = rt.tensor(&[n, c]).unwrap();
-    let d = excite(
-        rt,
-        &up(&o.s),
-        &w1,
-        &up(&o.b1),
-        RELU,
-        &w2,
-        &up(&o.b2),
-        SIGMOID,
-        &out,
-    )
-    .unwrap();
-    rt.run(&[d]).unwrap();
-    common::assert_close("1x1 conv weights", &common::read(rt, &out), &want.data);
+    let t = [
+        up(&o.s),
+        rt.upload(&[r, c, 1, 1], &o.w1.data).unwrap(),
+        up(&o.b1),
+        rt.upload(&[c, r, 1, 1], &o.w2.data).unwrap(),
+        up(&o.b2),
+    ];
+    let got = run_excite(rt, &t, RELU, SIGMOID);
+    common::assert_close("1x1 conv weights", &got, &want.data);
 }
 
 #[test]
@@ -137,21 +131,8 @@ fn matches_a_hand_computed_block() {
     assert_eq!(cpu_out.data, [-1.5, 3.75]);
     let rt = gpu_or_skip!();
     let up = |t: &HostTensor| rt.upload_host(t).unwrap();
-    let out = rt.tensor(&[1, 2]).unwrap();
-    let d = excite(
-        rt,
-        &up(&s),
-        &up(&w1),
-        &up(&b1),
-        id,
-        &up(&w2),
-        &up(&b2),
-        id,
-        &out,
-    )
-    .unwrap();
-    rt.run(&[d]).unwrap();
-    common::assert_close("hand block", &common::read(rt, &out), &[-1.5, 3.75]);
+    let t = [up(&s), up(&w1), up(&b1), up(&w2), up(&b2)];
+    common::assert_close("hand block", &run_excite(rt, &t, id, id), &[-1.5, 3.75]);
 }
 
 #[test]

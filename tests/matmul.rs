@@ -4,7 +4,7 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::matmul::matmul;
+use se_runtime::kernels::matmul::{Staging, matmul, matmul_with};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, Error, cpu};
 
@@ -23,11 +23,13 @@ fn check(a_shape: &[usize], b_shape: &[usize], with_bias: bool, act: Activation,
     let want = cpu::matmul::matmul(&a, &b, bias.as_ref(), act).unwrap();
     let (at, bt) = (rt.upload_host(&a).unwrap(), rt.upload_host(&b).unwrap());
     let biast = bias.as_ref().map(|t| rt.upload_host(t).unwrap());
-    let out = rt.tensor(&want.shape).unwrap();
-    rt.run(&[matmul(rt, &at, &bt, biast.as_ref(), act, &out).unwrap()])
-        .unwrap();
-    let what = format!("matmul {a_shape:?} x {b_shape:?} bias {with_bias} {act:?}");
-    common::assert_close(&what, &common::read(rt, &out), &want.data);
+    for staging in [Staging::Workgroup, Staging::Direct] {
+        let out = rt.tensor(&want.shape).unwrap();
+        let d = matmul_with(rt, staging, &at, &bt, biast.as_ref(), act, &out).unwrap();
+        rt.run(&[d]).unwrap();
+        let what = format!("matmul {a_shape:?} x {b_shape:?} bias {with_bias} {act:?} {staging:?}");
+        common::assert_close(&what, &common::read(rt, &out), &want.data);
+    }
 }
 
 #[test]

@@ -1,32 +1,47 @@
-//! softmax against its CPU twin on both paths (per-invocation rows, workgroup rows).
+//! softmax against its CPU twin, every case on both paths (an invocation per row,
+//! a workgroup per row).
 
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::softmax::{WORKGROUP_MIN_AXIS, softmax};
+use se_runtime::kernels::softmax::{
+    SoftmaxPath, WORKGROUP_MIN_AXIS, auto_path, softmax, softmax_with,
+};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 
-/// GPU softmax of `x` along `axis`.
-fn gpu_softmax(x: &HostTensor, axis: usize) -> Option<Vec<f32>> {
+const PATHS: [SoftmaxPath; 2] = [SoftmaxPath::Rows, SoftmaxPath::Workgroup];
+
+/// GPU softmax of `x` along `axis` on `path`, or on the automatic choice.
+fn gpu_softmax(x: &HostTensor, axis: usize, path: Option<SoftmaxPath>) -> Option<Vec<f32>> {
     let rt = common::runtime()?;
     let (xt, yt) = (rt.upload_host(x).unwrap(), rt.tensor(&x.shape).unwrap());
-    rt.run(&[softmax(rt, &xt, axis, &yt).unwrap()]).unwrap();
+    let d = match path {
+        Some(path) => softmax_with(rt, &xt, axis, &yt, path),
+        None => softmax(rt, &xt, axis, &yt),
+    };
+    rt.run(&[d.unwrap()]).unwrap();
     Some(common::read(rt, &yt))
 }
 
-/// Compares GPU and CPU on values `offset + [-spread, spread)`; returns the GPU output.
+/// Compares both GPU paths with the CPU on values `offset + [-spread, spread)`;
+/// returns the workgroup path's output.
 fn check_with(shape: &[usize], axis: usize, spread: f32, offset: f32, seed: u64) -> Vec<f32> {
     let data = common::random(seed, shape.iter().product(), spread);
     let x = HostTensor::new(shape, data.iter().map(|v| v + offset).collect()).unwrap();
     let want = cpu::softmax::softmax(&x, axis).unwrap();
     assert!(want.data.iter().all(|v| v.is_finite()), "cpu {shape:?}");
-    let Some(got) = gpu_softmax(&x, axis) else {
-        eprintln!("SKIPPED softmax: no GPU adapter");
-        return want.data;
-    };
-    common::assert_close(&format!("softmax {shape:?} axis {axis}"), &got, &want.data);
-    got
+    let mut out = want.data.clone();
+    for path in PATHS {
+        let Some(got) = gpu_softmax(&x, axis, Some(path)) else {
+            eprintln!("SKIPPED softmax: no GPU adapter");
+            return want.data;
+        };
+        let what = format!("softmax {path:?} {shape:?} axis {axis}");
+        common::assert_close(&what, &got, &want.data);
+        out = got;
+    }
+    out
 }
 
 fn check(shape: &[usize], axis: usize, seed: u64) -> Vec<f32> {
@@ -73,7 +88,23 @@ fn axis_of_length_one_gives_ones() {
 }
 
 #[test]
-fn both_paths_around_the_threshold() {
+fn automatic_path_choice() {
+    let rt = gpu_or_skip!();
+    assert_eq!(auto_path(rt, WORKGROUP_MIN_AXIS - 1), SoftmaxPath::Rows);
+    let cpu_adapter = rt.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let long = auto_path(rt, WORKGROUP_MIN_AXIS);
+    assert_eq!(long == SoftmaxPath::Rows, cpu_adapter, "{long:?}");
+    for (shape, seed) in [([2, 1000], 90), ([5, 7], 91)] {
+        let x = HostTensor::new(&shape, common::random(seed, shape.iter().product(), 4.0));
+        let x = x.unwrap();
+        let want = cpu::softmax::softmax(&x, 1).unwrap();
+        let got = gpu_softmax(&x, 1, None).unwrap();
+        common::assert_close(&format!("softmax auto {shape:?}"), &got, &want.data);
+    }
+}
+
+#[test]
+fn around_the_threshold() {
     let t = WORKGROUP_MIN_AXIS;
     for (i, n) in [t - 1, t, t + 1, 255, 256, 257, 511, 1025]
         .into_iter()
@@ -108,7 +139,7 @@ fn large_logits_stay_finite_and_shift_invariant() {
 
 #[test]
 fn more_rows_than_one_grid_dimension_holds() {
-    // 65,537 long rows: one workgroup each, so the grid needs a second dimension.
+    // 65,537 rows: one workgroup each on that path, so its grid needs a second dimension.
     check(&[65_537, WORKGROUP_MIN_AXIS], 1, 70);
 }
 

@@ -3,7 +3,7 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::squeeze::{SqueezeMode, squeeze};
+use se_runtime::kernels::squeeze::{SqueezeMode, WORKGROUP, squeeze, squeeze_with_lanes};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 
@@ -56,6 +56,54 @@ fn named_shapes_both_modes() {
         for mode in MODES {
             check(shape, mode, i as u64);
         }
+    }
+}
+
+#[test]
+fn every_lane_count() {
+    // The adapter picks the lanes per plane; force each tree depth on every adapter.
+    let rt = gpu_or_skip!();
+    let shapes: &[[usize; 4]] = &[
+        [2, 3, 7, 7],
+        [1, 5, 56, 56],
+        [3, 4, 1, 1],
+        [1, 3, 13, 17],
+        [2, 2, 6, 10],
+    ];
+    for (i, &shape) in shapes.iter().enumerate() {
+        let x = HostTensor::new(
+            &shape,
+            common::random(i as u64, shape.iter().product(), 1.0),
+        )
+        .unwrap();
+        let xt = rt.upload_host(&x).unwrap();
+        let out = rt.tensor(&shape[..2]).unwrap();
+        for mode in MODES {
+            let want = cpu::squeeze::squeeze(&x, mode).unwrap();
+            let mut lanes = 1;
+            while lanes <= WORKGROUP {
+                rt.run(&[squeeze_with_lanes(rt, &xt, mode, lanes, &out).unwrap()])
+                    .unwrap();
+                let what = format!("squeeze {mode:?} {shape:?} with {lanes} lanes");
+                common::assert_close(&what, &common::read(rt, &out), &want.data);
+                lanes *= 2;
+            }
+        }
+    }
+}
+
+#[test]
+fn rejects_bad_lane_counts() {
+    let rt = gpu_or_skip!();
+    let (x, out) = (
+        rt.tensor(&[1, 2, 4, 4]).unwrap(),
+        rt.tensor(&[1, 2]).unwrap(),
+    );
+    for lanes in [0, 3, 2 * WORKGROUP] {
+        let err = squeeze_with_lanes(rt, &x, SqueezeMode::Avg, lanes, &out)
+            .err()
+            .unwrap();
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
     }
 }
 
@@ -135,6 +183,14 @@ fn cpu_twin_rejects_bad_shapes() {
     assert!(matches!(
         cpu::squeeze::squeeze(&lying, SqueezeMode::Max),
         Err(Error::Shape { .. })
+    ));
+    let overflowing = HostTensor {
+        shape: vec![usize::MAX, 2, 1, 1],
+        data: vec![],
+    };
+    assert!(matches!(
+        cpu::squeeze::squeeze(&overflowing, SqueezeMode::Avg),
+        Err(Error::InvalidArgument { .. })
     ));
 }
 

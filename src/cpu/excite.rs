@@ -1,12 +1,14 @@
-//! CPU twin of `shaders/excite.wgsl`: the same sums in the same order.
+//! CPU twin of `shaders/excite.wgsl`: the same sums (the shader splits each FC1 dot
+//! product over a few invocations, so those may differ in the last bits).
 
 // Index loops on purpose: they read line by line like the shader's.
 #![allow(clippy::needless_range_loop)]
 
 use super::activation::activate;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kernels::Activation;
 use crate::kernels::excite::excite_dims;
+use crate::kernels::squeeze::check_host;
 use crate::tensor::HostTensor;
 
 pub fn excite(
@@ -21,20 +23,18 @@ pub fn excite(
     let (n_items, c_len, r_len) =
         excite_dims(&s.shape, &w1.shape, &b1.shape, &w2.shape, &b2.shape)?;
     for t in [s, w1, b1, w2, b2] {
-        if t.data.len() != t.shape.iter().product::<usize>() {
-            return Err(Error::shape("excite operand data", &t.shape, t.data.len()));
-        }
+        check_host("excite operand", t)?;
     }
     let mut out = vec![0.0f32; n_items * c_len];
     let mut h = vec![0.0f32; r_len];
     for n in 0..n_items {
         let row = n * c_len;
         for r in 0..r_len {
-            let mut acc = b1.data[r];
+            let mut acc = 0.0;
             for c in 0..c_len {
                 acc += w1.data[r * c_len + c] * s.data[row + c];
             }
-            h[r] = activate(acc, hidden);
+            h[r] = activate(acc + b1.data[r], hidden);
         }
         for c in 0..c_len {
             let mut acc = b2.data[c];

@@ -1,9 +1,10 @@
 //! CPU twin of `shaders/scale.wgsl`.
 
 use super::activation::activate;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kernels::Activation;
 use crate::kernels::scale::scale_dims;
+use crate::kernels::squeeze::check_host;
 use crate::tensor::HostTensor;
 
 pub fn scale(
@@ -14,9 +15,7 @@ pub fn scale(
 ) -> Result<HostTensor> {
     let [_, _, h, w] = scale_dims(&x.shape, &g.shape, residual.map(|r| r.shape.as_slice()))?;
     for t in [Some(x), Some(g), residual].into_iter().flatten() {
-        if t.data.len() != t.shape.iter().product::<usize>() {
-            return Err(Error::shape("scale operand data", &t.shape, t.data.len()));
-        }
+        check_host("scale operand", t)?;
     }
     let hw = h * w;
     let mut out = vec![0.0f32; x.data.len()];

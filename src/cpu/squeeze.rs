@@ -1,19 +1,13 @@
 //! CPU twin of `shaders/squeeze.wgsl`: one plain fold per plane (the shader splits
 //! the same fold over lanes and a tree, so sums may differ in the last bits).
 
-use crate::error::{Error, Result};
-use crate::kernels::squeeze::{SqueezeMode, nchw};
+use crate::error::Result;
+use crate::kernels::squeeze::{SqueezeMode, check_host, nchw};
 use crate::tensor::HostTensor;
 
 pub fn squeeze(x: &HostTensor, mode: SqueezeMode) -> Result<HostTensor> {
     let [n, c, h, w] = nchw("squeeze input", &x.shape)?;
-    if x.data.len() != n * c * h * w {
-        return Err(Error::shape(
-            "squeeze input data",
-            n * c * h * w,
-            x.data.len(),
-        ));
-    }
+    check_host("squeeze input", x)?;
     let hw = h * w;
     let mut out = vec![0.0f32; n * c];
     for (plane, r) in out.iter_mut().enumerate() {

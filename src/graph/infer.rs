@@ -79,6 +79,17 @@ pub fn infer(g: &mut Graph, batch: usize, mut unsupported: Vec<Unsupported>) -> 
                     }
                     .into());
                 }
+                if let Some(o) = outputs
+                    .iter()
+                    .find(|o| o.konst.is_none() && o.shape.contains(&0))
+                {
+                    unsupported.push(Unsupported {
+                        node: node.name.clone(),
+                        op: node.op_type.clone(),
+                        reason: format!("its output of shape {:?} is empty", o.shape),
+                    });
+                    continue;
+                }
                 let all_const = outputs.iter().all(|o| o.konst.is_some());
                 for (&v, out) in g.nodes[i].outputs.clone().iter().zip(outputs) {
                     check_size(&format!("output of node '{}'", g.nodes[i].name), &out.shape)?;
@@ -252,8 +263,8 @@ impl Ctx<'_> {
 /// Explicit pads for `auto_pad` SAME_UPPER / SAME_LOWER.
 fn same_pads(input: usize, k: usize, s: usize, d: usize, upper: bool) -> (usize, usize) {
     let out = input.div_ceil(s);
-    let eff = (k - 1) * d + 1;
-    let total = ((out - 1) * s + eff).saturating_sub(input);
+    let eff = k.saturating_sub(1) * d + 1;
+    let total = (out.saturating_sub(1) * s + eff).saturating_sub(input);
     let small = total / 2;
     if upper {
         (small, total - small)
@@ -498,8 +509,8 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
                     .map(Const::to_i64s)
                     .unwrap_or_default(),
             };
-            if axes.is_empty() && *noop_with_empty_axes {
-                return one(Op::View, tensor(x));
+            if (axes.is_empty() && *noop_with_empty_axes) || x.is_empty() {
+                return view(c, x);
             }
             let mut axes: Vec<usize> = if axes.is_empty() {
                 (0..x.len()).collect()

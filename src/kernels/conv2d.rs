@@ -2,7 +2,7 @@
 //! 1x1 convolutions through `shaders/matmul.wgsl`; CPU twin `crate::cpu::conv2d`),
 //! and batch-norm folding for convolution weights.
 
-use super::matmul::{Gemm, GemmBias, check_no_alias, gemm, tile_shape};
+use super::matmul::{Gemm, GemmBias, Staging, Tiling, check_no_alias, gemm};
 use super::{Activation, Dispatch, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
@@ -93,9 +93,9 @@ pub enum ConvAlgo {
     #[default]
     Auto,
     /// 1x1 kernel, stride 1, no padding: a batched GEMM `W[Co,Ci] x X[n][Ci,H*W]`.
-    Gemm1x1,
+    Gemm1x1(Staging),
     /// Any convolution: a GEMM that gathers input windows on the fly.
-    ImplicitGemm,
+    ImplicitGemm(Staging),
     /// One input channel per group (depthwise, any channel multiplier).
     Depthwise,
 }
@@ -108,9 +108,9 @@ pub fn choose_algo(x: &[usize], w: &[usize], p: &Conv2dParams) -> ConvAlgo {
         ConvAlgo::Depthwise
     } else if fits_gemm_1x1(kh, kw, p) && x[2] * x[3] >= 16 {
         // Smaller images run better as one GEMM over all of the batch (N = batch * H * W).
-        ConvAlgo::Gemm1x1
+        ConvAlgo::Gemm1x1(Staging::Auto)
     } else {
-        ConvAlgo::ImplicitGemm
+        ConvAlgo::ImplicitGemm(Staging::Auto)
     }
 }
 
@@ -204,13 +204,13 @@ pub fn conv2d_with(
     let (g, mg) = (p.groups, co / p.groups);
     let max_z = rt.limits().max_compute_workgroups_per_dimension as usize;
     match algo {
-        ConvAlgo::Gemm1x1 if !fits_gemm_1x1(kh, kw, p) => {
+        ConvAlgo::Gemm1x1(_) if !fits_gemm_1x1(kh, kw, p) => {
             return Err(Error::invalid(
                 "conv2d",
                 "the 1x1 GEMM needs a 1x1 kernel, stride 1 and no padding",
             ));
         }
-        ConvAlgo::Gemm1x1 => {
+        ConvAlgo::Gemm1x1(staging) => {
             // Batch over (image, group): W's group block times the group's channels.
             let hw = h * wd;
             return gemm(
@@ -228,6 +228,7 @@ pub fn conv2d_with(
                     a_strides: vec![0, mg * cg],
                     b_strides: vec![ci * hw, cg * hw],
                     act,
+                    staging,
                 },
             );
         }
@@ -237,7 +238,7 @@ pub fn conv2d_with(
                 format!("the depthwise kernel needs one input channel per group, not {cg}"),
             ));
         }
-        ConvAlgo::ImplicitGemm if g > max_z => {
+        ConvAlgo::ImplicitGemm(_) if g > max_z => {
             return Err(Error::invalid(
                 "conv2d",
                 format!("{g} groups are over this adapter's limit of {max_z}"),
@@ -288,15 +289,22 @@ pub fn conv2d_with(
     }
     let n = batch * out[2] * out[3];
     let k = cg * kh * kw;
-    let (wg_m, wg_n) = tile_shape(mg, n);
-    let tiles_m = mg.div_ceil(4 * wg_m as usize);
-    params.tiles_m = tiles_m as u32;
-    params.tiles = (tiles_m * n.div_ceil(4 * wg_n as usize)) as u32;
+    let staging = match algo {
+        ConvAlgo::ImplicitGemm(s) => s,
+        _ => Staging::Auto,
+    };
+    // 16 bytes per tile column: the shader's table of window positions.
+    let tiling = Tiling::new(rt, staging, mg, n, 16)?;
+    params.tiles_m = tiling.tiles_m as u32;
+    params.tiles = tiling.tiles as u32;
+    let [staged, rows, wg_m, wg_n] = tiling.constants();
     let constants = [
+        staged,
+        rows,
+        wg_m,
+        wg_n,
         kernel[0],
         kernel[1],
-        ("WG_M", wg_m as f64),
-        ("WG_N", wg_n as f64),
         ("VEC_A", k.is_multiple_of(4) as u32 as f64),
     ];
     let mut wg = grid(rt, params.tiles);

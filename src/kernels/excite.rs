@@ -21,7 +21,8 @@ struct Params {
     gate_kind: u32,
     gate_a: f32,
     gate_b: f32,
-    pad: [u32; 3],
+    split: u32,
+    pad: [u32; 2],
 }
 
 /// `(rows, cols)` of a weight given as `[rows, cols]` or as a 1x1 convolution kernel
@@ -67,6 +68,12 @@ pub(crate) fn excite_dims(
     Ok((n, c, r))
 }
 
+/// Invocations sharing each FC1 dot product: as many as leave the workgroup full
+/// (`WORKGROUP / R`, rounded to powers of two), but no more than C has elements.
+fn fc1_split(c: usize, r: usize) -> usize {
+    (WORKGROUP / r.min(WORKGROUP).next_power_of_two()).min(c.next_power_of_two())
+}
+
 /// `out[n] = gate(w2 . hidden(w1 . s[n] + b1) + b2)` for every batch item `n`.
 #[allow(clippy::too_many_arguments)]
 pub fn excite(
@@ -96,7 +103,8 @@ pub fn excite(
         gate_kind,
         gate_a,
         gate_b,
-        pad: [0; 3],
+        split: fc1_split(c, r) as u32,
+        pad: [0; 2],
     };
     let wg = grid(rt, n as u32);
     rt.dispatch(

@@ -80,6 +80,10 @@ pub struct Dispatch {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
+    /// Keeps the bound tensors' pooled buffers reserved while the dispatch exists:
+    /// a dropped temporary would otherwise go back to the pool and could be
+    /// overwritten by another upload before this dispatch runs.
+    _tensors: Vec<Tensor>,
 }
 
 impl Dispatch {
@@ -151,6 +155,7 @@ impl Runtime {
             pipeline,
             bind_group,
             workgroups,
+            _tensors: tensors.iter().map(|&t| t.clone()).collect(),
         })
     }
 

@@ -61,7 +61,7 @@ pub fn scale(
         pad: [0; 3],
     };
     // A vec4 must not straddle two planes: it would need two gates.
-    let (entry, per_invocation) = if hw % 4 == 0 {
+    let (entry, per_invocation) = if hw.is_multiple_of(4) {
         ("scale_vec4", 4)
     } else {
         ("scale", 1)

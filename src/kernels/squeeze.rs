@@ -4,7 +4,7 @@
 use super::{Dispatch, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{HostTensor, Tensor, numel};
 
 /// How the squeeze summarises a channel's plane.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,8 +19,17 @@ pub enum SqueezeMode {
 /// Invocations per workgroup; must match `WG` in the shader.
 pub const WORKGROUP: usize = 64;
 
-/// Fewest loads (scalar or vec4) each lane should make before another lane pays off.
-const MIN_LOADS_PER_LANE: usize = 4;
+/// Lane policy on GPUs: a lane per ~4 loads (scalar or vec4), up to a workgroup,
+/// so even a few large planes fill the device.
+const GPU_LOADS_PER_LANE: usize = 4;
+
+/// Lane policy on CPU adapters (lavapipe, SwiftShader), where a workgroup runs as
+/// 8-wide SIMD chunks, every storage load is executed lane by lane, and each barrier
+/// switches between the chunks: extra lanes add no bandwidth, only barriers. So one
+/// lane per plane, with more (up to one chunk) only while there would be fewer
+/// workgroups than CPU threads. Measured on lavapipe, 64 lanes per plane ran 2-3x
+/// slower (C=256, 56x56) to 50x slower (C=2048, 7x7) than one.
+const CPU_MAX_LANES: usize = 8;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -31,37 +40,88 @@ struct Params {
     pad: u32,
 }
 
-/// `[N, C, H, W]` of a rank-4 shape with no zero dimension, or a shape error naming `what`.
+/// `[N, C, H, W]` of a rank-4 shape with no zero dimension, or an error naming `what`.
 pub(crate) fn nchw(what: &str, shape: &[usize]) -> Result<[usize; 4]> {
-    match *shape {
-        [n, c, h, w] if n * c * h * w > 0 => Ok([n, c, h, w]),
-        [_, _, _, _] => Err(Error::invalid(
+    let [n, c, h, w] = *shape else {
+        return Err(Error::shape(what, "[N, C, H, W]", shape));
+    };
+    if numel(shape)? == 0 {
+        return Err(Error::invalid(
             what,
             format!("shape {shape:?} has a zero dimension"),
-        )),
-        _ => Err(Error::shape(what, "[N, C, H, W]", shape)),
+        ));
     }
+    Ok([n, c, h, w])
 }
 
-/// Invocations per plane: enough that each makes about `MIN_LOADS_PER_LANE` loads,
-/// rounded up to a power of two for the tree, at most a whole workgroup.
-pub fn lanes_per_plane(loads: usize) -> usize {
-    loads
-        .div_ceil(MIN_LOADS_PER_LANE)
-        .next_power_of_two()
-        .min(WORKGROUP)
+/// Checks that a host tensor's data has as many values as its (public) shape says.
+pub(crate) fn check_host(what: &str, t: &HostTensor) -> Result<()> {
+    let want = numel(&t.shape)?;
+    if t.data.len() != want {
+        return Err(Error::shape(
+            format!("{what} data"),
+            format!("{want} values for shape {:?}", t.shape),
+            t.data.len(),
+        ));
+    }
+    Ok(())
+}
+
+/// Invocations per plane, for `planes` planes of `loads` loads each (scalar or vec4),
+/// by the adapter's lane policy above; a power of two for the tree.
+pub fn lanes_per_plane(rt: &Runtime, planes: usize, loads: usize) -> usize {
+    if rt.adapter_info().device_type != wgpu::DeviceType::Cpu {
+        return loads
+            .div_ceil(GPU_LOADS_PER_LANE)
+            .next_power_of_two()
+            .min(WORKGROUP);
+    }
+    // The driver runs a thread per core; browsers do not say, so assume 4.
+    let threads = std::thread::available_parallelism().map_or(4, |n| n.get());
+    let mut lanes = 1;
+    while lanes < CPU_MAX_LANES
+        && lanes * 2 <= loads
+        && planes.div_ceil(WORKGROUP / lanes) < threads
+    {
+        lanes *= 2;
+    }
+    lanes
+}
+
+/// Whether the vec4 entry applies: every plane must start on a 16-byte boundary.
+fn vec4_planes(hw: usize) -> bool {
+    hw.is_multiple_of(4)
 }
 
 /// `out[n, c]` = mean or max of `x[n, c, :, :]`.
 pub fn squeeze(rt: &Runtime, x: &Tensor, mode: SqueezeMode, out: &Tensor) -> Result<Dispatch> {
     let [n, c, h, w] = nchw("squeeze input", x.shape())?;
+    let hw = h * w;
+    let lanes = lanes_per_plane(rt, n * c, if vec4_planes(hw) { hw / 4 } else { hw });
+    squeeze_with_lanes(rt, x, mode, lanes, out)
+}
+
+/// [`squeeze`] with an explicit number of invocations per plane (a power of two up to
+/// [`WORKGROUP`]): for tests of every tree depth, and for benchmarks.
+pub fn squeeze_with_lanes(
+    rt: &Runtime,
+    x: &Tensor,
+    mode: SqueezeMode,
+    lanes: usize,
+    out: &Tensor,
+) -> Result<Dispatch> {
+    let [n, c, h, w] = nchw("squeeze input", x.shape())?;
     if out.shape() != [n, c] {
         return Err(Error::shape("squeeze output", [n, c], out.shape()));
     }
+    if !lanes.is_power_of_two() || lanes > WORKGROUP {
+        return Err(Error::invalid(
+            "squeeze",
+            format!("{lanes} lanes per plane: need a power of two up to {WORKGROUP}"),
+        ));
+    }
     let (planes, hw) = (n * c, h * w);
-    // vec4 loads need every plane to start on a 16-byte boundary.
-    let vec4 = hw % 4 == 0;
-    let lanes = lanes_per_plane(if vec4 { hw / 4 } else { hw });
+    let vec4 = vec4_planes(hw);
     let params = Params {
         planes: planes as u32,
         hw: hw as u32,

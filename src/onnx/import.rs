@@ -197,6 +197,28 @@ pub(crate) fn import(m: &proto::ModelProto) -> Result<Imported> {
                 Err(reason) => Op::Unsupported(reason),
             }
         };
+        // Sum(a, b, c, ...) (older Caffe2 / CNTK exports) is a chain of Adds.
+        if op == Op::Binary(BinaryOp::Add, Activation::Identity) && inputs.len() > 2 {
+            let mut acc = inputs[0];
+            let last = inputs.len() - 1;
+            for (k, &next) in inputs.iter().enumerate().skip(1) {
+                let (node_name, out) = if k == last {
+                    (name.clone(), outputs[0])
+                } else {
+                    let partial = format!("{name}/partial{k}");
+                    (partial.clone(), g.add_value(partial, DType::F32))
+                };
+                g.nodes.push(Node {
+                    name: node_name,
+                    op_type: op_type.clone(),
+                    op: op.clone(),
+                    inputs: vec![acc, next],
+                    outputs: vec![out],
+                });
+                acc = Some(out);
+            }
+            continue;
+        }
         g.nodes.push(Node {
             name,
             op_type,
@@ -575,6 +597,11 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
             }
         }
         "Add" => Ok(Ok(Op::Binary(BinaryOp::Add, Activation::Identity))),
+        "Sum" => Ok(Ok(match c.node.input.len() {
+            0 => return Err(c.bad("inputs", "Sum needs at least one input")),
+            1 => Op::Identity,
+            _ => Op::Binary(BinaryOp::Add, Activation::Identity),
+        })),
         "Sub" => Ok(Ok(Op::Binary(BinaryOp::Sub, Activation::Identity))),
         "Mul" => Ok(Ok(Op::Binary(BinaryOp::Mul, Activation::Identity))),
         "Div" => Ok(Ok(Op::Binary(BinaryOp::Div, Activation::Identity))),
@@ -654,7 +681,7 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
             let to =
                 T::try_from(to as i32).map_err(|_| c.bad("to", format!("unknown type {to}")))?;
             let dt = match to {
-                T::Float | T::Double | T::Float16 | T::Bfloat16 => DType::F32,
+                T::Float | T::Double => DType::F32,
                 T::Int64
                 | T::Int32
                 | T::Int16

@@ -8,12 +8,19 @@ use crate::kernels::Activation;
 use crate::kernels::binary::BinaryOp;
 use crate::tensor::HostTensor;
 
-fn transposed(t: &HostTensor) -> HostTensor {
+/// `t` (2-D) transposed, in 32x32 tiles: classifier weights reach 10^8 elements and
+/// an untiled transpose misses the cache on every write.
+pub(crate) fn transposed(t: &HostTensor) -> HostTensor {
+    const TILE: usize = 32;
     let (r, c) = (t.shape[0], t.shape[1]);
     let mut data = vec![0.0; t.len()];
-    for i in 0..r {
-        for j in 0..c {
-            data[j * r + i] = t.data[i * c + j];
+    for i0 in (0..r).step_by(TILE) {
+        for j0 in (0..c).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(r) {
+                for j in j0..(j0 + TILE).min(c) {
+                    data[j * r + i] = t.data[i * c + j];
+                }
+            }
         }
     }
     HostTensor {
@@ -69,10 +76,12 @@ pub fn run(g: &mut Graph) -> usize {
             a = transpose(g, a, "a");
         }
         let b0 = gemm.input(1).unwrap_or_default();
-        let (b, alpha_left) = match g.const_f32(b0).cloned() {
+        let (b, alpha_left) = match g.const_f32(b0) {
+            Some(_) if !trans_b && alpha == 1.0 => (b0, 1.0),
             Some(t) => {
-                let t = if trans_b { transposed(&t) } else { t };
-                (add_f32(g, format!("{name}/weight"), scaled(t, alpha)), 1.0)
+                // Transposed and scaled once here rather than on every inference.
+                let t = scaled(if trans_b { transposed(t) } else { t.clone() }, alpha);
+                (add_f32(g, format!("{name}/weight"), t), 1.0)
             }
             None if trans_b => (transpose(g, b0, "b"), alpha),
             None => (b0, alpha),

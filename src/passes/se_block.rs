@@ -191,22 +191,11 @@ impl Cx<'_> {
                 {
                     return None;
                 }
-                let [i, o] = [w.shape[0], w.shape[1]];
-                let mut t = vec![0.0; i * o];
-                for r in 0..i {
-                    for c in 0..o {
-                        t[c * i + r] = w.data[r * o + c];
-                    }
-                }
-                let w = HostTensor {
-                    shape: vec![o, i],
-                    data: t,
-                };
                 Some((
                     x,
                     Fc {
-                        w,
-                        b: b_of(o)?,
+                        w: super::gemm::transposed(w),
+                        b: b_of(w.shape[1])?,
                         act: *act,
                     },
                 ))

@@ -255,7 +255,7 @@ impl Allocator {
 }
 
 /// Builds the plan of an inferred, optimised graph.
-pub fn build(g: &Graph, batch: usize) -> Plan {
+pub fn build(g: &Graph, batch: usize) -> Result<Plan> {
     let consumers = g.consumers();
 
     // The value whose storage each value uses: views share their input's.
@@ -343,14 +343,14 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
             ins.get(i)
                 .cloned()
                 .flatten()
-                .expect("inference checked the inputs")
+                .ok_or_else(|| Error::invalid("plan", format!("node '{}' lacks input {i}", n.name)))
         };
         let opt = |i: usize| ins.get(i).cloned().flatten();
         let y = outs[0].clone();
         let step = match &n.op {
             Op::Conv(c) => StepOp::Conv {
-                x: input(0),
-                w: input(1),
+                x: input(0)?,
+                w: input(1)?,
                 bias: opt(2),
                 residual: opt(3),
                 conv: c.params,
@@ -358,9 +358,9 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
                 y,
             },
             Op::MatMul { act } => {
-                let (a, b) = (input(0), input(1));
-                let (a2, b2, full, _) =
-                    matmul_shapes(&a.shape, &b.shape).expect("inference checked the shapes");
+                let (a, b) = (input(0)?, input(1)?);
+                let (a2, b2, full, _) = matmul_shapes(&a.shape, &b.shape)
+                    .ok_or_else(|| Error::shape("matmul operands", &a.shape, &b.shape))?;
                 StepOp::MatMul {
                     a: Operand { shape: a2, ..a },
                     b: Operand { shape: b2, ..b },
@@ -370,19 +370,19 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
                 }
             }
             Op::Act(a) => StepOp::Unary {
-                x: input(0),
+                x: input(0)?,
                 act: *a,
                 y,
             },
             Op::Binary(b, act) => StepOp::Binary {
                 op: *b,
-                a: input(0),
-                b: input(1),
+                a: input(0)?,
+                b: input(1)?,
                 act: *act,
                 y,
             },
             Op::Reduce { mode, axis } => {
-                let x = input(0);
+                let x = input(0)?;
                 let outer: usize = x.shape[..*axis].iter().product();
                 let inner: usize = x.shape[*axis..].iter().product();
                 let nchw = if *axis == 2 && x.shape.len() == 4 {
@@ -401,13 +401,13 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
                 }
             }
             Op::Pool(p) => StepOp::Pool {
-                x: input(0),
+                x: input(0)?,
                 mode: p.mode,
                 params: p.params,
                 y,
             },
             Op::Softmax { axis, coerce_2d } => {
-                let x = input(0);
+                let x = input(0)?;
                 if *coerce_2d {
                     let shape = vec![
                         x.shape[..*axis].iter().product(),
@@ -431,12 +431,12 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
                 y,
             },
             Op::Transpose { perm } => StepOp::Transpose {
-                x: input(0),
+                x: input(0)?,
                 perm: perm.clone(),
                 y,
             },
             Op::Pad { pads, kind } => StepOp::Pad {
-                x: input(0),
+                x: input(0)?,
                 pads: pads.clone(),
                 kind: *kind,
                 y,
@@ -453,11 +453,11 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
                     operand: excitation.clone(),
                 });
                 StepOp::SeBlock {
-                    x: input(0),
-                    w1: input(1),
-                    b1: input(2),
-                    w2: input(3),
-                    b2: input(4),
+                    x: input(0)?,
+                    w1: input(1)?,
+                    b1: input(2)?,
+                    w2: input(3)?,
+                    b2: input(4)?,
                     residual: opt(5),
                     pooling: se.pooling,
                     hidden: se.hidden,
@@ -468,7 +468,16 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
                     y,
                 }
             }
-            other => unreachable!("passes lower {other:?} before planning"),
+            other => {
+                return Err(Error::invalid(
+                    "plan",
+                    format!(
+                        "node '{}': {} was not lowered before planning",
+                        n.name,
+                        other.label()
+                    ),
+                ));
+            }
         };
         if let StepOp::SeBlock {
             squeezed:
@@ -516,7 +525,7 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
             operand: op(loc(*v, &mut alloc, &mut placed), g.shape(*v)),
         })
         .collect();
-    Plan {
+    Ok(Plan {
         batch,
         constants,
         unshared_elements: alloc.total,
@@ -525,7 +534,7 @@ pub fn build(g: &Graph, batch: usize) -> Plan {
         inputs,
         outputs,
         excitations,
-    }
+    })
 }
 
 /// The result of one inference: the model's outputs, and the excitation vector of
