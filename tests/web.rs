@@ -5,7 +5,7 @@
 
 use se_runtime::kernels::binary::{BinaryOp, binary};
 use se_runtime::kernels::conv2d::{Conv2dParams, ConvAlgo, conv2d_with};
-use se_runtime::kernels::matmul::matmul;
+use se_runtime::kernels::matmul::{Staging, matmul};
 use se_runtime::kernels::pool::{Pool2dParams, avg_pool2d, max_pool2d};
 use se_runtime::kernels::softmax::softmax;
 use se_runtime::kernels::unary::unary;
@@ -101,8 +101,8 @@ async fn binary_broadcast_matches_cpu() {
     }
 }
 
-/// Each convolution algorithm on a shape it applies to: the three WGSL entry points
-/// with the workgroup sizes SwiftShader must accept (256 invocations at most).
+/// Each convolution algorithm and operand staging on a shape it applies to: every
+/// conv entry point with the workgroup sizes SwiftShader must accept (256 at most).
 #[wasm_bindgen_test]
 async fn conv2d_algorithms_match_cpu() {
     let rt = runtime().await;
@@ -113,15 +113,26 @@ async fn conv2d_algorithms_match_cpu() {
         ..Conv2dParams::default()
     };
     let cases = [
-        (ConvAlgo::Gemm1x1, [2, 5, 7, 6], [9, 5, 1, 1], p(1, 0, 1)),
         (
-            ConvAlgo::ImplicitGemm,
+            ConvAlgo::Gemm1x1(Staging::Workgroup),
+            [2, 5, 7, 6],
+            [9, 5, 1, 1],
+            p(1, 0, 1),
+        ),
+        (
+            ConvAlgo::Gemm1x1(Staging::Direct),
+            [1, 5, 7, 6],
+            [9, 5, 1, 1],
+            p(1, 0, 1),
+        ),
+        (
+            ConvAlgo::ImplicitGemm(Staging::Workgroup),
             [1, 3, 9, 9],
             [8, 3, 3, 3],
             p(2, 1, 1),
         ),
         (
-            ConvAlgo::ImplicitGemm,
+            ConvAlgo::ImplicitGemm(Staging::Direct),
             [2, 6, 5, 5],
             [6, 3, 3, 3],
             p(1, 1, 2),
