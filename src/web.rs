@@ -297,13 +297,13 @@ impl WebRuntime {
         if wanted == "webgpu" {
             return Err(JsError::new(&format!("WebGPU is unavailable: {failure}")));
         }
+        console_warn(&format!(
+            "se-runtime: running on the CPU reference kernels (slow): {failure}"
+        ));
         Ok(Self::cpu(failure))
     }
 
     fn cpu(reason: String) -> Self {
-        console_warn(&format!(
-            "se-runtime: running on the CPU reference kernels (slow): {reason}"
-        ));
         WebRuntime {
             backend: Backend::Cpu { reason },
         }
