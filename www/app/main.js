@@ -124,7 +124,11 @@ async function fillModels() {
 
 async function loadModel(spec, source) {
   const previous = state.model;
-  $('model-info').innerHTML = '<dd class="muted">loading…</dd>';
+  // The first run compiles every kernel for this GPU: seconds on software adapters.
+  const what = state.adapter?.backend === 'webgpu'
+    ? 'loading, and compiling its kernels for this GPU (once per model)…'
+    : 'loading…';
+  $('model-info').innerHTML = `<dd class="muted loading">${what}</dd>`;
   try {
     // The worker resolves relative URLs against its own script: make them absolute.
     const resolved = typeof source === 'string' ? new URL(source, location.href).href : source;
