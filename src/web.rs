@@ -845,7 +845,12 @@ fn image_pixels(image: &JsValue) -> Result<Rgba, JsError> {
     if !data.is_undefined() && get(image, "getContext").is_undefined() {
         let (width, height) = (dimension(image, &["width"]), dimension(image, &["height"]));
         let bytes = Uint8Array::new(&data).to_vec();
-        if width == 0 || height == 0 || bytes.len() != 4 * width as usize * height as usize {
+        if width == 0 || height == 0 {
+            return Err(JsError::new(&format!(
+                "classify: the image is empty ({width}x{height} pixels)"
+            )));
+        }
+        if bytes.len() != 4 * width as usize * height as usize {
             return Err(JsError::new(&format!(
                 "classify: an RGBA image of {width}x{height} needs {} bytes of data, got {}",
                 4 * width as usize * height as usize,
