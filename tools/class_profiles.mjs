@@ -9,6 +9,7 @@
 //
 // Needs www/pkg (www/build.sh) and the Fashion-MNIST test set (Debian package
 // dataset-fashion-mnist).
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,7 +40,8 @@ const [count, height, width] = images.shape;
 
 await initialize(readFileSync(new URL('../www/pkg/se_runtime_bg.wasm', import.meta.url)));
 const runtime = await Runtime.create({ backend: 'cpu' });
-const model = await runtime.loadModel(readFileSync(args.model));
+const modelBytes = readFileSync(args.model);
+const model = await runtime.loadModel(modelBytes);
 const info = model.info();
 if (!info.labels) throw new Error(`${args.model} has no se_runtime.labels`);
 const sums = info.labels.map(() => info.seBlocks.map((b) => new Float64Array(b.channels)));
@@ -62,6 +64,8 @@ const total = seen.reduce((a, b) => a + b, 0);
 const round = (v) => Math.round(v * 1e5) / 1e5;
 const doc = {
   model: basename(args.model),
+  // The page checks it against the model it runs, so stale profiles are never shown.
+  model_sha256: createHash('sha256').update(modelBytes).digest('hex'),
   source: `Fashion-MNIST test set, the first ${perClass} images of each class`,
   images: total,
   accuracy: round(correct / total),

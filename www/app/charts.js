@@ -210,7 +210,7 @@ export function bars(items, { max = 1, className = '' } = {}) {
     fill.style.width = `${Math.max(0, Math.min(1, it.value / max)) * 100}%`;
     list.append(
       el('div', { class: 'bar' },
-        el('span', { class: 'label', text: it.label, title: it.label }),
+        el('span', { class: 'label', text: it.label, title: it.title ?? it.label }),
         el('span', { class: 'track' }, fill),
         el('span', { class: 'value', text: it.note ?? fmt(it.value) })),
     );

@@ -141,7 +141,7 @@ async function loadModel(spec, source) {
     select.value = spec.key;
     showModelInfo();
     await showSamples(spec.samples);
-    await profiles.load(spec.profiles, info);
+    await profiles.load(spec.profiles, info, typeof source === 'string' ? resolved : null);
     compare.clear();
     state.pinned = null;
     if (state.image) await classify();

@@ -20,6 +20,18 @@ export function normaliseProfiles(json) {
   return { ...json, labels, blocks: blocks.map((b) => ({ name: b.name, channels: b.channels })), mean };
 }
 
+/** Hex SHA-256 of the file at `url`, or null (no URL, or no crypto.subtle on http pages). */
+async function sha256(url) {
+  if (!url || !globalThis.crypto?.subtle) return null;
+  try {
+    const bytes = await (await fetch(url)).arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  } catch {
+    return null;
+  }
+}
+
 export class ProfilesView {
   constructor(root, tooltip) {
     this.root = root;
@@ -29,8 +41,11 @@ export class ProfilesView {
     this.result = null;
   }
 
-  /** Loads the profiles of the current model from `url` (or says why there are none). */
-  async load(url, info) {
+  /**
+   * Loads the profiles of the current model from `url` (or says why there are none).
+   * `modelUrl` is fetched to check the profiles were computed for this very model.
+   */
+  async load(url, info, modelUrl) {
     this.data = null;
     this.message = null;
     if (!url) {
@@ -43,13 +58,18 @@ export class ProfilesView {
         const want = info.seBlocks.map((b) => b.channels).join(',');
         const got = data.blocks.map((b) => b.channels).join(',');
         if (want !== got) throw new Error(`they are for SE blocks of ${got} channels, this model has ${want}`);
+        const sha = await sha256(modelUrl);
+        if (data.model_sha256 && sha && sha !== data.model_sha256) {
+          throw new Error('they were computed for another version of this model: regenerate them with ' +
+            '<code>node tools/class_profiles.mjs</code>');
+        }
         this.data = data;
         this.url = url;
       } catch (e) {
         this.message = e.missing
           ? `<code>${escapeHtml(url)}</code> is not there yet: it is made offline from the training data ` +
             '(mean excitation per class per block). This view shows it as soon as the file exists.'
-          : `Could not use <code>${escapeHtml(url)}</code>: ${escapeHtml(e.message)}`;
+          : `Could not use <code>${escapeHtml(url)}</code>: ${e.message}`;
       }
     }
     this.block = this.data ? this.data.blocks.length - 1 : null;
@@ -91,7 +111,7 @@ export class ProfilesView {
     });
     const right = el('div', {},
       el('p', { class: 'subhead', text: 'Class specificity (spread of class means)' }),
-      bars(spread.map((v, i) => ({ label: `${i + 1} · ${blocks[i].name}`, value: v })), { max: Math.max(...spread, 1e-6) }));
+      bars(spread.map((v, i) => ({ label: `block ${i + 1}`, title: blocks[i].name, value: v })), { max: Math.max(...spread, 1e-6) }));
     if (this.result) {
       const mine = this.result.excitations[b].values;
       const sims = labels.map((label, k) => ({ label, value: correlation(mine, mean[k][b]) }))

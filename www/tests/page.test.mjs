@@ -106,6 +106,8 @@ test('classifies a sample on WebGPU and draws every block and channel', async ()
     assert.equal(drawn.channels, r.excitations.map((e) => e.channels).join(','));
     assert.ok(drawn.worst <= 2, `heatmap cell colours off by ${drawn.worst}`);
     assert.equal(await page.locator('#distributions .hist').count(), r.excitations.length);
+    const profiles = await page.getAttribute('#profiles', 'data-state');
+    assert.equal(profiles, existsSync(join(REPO, 'docs/class_profiles.json')) ? 'loaded' : 'absent');
 
     // Export: the JSON holds every block's excitations.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
@@ -117,6 +119,8 @@ test('classifies a sample on WebGPU and draws every block and channel', async ()
     await page.click('#gallery button:nth-child(3)');
     await page.waitForFunction(() => document.getElementById('compare').dataset.state === 'compared');
 
+    await page.evaluate(() => document.getElementById('toast').classList.remove('show'));
+    await page.waitForTimeout(400); // the toast's fade-out
     const dir = artifactDir();
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: join(dir, 'page.png'), fullPage: true });
