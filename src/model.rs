@@ -23,17 +23,24 @@ pub struct Model {
 }
 
 /// How to compile a model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompileOptions {
     /// Run the fusion passes (BatchNorm folding, activation and residual fusion, SE
     /// block detection). Off, the graph runs op by op: a reference for debugging and
     /// tests (no SE blocks are found, so no excitations are returned).
     pub fuse: bool,
+    /// `(input name, shape)` for inputs whose declared shape leaves dimensions other
+    /// than the batch symbolic (exporters often leave the image size dynamic). A
+    /// symbolic dimension 0 stays the session's batch size; fixed dimensions must match.
+    pub input_shapes: Vec<(String, Vec<usize>)>,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        Self { fuse: true }
+        Self {
+            fuse: true,
+            input_shapes: Vec::new(),
+        }
     }
 }
 
@@ -108,9 +115,10 @@ impl Model {
 
     pub fn from_bytes_with(bytes: &[u8], options: CompileOptions) -> Result<Model> {
         let proto = onnx::decode_model(bytes)?;
-        let imported = onnx::import(&proto)?;
+        let mut imported = onnx::import(&proto)?;
+        bind_input_shapes(&mut imported, &options.input_shapes)?;
         let batch = fixed_batch(&imported);
-        let (plan, fusions) = compile(&imported, options, batch.unwrap_or(1))?;
+        let (plan, fusions) = compile(&imported, &options, batch.unwrap_or(1))?;
         let info = describe(&imported, &plan, fusions, batch);
         Ok(Model {
             imported,
@@ -150,8 +158,43 @@ impl Model {
         if batch == self.plan.batch {
             return Ok(self.plan.clone());
         }
-        Ok(compile(&self.imported, self.options, batch)?.0)
+        Ok(compile(&self.imported, &self.options, batch)?.0)
     }
+}
+
+/// Fixes the symbolic non-batch dimensions of inputs to the shapes given.
+fn bind_input_shapes(m: &mut Imported, shapes: &[(String, Vec<usize>)]) -> Result<()> {
+    for (name, shape) in shapes {
+        let input = m
+            .graph
+            .inputs
+            .iter_mut()
+            .find(|i| m.graph.values[i.value].name == *name)
+            .ok_or_else(|| {
+                Error::invalid("input_shapes", format!("the model has no input '{name}'"))
+            })?;
+        if input.dims.len() != shape.len() || shape.contains(&0) {
+            return Err(Error::shape(
+                format!("input_shapes for '{name}'"),
+                &input.dims,
+                shape,
+            ));
+        }
+        for (i, (dim, &want)) in input.dims.iter_mut().zip(shape).enumerate() {
+            match dim {
+                Dim::Fixed(d) if *d != want => {
+                    return Err(Error::shape(
+                        format!("input_shapes for '{name}', dimension {i}"),
+                        *d,
+                        want,
+                    ));
+                }
+                Dim::Symbolic(_) if i > 0 => *dim = Dim::Fixed(want),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The batch size fixed by the inputs' first dimension, if any input fixes it.
@@ -162,7 +205,7 @@ fn fixed_batch(m: &Imported) -> Option<usize> {
     })
 }
 
-fn compile(m: &Imported, options: CompileOptions, batch: usize) -> Result<(Plan, Fusions)> {
+fn compile(m: &Imported, options: &CompileOptions, batch: usize) -> Result<(Plan, Fusions)> {
     let mut g = m.graph.clone();
     let folded = infer::infer(&mut g, batch, m.unsupported.clone())?;
     let mut fusions = Fusions {

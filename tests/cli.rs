@@ -251,7 +251,9 @@ fn models_that_do_not_fit_are_refused() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("expects 28x28 pixels"))
-        .stderr(predicate::str::contains("fashion_tiny.onnx"));
+        .stderr(predicate::str::contains(
+            "fashion_se_resnet.onnx (embedded)",
+        ));
     se_runtime()
         .args(["classify", "--channels", "rgb"])
         .arg(&img)
@@ -300,12 +302,18 @@ fn excitations_writes_json_and_a_heatmap() {
         .arg(dir.path().join("same.png"))
         .assert()
         .success()
-        .stdout(predicate::str::contains("2 SE blocks"));
+        .stdout(predicate::str::contains("3 SE blocks"));
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("excitations.json")).unwrap())
             .unwrap();
     let blocks = doc["blocks"].as_array().unwrap();
-    assert_eq!(blocks.len(), 2);
+    // The embedded model's three SE blocks, widening through the network.
+    assert_eq!(blocks.len(), 3);
+    let channels: Vec<u64> = blocks
+        .iter()
+        .map(|b| b["channels"].as_u64().unwrap())
+        .collect();
+    assert!(channels.windows(2).all(|w| w[0] < w[1]), "{channels:?}");
     for b in blocks {
         let values = b["values"].as_array().unwrap();
         assert_eq!(values.len() as u64, b["channels"].as_u64().unwrap());
@@ -449,7 +457,101 @@ fn bench_reports_latency_and_layer_times() {
         .stdout(predicate::str::contains("images/s"));
     if rt.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
         assert.stdout(
-            predicate::str::is_match(r"SE blocks: 2 blocks, \d+\.\d+ ms = \d+\.\d% ").unwrap(),
+            predicate::str::is_match(r"SE blocks: 3 blocks, \d+\.\d+ ms = \d+\.\d% ").unwrap(),
         );
+    }
+}
+
+/// The README's main-job command (`cargo run --release -- ARGS`), run from the
+/// repository root exactly as written there.
+#[test]
+fn readme_first_command_runs() {
+    gpu_or_skip!();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run --release -- "))
+        .expect("the README shows a `cargo run --release -- ...` command");
+    let args: Vec<&str> = line["cargo run --release -- ".len()..]
+        .split_whitespace()
+        .collect();
+    assert_eq!(args[0], "classify", "{line}");
+    let out = se_runtime()
+        .current_dir(root)
+        .args(&args)
+        .assert()
+        .success()
+        .stderr(no_panic())
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8_lossy(&out);
+    let file = args.last().unwrap();
+    assert!(stdout.contains(file), "{stdout}");
+    // The sample's name holds its true class (`0_ankle_boot.png`); the trained model
+    // gets this one right, so the table's first row must name it.
+    let first = stdout.lines().nth(1).unwrap().trim();
+    assert_eq!(
+        file_label(first.split("  ").next().unwrap()),
+        true_label(file),
+        "{stdout}"
+    );
+}
+
+/// `Ankle boot` -> `ankle_boot`, the spelling of the sample file names.
+fn file_label(label: &str) -> String {
+    label
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// `samples/fashion/0_ankle_boot.png` -> `ankle_boot`.
+fn true_label(file: &str) -> String {
+    let stem = Path::new(file).file_stem().unwrap().to_string_lossy();
+    stem.split_once('_').unwrap().1.to_string()
+}
+
+/// The embedded model on all 20 samples agrees with ONNX Runtime's results recorded in
+/// samples/fashion/README.md: 18 right, and the two misses with their probabilities.
+#[test]
+fn the_embedded_model_matches_onnx_runtime_on_the_samples() {
+    gpu_or_skip!();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = se_runtime()
+        .current_dir(root)
+        .args(["classify", "--json", "--top", "1", "samples/fashion"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 20);
+    let mut misses = Vec::new();
+    for l in &lines {
+        let file = l["file"].as_str().unwrap();
+        let top = &l["top"][0];
+        let label = file_label(top["label"].as_str().unwrap());
+        if label != true_label(file) {
+            let name = Path::new(file)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            misses.push((name, label, top["probability"].as_f64().unwrap()));
+        }
+    }
+    misses.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(misses.len(), 2, "{misses:?}");
+    let expected = [
+        ("23_ankle_boot.png", "sandal", 0.68),
+        ("4_shirt.png", "t_shirt_top", 0.51),
+    ];
+    for ((name, label, p), (want_name, want_label, want_p)) in misses.iter().zip(expected) {
+        assert_eq!((name.as_str(), label.as_str()), (want_name, want_label));
+        assert!((p - want_p).abs() < 0.006, "{name}: p = {p}");
     }
 }

@@ -53,7 +53,14 @@ fn close(what: &str, got: &HostTensor, want: &HostTensor, tol: f32) {
 fn check_model(what: &str, b: &ModelBuilder, batch: usize) -> Inference {
     let bytes = b.bytes();
     let fused = Model::from_bytes(&bytes).unwrap_or_else(|e| panic!("{what}: {e}"));
-    let plain = Model::from_bytes_with(&bytes, CompileOptions { fuse: false }).unwrap();
+    let plain = Model::from_bytes_with(
+        &bytes,
+        CompileOptions {
+            fuse: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let inputs = inputs_for(&fused, batch, 17);
     let cpu = cpu_run(&fused, batch, &inputs);
     let reference = cpu_run(&plain, batch, &inputs);
@@ -111,6 +118,7 @@ fn se_networks_match_in_every_form() {
         (11, SeStyle::Gemm),
         (13, SeStyle::HardSigmoidSpelled),
         (13, SeStyle::MaxMatMul),
+        (13, SeStyle::ExpandAs),
     ] {
         for residual in [true, false] {
             let what = format!("{style:?} opset {opset} residual {residual}");
@@ -465,4 +473,56 @@ fn outputs_that_are_inputs_or_constants() {
     let inputs = inputs_for(&m, 2, 3);
     let r = cpu_run(&m, 2, &inputs);
     assert_eq!(r.output("same").unwrap(), &inputs[0].1);
+}
+
+#[test]
+fn expand_runs_as_a_broadcast() {
+    let mut b = ModelBuilder::new(13);
+    b.input("x", &[N, 4, 3, 3]).input("g", &[N, 4, 1, 1]);
+    let shape = b.init_i64("shape", &[3], vec![4, 1, 3]);
+    b.node("Expand", &["g", &shape], &["gy"], vec![])
+        .node("Tanh", &["gy"], &["t"], vec![])
+        .node("Mul", &["x", "t"], &["y"], vec![])
+        .output("y");
+    let inf = check_model("expand", &b, 2);
+    assert_eq!(inf.outputs[0].1.shape, [2, 4, 3, 3]);
+}
+
+#[test]
+fn symbolic_image_sizes_are_fixed_by_input_shapes() {
+    let mut b = ModelBuilder::new(13);
+    b.input("x", &[N, 3, -1, -1]);
+    conv_bn_relu(&mut b, "c", "x", "h", [3, 4, 3, 2], true, true);
+    se_block(&mut b, "se", "h", "y", 4, 2, SeStyle::Conv);
+    b.output("y");
+    match b.load() {
+        Err(Error::UnsupportedModel { nodes }) => {
+            assert_eq!(nodes.len(), 1);
+            assert!(
+                nodes[0].reason.contains("input_shapes"),
+                "{}",
+                nodes[0].reason
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let options = |shape: Vec<usize>| CompileOptions {
+        input_shapes: vec![("x".into(), shape)],
+        ..Default::default()
+    };
+    let m = Model::from_bytes_with(&b.bytes(), options(vec![1, 3, 9, 7])).unwrap();
+    assert_eq!(m.info().batch, None, "the batch stays free");
+    assert_eq!(m.plan(2).unwrap().outputs[0].operand.shape, [2, 4, 5, 4]);
+    assert_eq!(m.info().se_blocks.len(), 1);
+    let inputs = inputs_for(&m, 2, 4);
+    let r = cpu_run(&m, 2, &inputs);
+    assert_eq!(r.excitations[0].values.shape, [2, 4]);
+    // Fixed dimensions must agree, names must exist, ranks must match.
+    assert!(Model::from_bytes_with(&b.bytes(), options(vec![1, 4, 9, 7])).is_err());
+    assert!(Model::from_bytes_with(&b.bytes(), options(vec![1, 3, 9])).is_err());
+    let wrong = CompileOptions {
+        input_shapes: vec![("image".into(), vec![1, 3, 9, 7])],
+        ..Default::default()
+    };
+    assert!(Model::from_bytes_with(&b.bytes(), wrong).is_err());
 }

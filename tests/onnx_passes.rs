@@ -590,3 +590,20 @@ fn info_counts_parameters_and_macs() {
     assert_eq!(info.layers[1].op, "ReduceAvg");
     assert_eq!(info.layers[1].output, [1, 4, 1, 1]);
 }
+
+#[test]
+fn expand_is_dropped_before_broadcasting_readers_and_lowered_otherwise() {
+    let mut b = ModelBuilder::new(13);
+    b.input("x", &[N, 4, 3, 3]).input("g", &[N, 4, 1, 1]);
+    let shape = b.init_i64("shape", &[4], vec![1, 4, 3, 3]);
+    b.node("Expand", &["g", &shape], &["gx"], vec![])
+        .node("Mul", &["x", "gx"], &["m"], vec![])
+        .node("Expand", &["g", &shape], &["gy"], vec![])
+        .node("Relu", &["gy"], &["r"], vec![])
+        .node("Add", &["m", "r"], &["y"], vec![])
+        .output("y");
+    let m = b.load().unwrap();
+    assert_eq!(m.info().fusions.expands_lowered, 2);
+    // The first Expand disappears, the second becomes an Add (fused with the Relu).
+    assert_eq!(ops(&m), ["Mul", "Add+Relu", "Add"]);
+}

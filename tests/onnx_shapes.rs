@@ -529,3 +529,23 @@ fn reshape_hardcoding_the_batch_fails_for_other_batches() {
         Err(Error::InvalidModel(ModelError::BadNode { .. }))
     ));
 }
+
+#[test]
+fn expand_shapes() {
+    let e = |x: &[i64], target: &[i64]| {
+        out_shape(13, x, |b| {
+            let t = b.init_i64("t", &[target.len()], target.to_vec());
+            b.node("Expand", &["x", &t], &["y"], vec![]);
+        })
+    };
+    assert_eq!(e(&[2, 3, 1, 1], &[2, 3, 4, 5]), [2, 3, 4, 5]);
+    // Target dims of 1 keep the input's; the target may have a higher rank.
+    assert_eq!(e(&[3, 1], &[2, 1, 6]), [2, 3, 6]);
+    assert_eq!(e(&[3, 4], &[1]), [3, 4]);
+    let mut b = ModelBuilder::new(13);
+    let t = b.init_i64("t", &[2], vec![2, 5]);
+    b.input("x", &[3, 4])
+        .node("Expand", &["x", &t], &["y"], vec![])
+        .output("y");
+    assert!(matches!(b.load(), Err(Error::InvalidModel(_))));
+}

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # System packages: a software Vulkan driver (lavapipe) so the GPU tests run on CPU-only
 # machines.
 need_apt=()
-for pkg in mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 libgl1-mesa-dri; do
+# The Fashion-MNIST test set checks the default model's accuracy.
+for pkg in mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 libgl1-mesa-dri dataset-fashion-mnist; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -27,6 +28,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
 .venv/bin/python tools/make_fixtures.py fixtures
+.venv/bin/python tools/fetch_real_models.py fixtures/real
+.venv/bin/python tools/fashion_reference.py fixtures/fashion
 SE_FIXTURES="$PWD/fixtures"
 ONNX_NODE_TESTS="$(.venv/bin/python -c 'import onnx, os; print(os.path.join(os.path.dirname(onnx.__file__), "backend/test/data/node"))')"
 export SE_FIXTURES ONNX_NODE_TESTS

@@ -57,13 +57,14 @@ pub fn render(title: &str, rows: &[Row<'_>]) -> RgbImage {
         .fold(0.0, f32::max)
         .min(320.0)
         .ceil() as u32;
-    let row_h = (480 / rows.len().max(1) as u32).clamp(10, 36);
+    let row_h = (480 / rows.len().max(1) as u32).clamp(10, 48);
     let left = MARGIN + label_width + 10;
     let top = MARGIN + 2 * TEXT as u32 + 14;
     let plot_h = row_h * rows.len() as u32;
     let bar_x = left + PLOT_WIDTH + 24;
+    let bar_h = plot_h.max(60);
     let width = bar_x + 16 + 60;
-    let height = top + plot_h.max(120) + 56;
+    let height = top + bar_h + 56;
 
     let mut img = RgbImage::from_pixel(width, height, PAPER);
     draw_text(
@@ -146,7 +147,17 @@ pub fn render(title: &str, rows: &[Row<'_>]) -> RgbImage {
     );
 
     // Colour bar, high values on top.
-    let bar_h = plot_h.max(120);
+    let name = "gate";
+    let nx = bar_x as f32 + 8.0 - text_width(&font, SMALL, name) / 2.0;
+    draw_text(
+        &mut img,
+        &font,
+        SMALL,
+        nx,
+        top as f32 - SMALL - 8.0,
+        name,
+        MUTED,
+    );
     for y in 0..bar_h {
         let t = 1.0 - y as f32 / (bar_h - 1) as f32;
         fill(&mut img, bar_x, top + y, 16, 1, viridis(t));

@@ -24,7 +24,7 @@ macro_rules! embedded {
 }
 
 /// The model `classify` and `excitations` use without `--model`.
-const DEFAULT_MODEL: Embedded = embedded!("tests/data/fashion_tiny.onnx");
+const DEFAULT_MODEL: Embedded = embedded!("models/fashion_se_resnet.onnx");
 
 #[derive(clap::Args)]
 pub struct ModelArgs {

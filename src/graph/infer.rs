@@ -36,7 +36,8 @@ pub fn infer(g: &mut Graph, batch: usize, mut unsupported: Vec<Unsupported>) -> 
                         node: name.clone(),
                         op: "input".into(),
                         reason: format!(
-                            "dimension {i} is symbolic ('{p}'); only the batch dimension (0) may be"
+                            "dimension {i} is symbolic ('{p}'); only the batch dimension (0) may be \
+                             (fix the others with CompileOptions::input_shapes)"
                         ),
                     });
                     break;
@@ -823,6 +824,36 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
                     one(Op::Identity, tensor(c.g.shape(x).to_vec()))
                 }
             }
+        }
+
+        Op::Expand => {
+            let x = c.shape(0)?.to_vec();
+            let Some(target) = c.const_input(1, "the target shape")? else {
+                return Err(c.bad("the shape input is missing"));
+            };
+            let target: Vec<usize> = target
+                .to_i64s()
+                .iter()
+                .map(|&d| usize::try_from(d).map_err(|_| c.bad(format!("negative dimension {d}"))))
+                .collect::<R<_>>()?;
+            check_size("Expand target", &target)?;
+            let shape = broadcast_shapes(&x, &target)
+                .map_err(|_| c.bad(format!("cannot expand {x:?} to {target:?}")))?;
+            if let Some(k) = c.konst(0) {
+                let zeros = Const::i64(shape.clone(), vec![0; shape.iter().product()]);
+                return one(
+                    Op::Expand,
+                    folded(fold_binary(c, BinaryOp::Add, k, &zeros)?),
+                );
+            }
+            c.data_f32()?;
+            if shape == x {
+                return view(c, shape);
+            }
+            if shape.len() > MAX_RANK {
+                unsupported!("rank {} is over the supported {MAX_RANK}", shape.len());
+            }
+            one(Op::Expand, tensor(shape))
         }
 
         Op::Shape { start, end } => {

@@ -109,6 +109,8 @@ pub enum Op {
     },
     /// Identity, Dropout (inference) and no-op Casts.
     Identity,
+    /// NumPy broadcast of input 0 to the output's shape (inputs `[x, shape]`).
+    Expand,
 
     // ---- resolved by inference (attributes may come from constant inputs) ----
     Clip {

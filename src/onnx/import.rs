@@ -668,6 +668,7 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
             perm: c.ints("perm")?,
         })),
         "Identity" | "Dropout" => Ok(Ok(Op::Identity)),
+        "Expand" => Ok(Ok(Op::Expand)),
         "Shape" => Ok(Ok(Op::Shape {
             start: c.int("start", 0)?,
             end: c.int_opt("end")?,

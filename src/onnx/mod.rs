@@ -16,12 +16,12 @@ use crate::graph::Const;
 use crate::tensor::HostTensor;
 use proto::tensor_proto::DataType;
 
-/// The default-domain opsets the importer understands. Opsets 22 and 23 only added
+/// The default-domain opsets the importer understands. Opsets 22 to 25 only added
 /// element types (bfloat16, 4- and 8-bit floats) to the supported operators, without
 /// changing their semantics, so models exported for them load too (the ONNX
-/// conformance suite writes opset 22).
+/// conformance suite writes opsets up to 25).
 pub const MIN_OPSET: i64 = 9;
-pub const MAX_OPSET: i64 = 23;
+pub const MAX_OPSET: i64 = 25;
 
 /// The most elements any tensor of a model may have (u32 indexing in the shaders,
 /// and a guard against absurd declared sizes before anything is allocated).

@@ -1,6 +1,7 @@
 //! Fuses an activation into the op producing its input (Conv, MatMul, an
-//! elementwise Add/Sub/Mul/Div, an SE block's scale) when nothing else reads the
-//! pre-activation value: the kernels apply it before writing their output.
+//! elementwise Add/Sub/Mul/Div, an SE block's scale), also through a reshape in
+//! between, when nothing else reads the pre-activation value: the kernels apply it
+//! before writing their output.
 
 use super::remove_nodes;
 use crate::graph::{Graph, Op};
@@ -23,26 +24,42 @@ pub fn run(g: &mut Graph) -> usize {
     loop {
         let consumers = g.consumers();
         let producers = g.producers();
-        let found = (0..g.nodes.len()).find_map(|i| {
-            let Op::Act(a) = g.nodes[i].op else {
-                return None;
-            };
-            let x = g.nodes[i].input(0)?;
+        // The op that can take the activation reading `x`, directly or through one
+        // view (an elementwise activation commutes with a reshape).
+        let fusable = |x: usize| -> Option<usize> {
             let p = producers[x]?;
             // The SE block's second output (the excitation) is not its scaled output.
             let ok = g.single_use(&consumers, x)
                 && g.nodes[p].outputs[0] == x
                 && slot(&mut g.nodes[p].op.clone()).is_some();
-            ok.then_some((i, p, a))
+            ok.then_some(p)
+        };
+        let found = (0..g.nodes.len()).find_map(|i| {
+            let Op::Act(a) = g.nodes[i].op else {
+                return None;
+            };
+            let x = g.nodes[i].input(0)?;
+            if let Some(p) = fusable(x) {
+                return Some((i, p, None, a));
+            }
+            let v = producers[x]?;
+            if g.nodes[v].op != Op::View || !g.single_use(&consumers, x) {
+                return None;
+            }
+            let p = fusable(g.nodes[v].input(0)?)?;
+            Some((i, p, Some(v), a))
         });
-        let Some((i, p, a)) = found else {
+        let Some((i, p, view, a)) = found else {
             return count;
         };
         let out = g.nodes[i].outputs[0];
         if let Some(act) = slot(&mut g.nodes[p].op) {
             *act = a;
         }
-        g.nodes[p].outputs[0] = out;
+        match view {
+            None => g.nodes[p].outputs[0] = out,
+            Some(v) => g.nodes[v].outputs[0] = out,
+        }
         remove_nodes(g, vec![i]);
         count += 1;
     }

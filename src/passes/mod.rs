@@ -10,6 +10,7 @@ pub mod activations;
 pub mod affine;
 pub mod batch_norm;
 pub mod dead;
+pub mod expand;
 pub mod fuse_activation;
 pub mod gemm;
 pub mod identity;
@@ -27,6 +28,8 @@ pub struct Fusions {
     pub constants_folded: usize,
     /// Identity, Dropout and no-op Cast nodes removed.
     pub identities_removed: usize,
+    /// Expand nodes dropped (their readers broadcast anyway) or run as an add.
+    pub expands_lowered: usize,
     /// Spelled-out activations (`x * Clip(x + 3, 0, 6) / 6`, `x * Sigmoid(x)`, ...)
     /// turned into one activation.
     pub activations_recognized: usize,
@@ -52,6 +55,7 @@ pub struct Fusions {
 /// Runs every pass in order.
 pub fn run(g: &mut Graph, f: &mut Fusions) -> Result<()> {
     f.identities_removed += identity::run(g);
+    f.expands_lowered += expand::run(g);
     f.activations_recognized += activations::run(g);
     f.batch_norms_folded += batch_norm::fold(g);
     f.batch_norms_lowered += batch_norm::lower(g);
@@ -65,10 +69,11 @@ pub fn run(g: &mut Graph, f: &mut Fusions) -> Result<()> {
     Ok(())
 }
 
-/// Only what planning requires: Identity removal, BatchNorm and Gemm lowering, dead
-/// nodes. The graph otherwise runs op by op.
+/// Only what planning requires: Identity removal, Expand, BatchNorm and Gemm
+/// lowering, dead nodes. The graph otherwise runs op by op.
 pub fn lower_only(g: &mut Graph, f: &mut Fusions) -> Result<()> {
     f.identities_removed += identity::run(g);
+    f.expands_lowered += expand::run(g);
     f.batch_norms_lowered += batch_norm::lower(g);
     f.gemms_lowered += gemm::run(g);
     f.dead_nodes_removed += dead::run(g);

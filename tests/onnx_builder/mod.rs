@@ -321,6 +321,10 @@ pub enum SeStyle {
     /// GlobalMaxPool -> Squeeze -> MatMul + Add -> Relu -> MatMul + Add -> Sigmoid ->
     /// Unsqueeze -> Mul with the gate on the left.
     MaxMatMul,
+    /// The original SENet code as torch.onnx exports it: `y = pool(x).view(b, c)`
+    /// (Shape/Gather/Unsqueeze/Concat/Reshape), `fc(y).view(b, c, 1, 1)` with the
+    /// sigmoid after the view, `x * y.expand_as(x)` (Shape + Expand).
+    ExpandAs,
 }
 
 /// Appends an SE block reading `x` ([N, c, H, W]) and writing `y`; returns its name
@@ -425,6 +429,83 @@ pub fn se_block(
                 vec![],
             );
             b.named(&p("mul"), "Mul", &[x, &p("g4")], &[y], vec![]);
+        }
+        SeStyle::ExpandAs => {
+            let w1 = b.weight(&p("fc1.weight"), &[r, c], s1);
+            let b1 = b.weight(&p("fc1.bias"), &[r], 0.1);
+            let w2 = b.weight(&p("fc2.weight"), &[c, r], s2);
+            let b2 = b.weight(&p("fc2.bias"), &[c], 0.1);
+            let zero = b.init_i64(&p("zero"), &[], vec![0]);
+            let cdim = b.init_i64(&p("c"), &[1], vec![c as i64]);
+            let ones = b.init_i64(&p("ones"), &[2], vec![1, 1]);
+            b.named(&p("shape"), "Shape", &[x], &[&p("xs")], vec![]);
+            b.named(
+                &p("gather"),
+                "Gather",
+                &[&p("xs"), &zero],
+                &[&p("n")],
+                vec![],
+            );
+            b.with_axes(&p("unsq"), "Unsqueeze", &p("n"), &p("n1"), &[0], vec![]);
+            b.named(
+                &p("cat2"),
+                "Concat",
+                &[&p("n1"), &cdim],
+                &[&p("t2")],
+                vec![attr_i("axis", 0)],
+            );
+            b.named(
+                &p("cat4"),
+                "Concat",
+                &[&p("n1"), &cdim, &ones],
+                &[&p("t4")],
+                vec![attr_i("axis", 0)],
+            );
+            b.named(
+                &p("pool"),
+                "GlobalAveragePool",
+                &[x],
+                &[&p("pooled")],
+                vec![],
+            );
+            b.named(
+                &p("view"),
+                "Reshape",
+                &[&p("pooled"), &p("t2")],
+                &[&p("s")],
+                vec![],
+            );
+            b.named(
+                &p("fc1"),
+                "Gemm",
+                &[&p("s"), &w1, &b1],
+                &[&p("h")],
+                vec![attr_i("transB", 1)],
+            );
+            b.named(&p("relu"), "Relu", &[&p("h")], &[&p("hr")], vec![]);
+            b.named(
+                &p("fc2"),
+                "Gemm",
+                &[&p("hr"), &w2, &b2],
+                &[&p("e")],
+                vec![attr_i("transB", 1)],
+            );
+            b.named(
+                &p("view4"),
+                "Reshape",
+                &[&p("e"), &p("t4")],
+                &[&p("e4")],
+                vec![],
+            );
+            b.named(&p("gate"), "Sigmoid", &[&p("e4")], &[&p("g")], vec![]);
+            b.named(
+                &p("expand"),
+                "Expand",
+                &[&p("g"), &p("xs")],
+                &[&p("gx")],
+                vec![],
+            );
+            b.named(&p("mul"), "Mul", &[x, &p("gx")], &[y], vec![]);
         }
         SeStyle::MaxMatMul => {
             let w1 = b.weight(&p("fc1.weight"), &[c, r], s1);
