@@ -10,7 +10,8 @@
 //!   shape inference and constant folding, SE-aware fusion, buffer planning);
 //! - [`model`]: the public `Model` API over it;
 //! - [`preprocess`]: images to input tensors, scores to labelled probabilities;
-//! - [`profile`]: GPU time per group of dispatches, from timestamp queries.
+//! - [`profile`]: GPU time per group of dispatches, from timestamp queries;
+//! - `web` (wasm32 only): the JavaScript API of the npm package.
 
 pub mod cpu;
 pub mod device;
@@ -25,6 +26,8 @@ pub mod preprocess;
 pub mod profile;
 pub mod se_block;
 pub mod tensor;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use device::{Runtime, RuntimeOptions};
 pub use error::{Error, ModelError, Result, Unsupported};

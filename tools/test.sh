@@ -35,3 +35,7 @@ ONNX_NODE_TESTS="$(.venv/bin/python -c 'import onnx, os; print(os.path.join(os.p
 export SE_FIXTURES ONNX_NODE_TESTS
 
 cargo test --all-targets
+
+# Browser tests: wasm kernels and the whole model in headless Chromium, the npm
+# package in a Vite app, and the page end to end (installs Chromium and wasm tools).
+bash tools/test-web.sh

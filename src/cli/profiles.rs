@@ -174,8 +174,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let class_names: Vec<String> = (0..classes).map(|i| fit.label(i)).collect();
     let doc = json!({
         "model": loaded.name,
-        "images": args.idx_images.display().to_string(),
-        "count": labels.len(),
+        "dataset": args.idx_images.display().to_string(),
+        "images": labels.len(),
         "accuracy": (accuracy * 100.0).round() / 100.0,
         "classes": class_names,
         "images_per_class": counts,
