@@ -95,7 +95,9 @@ fn default_model_matches_onnxruntime_on_a_sample() {
         .zip(&want.data)
         .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
         .fold(0f32, f32::max);
-    eprintln!("default model vs onnxruntime on 64 images: max relative logit diff {diff:.2e}");
+    common::report(&format!(
+        "default model vs onnxruntime on 64 images: max relative logit diff {diff:.2e}"
+    ));
     assert!(diff <= 1e-3, "logits differ from onnxruntime by {diff}");
     for (g, w) in logits.data.chunks(10).zip(want.data.chunks(10)) {
         assert_eq!(argmax(g), argmax(w));
@@ -132,9 +134,9 @@ fn default_model_accuracy_on_the_full_test_set() {
             .count();
     }
     let accuracy = 100.0 * correct as f64 / labels.len() as f64;
-    eprintln!(
+    common::report(&format!(
         "se-runtime accuracy on the 10,000 test images: {accuracy:.2}% (reported {reported:.2}%)"
-    );
+    ));
     assert!(
         (accuracy - reported).abs() <= 0.1,
         "accuracy {accuracy:.2}% vs reported {reported:.2}%"

@@ -201,25 +201,28 @@ fn onnx_node_conformance() {
         }
     }
 
-    eprintln!("\nONNX node conformance ({}):", dir.display());
-    eprintln!(
+    common::report(&format!("\nONNX node conformance ({}):", dir.display()));
+    common::report(&format!(
         "{:<20} {:>6} {:>6} {:>8} {:>11}",
         "op", "passed", "failed", "non-f32", "unsupported"
-    );
+    ));
     let mut total = [0usize; 4];
     for (op, c) in &per_op {
-        eprintln!("{op:<20} {:>6} {:>6} {:>8} {:>11}", c[0], c[1], c[2], c[3]);
+        common::report(&format!(
+            "{op:<20} {:>6} {:>6} {:>8} {:>11}",
+            c[0], c[1], c[2], c[3]
+        ));
         (0..4).for_each(|i| total[i] += c[i]);
     }
-    eprintln!(
+    common::report(&format!(
         "{:<20} {:>6} {:>6} {:>8} {:>11}",
         "total", total[0], total[1], total[2], total[3]
-    );
+    ));
     for u in &unsupported {
-        eprintln!("unsupported: {u}");
+        common::report(&format!("unsupported: {u}"));
     }
     for f in &failures {
-        eprintln!("FAILED: {f}");
+        common::report(&format!("FAILED: {f}"));
     }
     // Guards against the suite silently not running (148 pass with onnx 1.22.0).
     assert!(total[0] >= 140, "too few conformance tests ran: {total:?}");

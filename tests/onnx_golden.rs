@@ -146,11 +146,11 @@ fn golden(name: &str) {
         &pollster::block_on(session.run(&inputs)).unwrap(),
         "gpu",
     );
-    eprintln!(
+    common::report(&format!(
         "{name}: {} SE blocks, max relative diff vs onnxruntime: gpu {gpu_diff:.2e}, cpu {cpu_diff:.2e}; \
          gate sensitivity {sensitivity:.3}",
         f.excitations.len()
-    );
+    ));
 }
 
 macro_rules! golden_tests {

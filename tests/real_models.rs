@@ -77,7 +77,9 @@ fn run(name: &str) -> Option<(Vec<usize>, serde_json::Value)> {
         .zip(&want.data)
         .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
         .fold(0f32, f32::max);
-    eprintln!("{name}: max relative diff vs onnxruntime {diff:.2e}");
+    common::report(&format!(
+        "{name}: max relative diff vs onnxruntime {diff:.2e}"
+    ));
     assert!(
         diff <= 1e-3,
         "{name}: outputs differ from onnxruntime by {diff}"
@@ -98,7 +100,7 @@ fn run(name: &str) -> Option<(Vec<usize>, serde_json::Value)> {
 #[test]
 fn pplcnet_orientation_reads_page_at_every_rotation() {
     let Some((top1, meta)) = run("pplcnet_orientation") else {
-        eprintln!("SKIPPED: no GPU adapter");
+        common::report("SKIPPED: no GPU adapter");
         return;
     };
     let labels: Vec<&str> = meta["labels"]
@@ -118,6 +120,6 @@ fn pplcnet_orientation_reads_page_at_every_rotation() {
 #[test]
 fn ppocr_text_direction_matches_onnxruntime() {
     if run("ppocr_mbv3_cls").is_none() {
-        eprintln!("SKIPPED: no GPU adapter");
+        common::report("SKIPPED: no GPU adapter");
     }
 }

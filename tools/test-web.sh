@@ -36,12 +36,16 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }')" != "$want" ]; 
   cargo install -q wasm-bindgen-cli --version "$want"
 fi
 
-for dir in www www/test-app; do
-  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
-    step "npm ci in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-done
+if [ ! -d www/node_modules ] || [ www/package-lock.json -nt www/node_modules ]; then
+  step "npm ci in www"
+  (cd www && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# `npm install`, not `npm ci`, for the Vite app: npm 11 leaves rollup's
+# platform-specific optional packages out of the lock file, and `npm ci` then refuses it.
+if [ ! -d www/test-app/node_modules ] || [ www/test-app/package-lock.json -nt www/test-app/node_modules ]; then
+  step "npm install in www/test-app"
+  (cd www/test-app && npm install --no-audit --no-fund --loglevel=error)
+fi
 
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/se-runtime-xdg}"
 mkdir -p -m 0700 "$XDG_RUNTIME_DIR"

@@ -19,7 +19,7 @@ pub fn runtime() -> Option<&'static Runtime> {
             Some(rt)
         }
         Err(e) => {
-            eprintln!("SKIPPED: no GPU adapter: {e}");
+            report(&format!("SKIPPED: no GPU adapter: {e}"));
             None
         }
     })
@@ -33,7 +33,7 @@ macro_rules! gpu_or_skip {
         match common::runtime() {
             Some(rt) => rt,
             None => {
-                eprintln!("SKIPPED {}: no GPU adapter", module_path!());
+                common::report(&format!("SKIPPED {}: no GPU adapter", module_path!()));
                 return;
             }
         }
@@ -66,4 +66,11 @@ pub fn assert_close(what: &str, gpu: &[f32], cpu: &[f32]) {
 
 pub fn read(rt: &Runtime, t: &se_runtime::Tensor) -> Vec<f32> {
     pollster::block_on(t.read(rt)).expect("readback")
+}
+
+/// Prints a line past the test harness's output capture, so measured results (diffs,
+/// conformance counts, accuracy) show in the normal `cargo test` output.
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
