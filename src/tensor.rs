@@ -133,6 +133,11 @@ impl PooledBuffer {
         during: &str,
     ) -> Result<Vec<u8>> {
         self.reusable = false;
+        // A device lost mid-readback fails the poll or the map: report the loss.
+        let failed = |e: String| match rt.check_lost() {
+            Err(lost) => lost,
+            Ok(()) => Error::Readback(e),
+        };
         let (tx, rx) = futures_channel::oneshot::channel();
         let slice = self.buffer().slice(..size);
         slice.map_async(wgpu::MapMode::Read, move |r| {
@@ -141,15 +146,15 @@ impl PooledBuffer {
         #[cfg(not(target_arch = "wasm32"))]
         rt.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Readback(e.to_string()))?;
+            .map_err(|e| failed(e.to_string()))?;
         let mapped = rx
             .await
-            .map_err(|_| Error::Readback("the map callback was dropped".into()))?;
+            .map_err(|_| failed("the map callback was dropped".into()))?;
         rt.check(during)?;
-        mapped.map_err(|e| Error::Readback(e.to_string()))?;
+        mapped.map_err(|e| failed(e.to_string()))?;
         let bytes = slice
             .get_mapped_range()
-            .map_err(|e| Error::Readback(e.to_string()))?
+            .map_err(|e| failed(e.to_string()))?
             .to_vec();
         self.buffer().unmap();
         self.reusable = true;

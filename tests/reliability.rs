@@ -431,6 +431,61 @@ fn a_lost_device_gives_an_error_and_a_new_runtime_works() {
 }
 
 #[test]
+fn a_device_lost_during_runs_fails_them_with_device_lost() {
+    const THREADS: usize = 4;
+    let _serial = serial();
+    common::runtime();
+    let Some((model, name)) = fixture() else {
+        return;
+    };
+    let Ok(rt) = pollster::block_on(Runtime::new()) else {
+        return;
+    };
+    let x = input(&model, 1, 17);
+    let session = Session::new(&rt, &model, 1).unwrap();
+    let want = bits(&run(&session, &name, &x));
+    let session = std::sync::Arc::new(session);
+    let (tx, rx) = std::sync::mpsc::channel();
+    for _ in 0..THREADS {
+        let (session, name, x, want, tx) = (
+            session.clone(),
+            name.clone(),
+            x.clone(),
+            want.clone(),
+            tx.clone(),
+        );
+        std::thread::spawn(move || {
+            let mut ok = 0usize;
+            let outcome = loop {
+                match pollster::block_on(session.run(&[(name.as_str(), x.clone())])) {
+                    Ok(r) if bits(&r) == want => ok += 1,
+                    Ok(_) => break Err("a result differs before the loss".to_string()),
+                    Err(Error::DeviceLost { .. }) => break Ok(ok),
+                    Err(e) => break Err(format!("expected DeviceLost, got {e:?}")),
+                }
+            };
+            let _ = tx.send(outcome);
+        });
+    }
+    drop(tx);
+    // Destroy while the threads' runs are in flight (some have completed by then).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    rt.device().destroy();
+    let mut completed = 0;
+    for t in 0..THREADS {
+        match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(Ok(n)) => completed += n,
+            Ok(Err(e)) => panic!("thread {t}: {e}"),
+            Err(e) => panic!("a run hung after the device was destroyed: {e}"),
+        }
+    }
+    common::report(&format!(
+        "device destroyed under {THREADS} running threads: {completed} runs completed \
+         correctly before, every thread then got DeviceLost"
+    ));
+}
+
+#[test]
 fn requests_far_over_memory_are_typed_errors() {
     let _serial = serial();
     let rt = gpu_or_skip!();
