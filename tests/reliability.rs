@@ -571,26 +571,33 @@ fn soak_memory_stays_bounded() {
     };
     let session = Session::new(rt, &model, 1).unwrap();
     let inputs: Vec<HostTensor> = (0..8).map(|i| input(&model, 1, 500 + i)).collect();
+    // The backend allocator's own count of device memory, where it keeps one.
+    let gpu_bytes = || {
+        rt.device()
+            .generate_allocator_report()
+            .map(|r| r.total_allocated_bytes)
+    };
     let start = Instant::now();
-    let (mut rss_warm, mut pool_warm) = (0, rt.pool_stats());
+    let (mut rss_warm, mut pool_warm, mut gpu_warm) = (0, rt.pool_stats(), None);
     let mut rss_max = 0;
     for i in 0..RUNS {
         let r = run(&session, &name, &inputs[i % inputs.len()]);
         assert!(r.outputs[0].1.data.iter().all(|v| v.is_finite()));
         let rss = rss_bytes().unwrap_or(0);
         if i + 1 == WARMUP {
-            (rss_warm, pool_warm) = (rss, rt.pool_stats());
+            (rss_warm, pool_warm, gpu_warm) = (rss, rt.pool_stats(), gpu_bytes());
         }
         if i + 1 > WARMUP {
             rss_max = rss_max.max(rss);
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    let (rss_end, pool_end) = (rss_bytes().unwrap_or(0), rt.pool_stats());
+    let (rss_end, pool_end, gpu_end) = (rss_bytes().unwrap_or(0), rt.pool_stats(), gpu_bytes());
     common::report(&format!(
         "soak: {RUNS} inferences ({FIXTURE}, batch 1) in {secs:.1} s; RSS after {WARMUP}: \
          {:.1} MiB, max after: {:.1} MiB, at the end: {:.1} MiB (growth {:+.2} MiB, bound \
-         {} MiB); pool live {} -> {} bytes, pooled {} -> {} bytes",
+         {} MiB); pool live {} -> {} bytes, pooled {} -> {} bytes; device memory \
+         (allocator report) {gpu_warm:?} -> {gpu_end:?} bytes",
         rss_warm as f64 / MIB,
         rss_max as f64 / MIB,
         rss_end as f64 / MIB,
@@ -626,8 +633,13 @@ fn many_sessions_created_and_dropped_keep_the_pool_bounded() {
         return;
     };
     let x = input(&model, 1, 21);
+    let gpu_bytes = || {
+        rt.device()
+            .generate_allocator_report()
+            .map(|r| r.total_allocated_bytes)
+    };
     let mut first = None;
-    let (mut pool_first, mut rss_first) = (rt.pool_stats(), 0);
+    let (mut pool_first, mut rss_first, mut gpu_first) = (rt.pool_stats(), 0, None);
     let start = Instant::now();
     for i in 0..SESSIONS {
         let session = Session::new(&rt, &model, 1).unwrap();
@@ -635,13 +647,17 @@ fn many_sessions_created_and_dropped_keep_the_pool_bounded() {
         assert_eq!(first.get_or_insert(b.clone()), &b, "session {i}");
         drop(session);
         if i == 19 {
-            (pool_first, rss_first) = (rt.pool_stats(), rss_bytes().unwrap_or(0));
+            rt.wait().unwrap();
+            (pool_first, rss_first, gpu_first) =
+                (rt.pool_stats(), rss_bytes().unwrap_or(0), gpu_bytes());
         }
     }
-    let (pool_end, rss_end) = (rt.pool_stats(), rss_bytes().unwrap_or(0));
+    rt.wait().unwrap();
+    let (pool_end, rss_end, gpu_end) = (rt.pool_stats(), rss_bytes().unwrap_or(0), gpu_bytes());
     common::report(&format!(
         "{SESSIONS} sessions created, run and dropped in {:.1} s: pooled {} -> {} bytes \
-         ({} -> {} buffers), live {} -> {}; RSS {:.1} -> {:.1} MiB",
+         ({} -> {} buffers), live {} -> {}; RSS {:.1} -> {:.1} MiB; device memory \
+         (allocator report) {gpu_first:?} -> {gpu_end:?} bytes",
         start.elapsed().as_secs_f64(),
         pool_first.pooled_bytes,
         pool_end.pooled_bytes,
@@ -654,6 +670,7 @@ fn many_sessions_created_and_dropped_keep_the_pool_bounded() {
     ));
     assert_eq!(pool_end.live_bytes, 0, "every buffer went back");
     assert_eq!(pool_end.pooled_bytes, pool_first.pooled_bytes, "pool size");
+    assert_eq!(gpu_end, gpu_first, "device memory allocated");
     assert!(
         rss_end.saturating_sub(rss_first) < RSS_BOUND,
         "RSS grew by {} bytes",
