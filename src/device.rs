@@ -8,12 +8,74 @@ use crate::error::{Error, Result};
 use crate::tensor::BufferPool;
 
 /// How to choose an adapter. `from_env` reads `SE_RUNTIME_BACKEND`
-/// (vulkan, metal, dx12, gl, webgpu) and `SE_RUNTIME_ADAPTER` (a case-insensitive
-/// substring of the adapter name, e.g. "llvmpipe" or "nvidia").
+/// (vulkan, metal, dx12, gl, webgpu), `SE_RUNTIME_ADAPTER` (a case-insensitive
+/// substring of the adapter name, e.g. "llvmpipe" or "nvidia") and `SE_RUNTIME_LIMITS`
+/// (see [`LimitCaps::parse`]).
 #[derive(Clone, Debug, Default)]
 pub struct RuntimeOptions {
     pub backends: Option<wgpu::Backends>,
     pub adapter_name: Option<String>,
+    /// Device limits below the adapter's, to exercise the paths a small GPU takes.
+    pub caps: LimitCaps,
+}
+
+/// Upper bounds on the device limits the runtime requests (`None`: the adapter's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LimitCaps {
+    pub max_storage_buffer_binding_size: Option<u64>,
+    pub max_buffer_size: Option<u64>,
+    pub max_compute_workgroups_per_dimension: Option<u32>,
+}
+
+impl LimitCaps {
+    /// Parses `name=value` pairs separated by commas, e.g.
+    /// `max_storage_buffer_binding_size=65536,max_compute_workgroups_per_dimension=16`.
+    pub fn parse(spec: &str) -> Result<Self> {
+        let mut caps = Self::default();
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let bad = |why: &str| {
+                Error::invalid(
+                    "SE_RUNTIME_LIMITS",
+                    format!(
+                        "'{item}': {why}; use NAME=VALUE pairs with max_storage_buffer_binding_size, \
+                         max_buffer_size or max_compute_workgroups_per_dimension"
+                    ),
+                )
+            };
+            let (name, value) = item.split_once('=').ok_or_else(|| bad("no '='"))?;
+            let value: u64 = value
+                .trim()
+                .parse()
+                .map_err(|_| bad("the value is not a whole number"))?;
+            match name.trim() {
+                "max_storage_buffer_binding_size" => {
+                    caps.max_storage_buffer_binding_size = Some(value)
+                }
+                "max_buffer_size" => caps.max_buffer_size = Some(value),
+                "max_compute_workgroups_per_dimension" => {
+                    caps.max_compute_workgroups_per_dimension =
+                        Some(u32::try_from(value).map_err(|_| bad("the value is too large"))?)
+                }
+                _ => return Err(bad("unknown limit")),
+            }
+        }
+        Ok(caps)
+    }
+
+    /// `limits` lowered to the caps (never raised).
+    pub fn apply(&self, mut limits: wgpu::Limits) -> wgpu::Limits {
+        if let Some(v) = self.max_storage_buffer_binding_size {
+            limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(v);
+        }
+        if let Some(v) = self.max_buffer_size {
+            limits.max_buffer_size = limits.max_buffer_size.min(v);
+        }
+        if let Some(v) = self.max_compute_workgroups_per_dimension {
+            limits.max_compute_workgroups_per_dimension =
+                limits.max_compute_workgroups_per_dimension.min(v.max(1));
+        }
+        limits
+    }
 }
 
 impl RuntimeOptions {
@@ -25,9 +87,14 @@ impl RuntimeOptions {
         let adapter_name = std::env::var("SE_RUNTIME_ADAPTER")
             .ok()
             .filter(|s| !s.is_empty());
+        let caps = match std::env::var("SE_RUNTIME_LIMITS") {
+            Ok(spec) => LimitCaps::parse(&spec)?,
+            Err(_) => LimitCaps::default(),
+        };
         Ok(Self {
             backends,
             adapter_name,
+            caps,
         })
     }
 }
@@ -71,17 +138,24 @@ struct ErrorSink {
 }
 
 /// The GPU runtime: one adapter, one device and queue, and the caches built on them.
-/// Cheap to share behind an `Arc`; all methods take `&self`.
+/// A handle: clones share the device, caches and buffer pool (a few reference counts
+/// to copy), so sessions own one and can move between threads. All methods take `&self`.
+#[derive(Clone)]
 pub struct Runtime {
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
+    pub(crate) pool: BufferPool,
+    shared: Arc<Shared>,
+}
+
+/// The part of a [`Runtime`] its clones share.
+struct Shared {
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
     features: wgpu::Features,
     errors: Arc<Mutex<ErrorSink>>,
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<PipelineKey, wgpu::ComputePipeline>>,
-    pub(crate) pool: BufferPool,
 }
 
 /// Optional features used when the adapter has them.
@@ -188,14 +262,19 @@ impl Runtime {
                 hint: no_adapter_hint(),
             });
         };
-        Self::from_adapter(adapter).await
+        Self::from_adapter_with(adapter, options.caps).await
     }
 
     pub async fn from_adapter(adapter: wgpu::Adapter) -> Result<Self> {
+        Self::from_adapter_with(adapter, LimitCaps::default()).await
+    }
+
+    /// A runtime on `adapter` whose device gets the adapter's limits lowered to `caps`.
+    pub async fn from_adapter_with(adapter: wgpu::Adapter, caps: LimitCaps) -> Result<Self> {
         let info = adapter.get_info();
         let features = adapter.features() & WANTED_FEATURES;
         // Ask for everything the adapter allows: big models need big storage buffers.
-        let limits = adapter.limits();
+        let limits = caps.apply(adapter.limits());
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("se-runtime"),
@@ -228,34 +307,47 @@ impl Runtime {
             pool: BufferPool::new(device.clone()),
             device,
             queue,
-            info,
-            limits,
-            features,
-            errors,
-            modules: Mutex::default(),
-            pipelines: Mutex::default(),
+            shared: Arc::new(Shared {
+                info,
+                limits,
+                features,
+                errors,
+                modules: Mutex::default(),
+                pipelines: Mutex::default(),
+            }),
         })
     }
 
     pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
-        &self.info
+        &self.shared.info
     }
 
     pub fn limits(&self) -> &wgpu::Limits {
-        &self.limits
+        &self.shared.limits
     }
 
     pub fn features(&self) -> wgpu::Features {
-        self.features
+        self.shared.features
     }
 
     pub fn device(&self) -> &wgpu::Device {
         &self.device
     }
 
+    /// Fails with [`Error::DeviceLost`] once the device is lost, so callers stop before
+    /// touching it.
+    pub fn check_lost(&self) -> Result<()> {
+        match &self.shared.errors.lock().unwrap().lost {
+            Some(reason) => Err(Error::DeviceLost {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Turns any error wgpu reported since the last check into an `Error`.
     pub fn check(&self, during: &str) -> Result<()> {
-        let mut s = self.errors.lock().unwrap();
+        let mut s = self.shared.errors.lock().unwrap();
         if let Some(reason) = s.lost.clone() {
             return Err(Error::DeviceLost { reason });
         }
@@ -286,11 +378,11 @@ impl Runtime {
             entry,
             constants: constants.iter().map(|(k, v)| (*k, v.to_bits())).collect(),
         };
-        if let Some(p) = self.pipelines.lock().unwrap().get(&key) {
+        if let Some(p) = self.shared.pipelines.lock().unwrap().get(&key) {
             return Ok(p.clone());
         }
         let module = {
-            let mut modules = self.modules.lock().unwrap();
+            let mut modules = self.shared.modules.lock().unwrap();
             modules
                 .entry(shader.name)
                 .or_insert_with(|| {
@@ -317,7 +409,11 @@ impl Runtime {
                 cache: None,
             });
         self.check(&format!("building pipeline {}::{entry}", shader.name))?;
-        self.pipelines.lock().unwrap().insert(key, pipeline.clone());
+        self.shared
+            .pipelines
+            .lock()
+            .unwrap()
+            .insert(key, pipeline.clone());
         Ok(pipeline)
     }
 
@@ -337,33 +433,15 @@ impl Runtime {
 
     /// Copies `size` bytes of `buffer` back to the host.
     pub(crate) async fn read_bytes(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
-        let staging = self.pool.take(size, crate::tensor::STAGING_USAGE)?;
+        self.check_lost()?;
+        self.check_staging_size(|| "a readback".into(), size)?;
+        let mut staging = self.pool.take(size, crate::tensor::STAGING_USAGE)?;
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         encoder.copy_buffer_to_buffer(buffer, 0, staging.buffer(), 0, size);
         self.queue.submit([encoder.finish()]);
-
-        let (tx, rx) = futures_channel::oneshot::channel();
-        let slice = staging.buffer().slice(..size);
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        #[cfg(not(target_arch = "wasm32"))]
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Readback(e.to_string()))?;
-        let mapped = rx
-            .await
-            .map_err(|_| Error::Readback("the map callback was dropped".into()))?;
-        self.check("running kernels")?;
-        mapped.map_err(|e| Error::Readback(e.to_string()))?;
-        let bytes = slice
-            .get_mapped_range()
-            .map_err(|e| Error::Readback(e.to_string()))?
-            .to_vec();
-        staging.buffer().unmap();
-        Ok(bytes)
+        staging.read_mapped(self, size, "running kernels").await
     }
 
     /// Waits until the GPU has finished all submitted work (native only; a no-op in browsers).

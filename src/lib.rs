@@ -29,7 +29,7 @@ pub mod tensor;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use device::{Runtime, RuntimeOptions};
+pub use device::{LimitCaps, Runtime, RuntimeOptions};
 pub use error::{Error, ModelError, Result, Unsupported};
 pub use kernels::Activation;
 pub use kernels::squeeze::SqueezeMode;

@@ -30,7 +30,9 @@ pub(crate) fn padded_size(bytes: u64) -> u64 {
 
 /// Free buffers, keyed by exact (padded) size and usage; returned buffers are reused by
 /// the next request of the same size, so repeated inferences allocate nothing.
-/// Bounded: past `MAX_POOLED_BYTES` a returned buffer is freed instead.
+/// Bounded: past `MAX_POOLED_BYTES` a returned buffer is freed instead. Clones share
+/// the free list.
+#[derive(Clone)]
 pub(crate) struct BufferPool {
     device: wgpu::Device,
     inner: Arc<Mutex<PoolInner>>,
@@ -89,6 +91,7 @@ impl BufferPool {
             buffer: Some(buffer),
             size,
             usage,
+            reusable: true,
             pool: Arc::downgrade(&self.inner),
         })
     }
@@ -109,12 +112,53 @@ pub(crate) struct PooledBuffer {
     buffer: Option<wgpu::Buffer>,
     size: u64,
     usage: wgpu::BufferUsages,
+    /// Whether the buffer may go back to the pool: false while a readback maps it, so
+    /// a failed or abandoned readback frees the buffer instead of pooling one that is
+    /// still mapped (its next map would fail, and the next, for every later user).
+    reusable: bool,
     pool: Weak<Mutex<PoolInner>>,
 }
 
 impl PooledBuffer {
     pub(crate) fn buffer(&self) -> &wgpu::Buffer {
         self.buffer.as_ref().expect("buffer present until drop")
+    }
+
+    /// Maps `..size` for reading, copies it out and unmaps; wgpu errors are reported
+    /// as met `during` that work. On any failure the buffer is not returned to the pool.
+    pub(crate) async fn read_mapped(
+        &mut self,
+        rt: &Runtime,
+        size: u64,
+        during: &str,
+    ) -> Result<Vec<u8>> {
+        self.reusable = false;
+        // A device lost mid-readback fails the poll or the map: report the loss.
+        let failed = |e: String| match rt.check_lost() {
+            Err(lost) => lost,
+            Ok(()) => Error::Readback(e),
+        };
+        let (tx, rx) = futures_channel::oneshot::channel();
+        let slice = self.buffer().slice(..size);
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        rt.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| failed(e.to_string()))?;
+        let mapped = rx
+            .await
+            .map_err(|_| failed("the map callback was dropped".into()))?;
+        rt.check(during)?;
+        mapped.map_err(|e| failed(e.to_string()))?;
+        let bytes = slice
+            .get_mapped_range()
+            .map_err(|e| failed(e.to_string()))?
+            .to_vec();
+        self.buffer().unmap();
+        self.reusable = true;
+        Ok(bytes)
     }
 }
 
@@ -125,7 +169,7 @@ impl Drop for PooledBuffer {
         };
         let mut inner = pool.lock().unwrap();
         inner.live_bytes -= self.size;
-        if inner.pooled_bytes + self.size <= MAX_POOLED_BYTES {
+        if self.reusable && inner.pooled_bytes + self.size <= MAX_POOLED_BYTES {
             inner.pooled_bytes += self.size;
             inner.free.push((self.size, self.usage, buffer));
         }
@@ -192,19 +236,14 @@ impl Tensor {
 
 impl Runtime {
     /// An uninitialised tensor from the pool.
+    // Natively wgpu's types are Send + Sync and tensors cross threads; in the browser
+    // they are not, and there is one thread.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn tensor(&self, shape: &[usize]) -> Result<Tensor> {
         let bytes = (numel(shape)? as u64)
             .checked_mul(4)
             .ok_or_else(|| Error::invalid("tensor", format!("shape {shape:?} overflows")))?;
-        let limit = self.limits().max_storage_buffer_binding_size;
-        if padded_size(bytes) > limit {
-            return Err(Error::LimitExceeded {
-                what: format!("a tensor of shape {shape:?}"),
-                needed: bytes,
-                limit,
-                limit_name: "max_storage_buffer_binding_size",
-            });
-        }
+        self.check_storage_size(|| format!("a tensor of shape {shape:?}"), bytes)?;
         Ok(Tensor {
             storage: Arc::new(self.pool.take(bytes, STORAGE_USAGE)?),
             shape: shape.to_vec(),
@@ -230,6 +269,46 @@ impl Runtime {
 
     pub fn pool_stats(&self) -> PoolStats {
         self.pool.stats()
+    }
+
+    /// Fails with [`Error::LimitExceeded`], naming the limit, when a storage buffer of
+    /// `bytes` cannot be bound on this device; allocates nothing.
+    pub fn check_storage_size(&self, what: impl FnOnce() -> String, bytes: u64) -> Result<()> {
+        let limits = self.limits();
+        let padded = padded_size(bytes);
+        let (limit, limit_name) =
+            if limits.max_storage_buffer_binding_size <= limits.max_buffer_size {
+                (
+                    limits.max_storage_buffer_binding_size,
+                    "max_storage_buffer_binding_size",
+                )
+            } else {
+                (limits.max_buffer_size, "max_buffer_size")
+            };
+        if padded > limit {
+            return Err(Error::LimitExceeded {
+                what: what(),
+                needed: padded,
+                limit,
+                limit_name,
+            });
+        }
+        Ok(())
+    }
+
+    /// Like [`Runtime::check_storage_size`] for a buffer that is only copied to and
+    /// mapped (staging), which only `max_buffer_size` bounds.
+    pub fn check_staging_size(&self, what: impl FnOnce() -> String, bytes: u64) -> Result<()> {
+        let limit = self.limits().max_buffer_size;
+        if padded_size(bytes) > limit {
+            return Err(Error::LimitExceeded {
+                what: what(),
+                needed: padded_size(bytes),
+                limit,
+                limit_name: "max_buffer_size",
+            });
+        }
+        Ok(())
     }
 }
 

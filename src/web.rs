@@ -13,7 +13,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
-use std::rc::Rc;
 
 use futures_channel::oneshot;
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
@@ -210,7 +209,7 @@ async fn webgpu_unavailable_reason() -> Option<String> {
 
 enum Backend {
     Gpu {
-        rt: Rc<crate::Runtime>,
+        rt: crate::Runtime,
         /// The browser's GPUAdapterInfo, which wgpu's AdapterInfo leaves mostly empty.
         info: Object,
     },
@@ -285,10 +284,7 @@ impl WebRuntime {
                 Ok(rt) => {
                     let info = browser_adapter_info().await;
                     return Ok(WebRuntime {
-                        backend: Backend::Gpu {
-                            rt: Rc::new(rt),
-                            info,
-                        },
+                        backend: Backend::Gpu { rt, info },
                     });
                 }
                 Err(e) => format!("WebGPU is present but failed: {e}"),
@@ -502,23 +498,14 @@ impl Drop for TurnGuard<'_> {
 
 /// Where a model runs.
 enum Executor {
-    /// `session` borrows the runtime `_rt` keeps alive; fields drop in declaration
-    /// order, so the session goes first.
-    Gpu {
-        session: Session<'static>,
-        _rt: Rc<crate::Runtime>,
-    },
+    Gpu { session: Session },
     Cpu(CpuSession),
 }
 
 impl Executor {
-    fn gpu(rt: &Rc<crate::Runtime>, model: &Model, batch: usize) -> crate::Result<Executor> {
-        // SAFETY: the Rc allocation is not moved or freed while the session lives: the
-        // executor holds a clone of the Rc and drops the session before it.
-        let shared: &'static crate::Runtime = unsafe { &*Rc::as_ptr(rt) };
+    fn gpu(rt: &crate::Runtime, model: &Model, batch: usize) -> crate::Result<Executor> {
         Ok(Executor::Gpu {
-            session: Session::new(shared, model, batch)?,
-            _rt: rt.clone(),
+            session: Session::new(rt, model, batch)?,
         })
     }
 }

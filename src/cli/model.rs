@@ -201,11 +201,11 @@ pub struct Inference {
 }
 
 /// A session on the GPU for batches of `batch`.
-pub fn session<'a>(rt: &'a Runtime, m: &Loaded, batch: usize) -> Result<Session<'a>> {
+pub fn session(rt: &Runtime, m: &Loaded, batch: usize) -> Result<Session> {
     Session::new(rt, &m.model, batch).with_context(|| format!("{}: batch {batch}", m.name))
 }
 
-pub fn infer(session: &Session<'_>, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
+pub fn infer(session: &Session, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
     let out = pollster::block_on(session.run(inputs))?;
     Ok(Inference {
         outputs: out.outputs,
@@ -227,7 +227,7 @@ pub struct LayerTime {
 
 /// GPU time per plan step, the median of `runs` profiled inferences.
 pub fn profile(
-    session: &Session<'_>,
+    session: &Session,
     inputs: &[(&str, HostTensor)],
     runs: usize,
 ) -> Result<Vec<LayerTime>> {

@@ -101,6 +101,8 @@ impl Dispatch {
 
 /// Splits `count` workgroups over x and y so neither exceeds the per-dimension limit.
 /// Shaders recover the linear index as `wid.x + wid.y * nwg.x` and bound-check it.
+/// Counts over the limit squared still leave y over it: [`Runtime::dispatch`] rejects
+/// those with an error naming the limit.
 pub fn grid(rt: &Runtime, count: u32) -> [u32; 3] {
     let max = rt.limits().max_compute_workgroups_per_dimension.max(1);
     if count <= max {
@@ -123,6 +125,17 @@ impl Runtime {
         tensors: &[&Tensor],
         workgroups: [u32; 3],
     ) -> Result<Dispatch> {
+        let max = self.limits().max_compute_workgroups_per_dimension;
+        if let Some(&n) = workgroups.iter().find(|&&n| n > max) {
+            return Err(crate::error::Error::invalid(
+                format!("{}::{entry}", shader.name),
+                format!(
+                    "{n} workgroups along one dimension ({workgroups:?}) are over this \
+                     device's limit of {max} (max_compute_workgroups_per_dimension); \
+                     use a smaller batch or input"
+                ),
+            ));
+        }
         let pipeline = self.pipeline(shader, entry, constants)?;
         let uniform = self
             .device

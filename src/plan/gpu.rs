@@ -3,6 +3,10 @@
 //! inference writes the inputs, records all dispatches and the copies of the outputs
 //! and excitation vectors into one staging buffer, submits that as one command
 //! buffer, and maps the staging buffer once.
+//!
+//! A session owns a clone of its runtime and can be shared by threads (or overlapping
+//! browser calls): runs are serialised per session, since they share the input and
+//! activation buffers.
 
 use super::{Excitation, Inference, Loc, Operand, Plan, StepOp, order_inputs};
 use crate::device::Runtime;
@@ -19,8 +23,11 @@ enum Readback {
 }
 
 /// A model planned for a batch size on a [`Runtime`], ready to run.
-pub struct Session<'rt> {
-    rt: &'rt Runtime,
+pub struct Session {
+    rt: Runtime,
+    /// Held from writing the inputs to reading the results back: an overlapping run
+    /// would otherwise overwrite the inputs or activations of the one in flight.
+    turn: async_lock::Mutex<()>,
     plan: Plan,
     inputs: Vec<Tensor>,
     dispatches: Vec<Dispatch>,
@@ -33,7 +40,7 @@ pub struct Session<'rt> {
     _storage: Vec<Tensor>,
 }
 
-impl std::fmt::Debug for Session<'_> {
+impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("batch", &self.plan.batch)
@@ -42,10 +49,14 @@ impl std::fmt::Debug for Session<'_> {
     }
 }
 
-impl<'rt> Session<'rt> {
-    /// Uploads `model`'s weights for `batch` images and prepares every kernel.
-    pub fn new(rt: &'rt Runtime, model: &Model, batch: usize) -> Result<Session<'rt>> {
+impl Session {
+    /// Uploads `model`'s weights for `batch` images and prepares every kernel. Fails
+    /// with [`Error::LimitExceeded`] before allocating anything when a buffer of the
+    /// plan is over the device's limits.
+    pub fn new(rt: &Runtime, model: &Model, batch: usize) -> Result<Session> {
+        rt.check_lost()?;
         let plan = model.plan(batch)?;
+        check_limits(rt, &plan)?;
         let buffers = plan
             .buffers
             .iter()
@@ -104,7 +115,8 @@ impl<'rt> Session<'rt> {
             .collect::<Result<_>>()?;
         rt.check("creating a session")?;
         Ok(Session {
-            rt,
+            rt: rt.clone(),
+            turn: async_lock::Mutex::new(()),
             plan,
             inputs,
             dispatches,
@@ -128,9 +140,11 @@ impl<'rt> Session<'rt> {
     /// Runs one inference: one submission, one readback of the outputs and of every
     /// SE block's excitation vector.
     pub async fn run(&self, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
-        let rt = self.rt;
+        let rt = &self.rt;
+        let _turn = self.turn.lock().await;
+        rt.check_lost()?;
         self.write_inputs(inputs)?;
-        let staging = rt.pool.take(self.staging_bytes, STAGING_USAGE)?;
+        let mut staging = rt.pool.take(self.staging_bytes, STAGING_USAGE)?;
         let mut encoder = rt
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -164,26 +178,9 @@ impl<'rt> Session<'rt> {
             rt.check("running the model")?;
             Vec::new()
         } else {
-            let (tx, rx) = futures_channel::oneshot::channel();
-            let slice = staging.buffer().slice(..self.staging_bytes);
-            slice.map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-            #[cfg(not(target_arch = "wasm32"))]
-            rt.device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| Error::Readback(e.to_string()))?;
-            let mapped = rx
-                .await
-                .map_err(|_| Error::Readback("the map callback was dropped".into()))?;
-            rt.check("running the model")?;
-            mapped.map_err(|e| Error::Readback(e.to_string()))?;
-            let bytes = slice
-                .get_mapped_range()
-                .map_err(|e| Error::Readback(e.to_string()))?
-                .to_vec();
-            staging.buffer().unmap();
-            bytes
+            staging
+                .read_mapped(rt, self.staging_bytes, "running the model")
+                .await?
         };
         let take = |r: &Readback| -> Result<HostTensor> {
             match r {
@@ -221,7 +218,12 @@ impl<'rt> Session<'rt> {
     }
 }
 
-impl Session<'_> {
+impl Session {
+    /// The runtime the session runs on.
+    pub fn runtime(&self) -> &Runtime {
+        &self.rt
+    }
+
     fn write_inputs(&self, inputs: &[(&str, HostTensor)]) -> Result<()> {
         let ordered = order_inputs(&self.plan, inputs)?;
         for (t, host) in self.inputs.iter().zip(ordered) {
@@ -237,6 +239,8 @@ impl Session<'_> {
     /// the TIMESTAMP_QUERY feature ([`Runtime::has_timestamps`]); results are not
     /// read back.
     pub async fn profile(&self, inputs: &[(&str, HostTensor)]) -> Result<Vec<f64>> {
+        let _turn = self.turn.lock().await;
+        self.rt.check_lost()?;
         self.write_inputs(inputs)?;
         let starts = std::iter::once(0).chain(self.step_ends.iter().copied());
         let groups: Vec<&[Dispatch]> = starts
@@ -245,6 +249,35 @@ impl Session<'_> {
             .collect();
         self.rt.submit_timed(&groups).await
     }
+}
+
+/// Checks every buffer the plan needs against the device's limits before any is made.
+fn check_limits(rt: &Runtime, plan: &Plan) -> Result<()> {
+    let batch = plan.batch;
+    for &n in &plan.buffers {
+        rt.check_storage_size(
+            || format!("the model's activations at batch {batch} (a buffer of {n} values)"),
+            (n as u64).saturating_mul(4),
+        )?;
+    }
+    for c in &plan.constants {
+        rt.check_storage_size(
+            || format!("a weight of shape {:?}", c.shape),
+            (c.len() as u64).saturating_mul(4),
+        )?;
+    }
+    let readback: u64 = plan
+        .outputs
+        .iter()
+        .map(|b| &b.operand)
+        .chain(plan.excitations.iter().map(|e| &e.operand))
+        .filter(|o| matches!(o.loc, Loc::Buffer(_)))
+        .map(|o| (o.len() as u64).saturating_mul(4))
+        .sum();
+    rt.check_staging_size(
+        || format!("the readback of the outputs and excitations at batch {batch}"),
+        readback,
+    )
 }
 
 /// The dispatches of one step.
