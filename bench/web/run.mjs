@@ -1,0 +1,423 @@
+// Drives the browser benchmark: se-runtime (WebGPU) against onnxruntime-web (WebGPU and
+// wasm providers) in one headless Chromium on SwiftShader, same ONNX bytes, same input.
+//   node bench/web/run.mjs [--quick] [--out DIR] [--only KEY,...] [MODELS_DIR]
+// MODELS_DIR (or $SE_BENCH_MODELS) holds <name>/model.onnx as tools/make_fixtures.py
+// --size full writes them; the demo model models/fashion_se_resnet.onnx is always in.
+// Writes DIR/web.json (every number) and DIR/web.md (the tables); DIR defaults to
+// bench/results. bench/web/run.sh installs what this needs first.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '../..');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu',
+];
+const KINDS = ['se', 'ort-webgpu', 'ort-wasm'];
+const NAMES = { se: 'se-runtime (WebGPU)', 'ort-webgpu': 'ORT-web WebGPU', 'ort-wasm': 'ORT-web wasm' };
+// Benchmark models in the order of the tables, with the names the tables use.
+const MODELS = [
+  ['se_resnet50', 'SE-ResNet-50'],
+  ['resnet50', 'ResNet-50'],
+  ['mobilenet_v3_large', 'MobileNetV3-Large'],
+  ['efficientnet_b0', 'EfficientNet-B0'],
+];
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const outIndex = args.indexOf('--out');
+const outDir = resolve(outIndex >= 0 ? args[outIndex + 1] : join(ROOT, 'bench/results'));
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? args[onlyIndex + 1].split(',') : null;
+const positional = args.filter((a, i) => !a.startsWith('--') && !['--out', '--only'].includes(args[i - 1]));
+const modelsDir = positional[0] ?? process.env.SE_BENCH_MODELS ?? null;
+
+// Runs per configuration: at most RUNS timed (after WARMUP), fewer where one
+// interleaved round of all runtimes would push the configuration past CAP_S seconds,
+// but never fewer than MIN_RUNS.
+const WARMUP = quick ? 1 : 3;
+const RUNS = quick ? 5 : 20;
+const MIN_RUNS = quick ? 3 : 8;
+const CAP_S = quick ? 20 : Number(process.env.SE_BENCH_WEB_CAP_S ?? 150);
+const COLD_REPS = quick ? 1 : Number(process.env.SE_BENCH_WEB_COLD_REPS ?? 3);
+const BATCHES = [1, 8];
+const started = Date.now();
+const say = (m) => console.log(`[web-bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${m}`);
+
+function findModels() {
+  const list = [];
+  const demo = join(ROOT, 'models/fashion_se_resnet.onnx');
+  if (!existsSync(demo)) throw new Error(`the demo model ${demo} is missing`);
+  if (!quick) {
+    if (!modelsDir) {
+      throw new Error('no models directory: pass one or set SE_BENCH_MODELS ' +
+        '(tools/make_fixtures.py DIR --size full writes them), or use --quick');
+    }
+    for (const [key, name] of MODELS) {
+      const file = join(modelsDir, key, 'model.onnx');
+      if (!existsSync(file)) throw new Error(`${file} is missing: run tools/make_fixtures.py ${modelsDir} --size full`);
+      const meta = JSON.parse(readFileSync(join(modelsDir, key, 'meta.json'), 'utf8'));
+      list.push({ key, name, file, shape: meta.input_shape, seBlocks: meta.se_blocks });
+    }
+  }
+  list.push({ key: 'fashion_se_resnet', name: 'demo (fashion SE-ResNet)', file: demo, shape: [1, 1, 28, 28], seBlocks: null });
+  return only ? list.filter((m) => only.includes(m.key)) : list;
+}
+
+async function launch() {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const log = [];
+  page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+  return { browser, page, log };
+}
+
+async function openPage(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.benchReady === true);
+}
+
+function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  const q = (p) => {
+    const i = (s.length - 1) * p;
+    const lo = Math.floor(i);
+    return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (i - lo);
+  };
+  return { n: s.length, median: q(0.5), p10: q(0.1), p90: q(0.9), min: s[0], max: s[s.length - 1] };
+}
+
+const message = (e) => String(e?.message ?? e).split('\n')[0].slice(0, 400);
+
+/** Warm inference: every runtime in one page, runs interleaved. */
+async function timed(page, model, log) {
+  const result = { model: model.key, name: model.name, configs: [], loads: {}, profiles: {} };
+  await page.evaluate((k) => window.bench.fetchModel(k), model.key);
+  const ort = {};
+  for (const kind of ['ort-webgpu', 'ort-wasm']) {
+    const before = log.length;
+    try {
+      ort[kind] = await page.evaluate(([k, key, shape]) => window.bench.load(k, key, 1, shape), [kind, model.key, model.shape]);
+      result.loads[kind] = { ms: ort[kind].ms, backend: ort[kind].backend };
+    } catch (e) {
+      result.loads[kind] = { error: message(e) };
+      say(`${model.key}: ${kind} failed to load: ${message(e)}`);
+    }
+    const logs = log.slice(before).filter((l) => !l.startsWith('debug'));
+    if (logs.length) result.loads[kind] = { ...result.loads[kind], console: logs.slice(0, 20) };
+  }
+  for (const batch of BATCHES) {
+    const config = { batch, runtimes: {}, agreement: {} };
+    result.configs.push(config);
+    const ids = {};
+    try {
+      const se = await page.evaluate(([key, b, shape]) => window.bench.load('se', key, b, shape), [model.key, batch, model.shape]);
+      ids.se = se.id;
+      config.runtimes.se = { loadMs: se.ms, backend: se.backend };
+    } catch (e) {
+      config.runtimes.se = { error: message(e) };
+      say(`${model.key} b${batch}: se-runtime failed to load: ${message(e)}`);
+    }
+    for (const kind of ['ort-webgpu', 'ort-wasm']) {
+      if (ort[kind]) {
+        ids[kind] = ort[kind].id;
+        config.runtimes[kind] = { backend: ort[kind].backend };
+      } else {
+        config.runtimes[kind] = { error: result.loads[kind].error };
+      }
+    }
+    // The ORT sessions were made for batch 1; the model's batch is symbolic, so they
+    // take batch 8 as it is, on an input made for it.
+    if (batch !== 1) {
+      for (const kind of ['ort-webgpu', 'ort-wasm']) {
+        if (ids[kind]) await page.evaluate(([id, key, b, shape]) => window.bench.setInput(id, key, b, shape), [ids[kind], model.key, batch, model.shape]);
+      }
+    }
+    const live = KINDS.filter((k) => ids[k]);
+    const times = Object.fromEntries(live.map((k) => [k, []]));
+    const runOne = async (kind) => {
+      try {
+        return await page.evaluate((id) => window.bench.run(id), ids[kind]);
+      } catch (e) {
+        config.runtimes[kind].error = message(e);
+        say(`${model.key} b${batch}: ${kind} failed to run: ${message(e)}`);
+        delete ids[kind];
+        return null;
+      }
+    };
+    for (let i = 0; i < WARMUP; i++) {
+      for (const kind of live) if (ids[kind]) await runOne(kind);
+    }
+    // One more warm-up round prices a round of all runtimes, to fit the runs in CAP_S.
+    let roundMs = 0;
+    for (const kind of live) if (ids[kind]) roundMs += (await runOne(kind)) ?? 0;
+    const runs = Math.max(MIN_RUNS, Math.min(RUNS, Math.floor((CAP_S * 1000) / Math.max(roundMs, 1))));
+    config.runs = runs;
+    config.warmup = WARMUP + 1;
+    for (let i = 0; i < runs; i++) {
+      // Rotate who goes first so that no runtime always follows the same one.
+      const order = live.map((_, j) => live[(i + j) % live.length]);
+      for (const kind of order) {
+        if (!ids[kind]) continue;
+        const ms = await runOne(kind);
+        if (ms !== null) times[kind].push(ms);
+      }
+    }
+    for (const kind of live) {
+      if (times[kind].length) Object.assign(config.runtimes[kind], stats(times[kind]), { times: times[kind] });
+    }
+    // Outputs of the last timed run of each; ORT WebGPU is the reference when it ran.
+    const ref = ids['ort-webgpu'] ? 'ort-webgpu' : ids['ort-wasm'] ? 'ort-wasm' : null;
+    for (const kind of live) {
+      if (!ids[kind] || !ref || kind === ref) continue;
+      config.agreement[`${kind} vs ${ref}`] = await page.evaluate(([a, b, c]) => window.bench.compare(a, b, c), [ids[kind], ids[ref], batch]);
+    }
+    if (ids['ort-webgpu'] && ids['ort-wasm']) {
+      config.agreement['ort-webgpu vs ort-wasm'] = await page.evaluate(([a, b, c]) => window.bench.compare(a, b, c), [ids['ort-webgpu'], ids['ort-wasm'], batch]);
+    }
+    const fmt = (k) => (config.runtimes[k].median ? `${k} ${config.runtimes[k].median.toFixed(1)} ms` : `${k} -`);
+    say(`${model.key} b${batch}: ${runs} runs: ${live.map(fmt).join(', ')}`);
+    if (batch === 1 && ids.se && !quick) {
+      try {
+        result.profiles.se = await page.evaluate((id) => window.bench.profileSe(id), ids.se);
+      } catch (e) {
+        result.profiles.se = { error: message(e) };
+      }
+    }
+    if (ids.se) await page.evaluate((id) => window.bench.release(id), ids.se);
+  }
+  for (const kind of ['ort-webgpu', 'ort-wasm']) {
+    if (ort[kind]) await page.evaluate((id) => window.bench.release(id), ort[kind].id);
+  }
+  if (!quick && result.loads['ort-webgpu']?.backend) {
+    try {
+      result.profiles['ort-webgpu'] = await page.evaluate(([key, shape]) => window.bench.profileOrt(key, 1, shape), [model.key, model.shape]);
+    } catch (e) {
+      result.profiles['ort-webgpu'] = { error: message(e) };
+    }
+  }
+  return result;
+}
+
+/** Cold start: a fresh browser per measurement, counting what the server sent. */
+async function cold(url, server, model, kind) {
+  const { browser, page, log } = await launch();
+  try {
+    await openPage(page, url);
+    await page.evaluate((k) => window.bench.fetchModel(k), model.key);
+    const from = server.log.length;
+    const r = await page.evaluate(([k, key, shape]) => window.bench.cold(k, key, 1, shape), [kind, model.key, model.shape]);
+    r.files = server.log.slice(from).map(({ path, file, bytes }) => ({ path, file, bytes }));
+    r.console = log.filter((l) => !l.startsWith('debug')).slice(0, 20);
+    return r;
+  } catch (e) {
+    return { error: message(e), console: log.slice(0, 20) };
+  } finally {
+    await browser.close();
+  }
+}
+
+function downloadSizes(files) {
+  const out = [];
+  for (const f of files) {
+    const data = readFileSync(f.file);
+    out.push({
+      path: f.path,
+      raw: data.length,
+      gzip: gzipSync(data, { level: 9 }).length,
+      // Quality 9, not the default 11, which takes minutes on ORT-web's 27 MB module.
+      brotli: brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 9 } }).length,
+    });
+  }
+  return out;
+}
+
+async function main() {
+  const models = findModels();
+  const ortVersion = JSON.parse(readFileSync(join(HERE, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version;
+  const pkg = join(ROOT, 'www/pkg');
+  if (!existsSync(join(pkg, 'se_runtime_bg.wasm'))) throw new Error('www/pkg is missing: run bash www/build.sh');
+  const server = await serve({
+    mounts: {
+      '/pkg/': pkg,
+      '/ort/': join(HERE, 'node_modules/onnxruntime-web/dist'),
+      '/': HERE,
+    },
+    models: Object.fromEntries(models.map((m) => [m.key, m.file])),
+  });
+  const results = {
+    date: new Date().toISOString(),
+    quick,
+    settings: { warmup: WARMUP + 1, maxRuns: RUNS, minRuns: MIN_RUNS, capSeconds: CAP_S, coldReps: COLD_REPS, batches: BATCHES },
+    versions: { onnxruntimeWeb: ortVersion, playwrightCore: JSON.parse(readFileSync(join(HERE, 'node_modules/playwright-core/package.json'), 'utf8')).version },
+    models: models.map(({ key, name, file, shape, seBlocks }) => ({ key, name, file: file.replace(ROOT + '/', ''), bytes: readFileSync(file).length, shape, seBlocks })),
+    timed: [],
+    cold: [],
+    downloads: {},
+  };
+  try {
+    const { browser, page, log } = await launch();
+    results.versions.chromium = browser.version();
+    await openPage(page, server.url);
+    results.environment = await page.evaluate(() => window.bench.environment());
+    say(`Chromium ${results.versions.chromium}, onnxruntime-web ${ortVersion}, adapter ${JSON.stringify(results.environment.adapter.vendor)} ${JSON.stringify(results.environment.adapter.architecture)}`);
+    for (const model of models) results.timed.push(await timed(page, model, log));
+    results.versions.page = await page.evaluate(() => window.bench.versions());
+    results.console = log.filter((l) => !l.startsWith('debug')).slice(0, 100);
+    await browser.close();
+
+    for (const model of models) {
+      const entry = { model: model.key, name: model.name, runs: {} };
+      results.cold.push(entry);
+      for (let rep = 0; rep < COLD_REPS; rep++) {
+        for (const kind of KINDS) {
+          const r = await cold(server.url, server, model, kind);
+          say(`cold ${model.key} ${kind}: ${r.error ? `failed: ${r.error}` : `${r.totalMs.toFixed(0)} ms`}`);
+          (entry.runs[kind] ??= []).push(r);
+          if (!results.downloads[kind] && r.files) {
+            results.downloads[kind] = downloadSizes(r.files.filter((f) => f.path.startsWith('/pkg/') || f.path.startsWith('/ort/')));
+          }
+        }
+      }
+      for (const kind of KINDS) {
+        const ok = entry.runs[kind].filter((r) => !r.error);
+        entry[kind] = ok.length ? stats(ok.map((r) => r.totalMs)) : { error: entry.runs[kind][0]?.error };
+      }
+      say(`cold ${model.key}: ${KINDS.map((k) => `${k} ${entry[k].median?.toFixed(0) ?? 'failed'} ms`).join(', ')}`);
+    }
+  } finally {
+    await server.close();
+  }
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'web.json'), JSON.stringify(results, null, 1) + '\n');
+  writeFileSync(join(outDir, 'web.md'), markdown(results));
+  say(`wrote ${join(outDir, 'web.json')} and web.md`);
+}
+
+const ms = (v) => (v === undefined || v === null ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
+
+function cell(r) {
+  if (!r) return '-';
+  if (r.error) return `failed: ${r.error.slice(0, 80)}`;
+  if (r.median === undefined) return '-';
+  return `**${ms(r.median)}** (${ms(r.p10)}–${ms(r.p90)})`;
+}
+
+function ratio(a, b) {
+  return a?.median && b?.median ? `${(a.median / b.median).toFixed(2)}x` : '-';
+}
+
+function markdown(r) {
+  const env = r.environment ?? {};
+  const a = env.adapter ?? {};
+  const lines = [];
+  lines.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC${r.quick ? ' (--quick smoke run: too few runs to quote)' : ''} by \`bash bench/web/run.sh\`: ` +
+    `headless Chromium ${r.versions.chromium} (${env.hardwareConcurrency} hardware threads), onnxruntime-web ${r.versions.onnxruntimeWeb}, ` +
+    `WebGPU adapter as the page sees it: vendor "${a.vendor}", architecture "${a.architecture}"` +
+    `${a.description ? `, "${a.description}"` : ''}, fallback adapter: ${a.isFallbackAdapter}` +
+    `${a.features ? `, features: ${a.features.join(', ')}` : ''}.`);
+  lines.push('');
+  lines.push('Warm inference, milliseconds per call from a Float32Array input to the logits back in JavaScript ' +
+    '(upload, model, readback; se-runtime also reads back every SE block\'s excitation): ' +
+    `**median** (p10–p90) over the stated runs after ${r.settings.warmup} warm-up runs, the runtimes interleaved run by run in one page. ` +
+    'Ratios are ORT-web\'s median over se-runtime\'s: above 1 means se-runtime is faster.');
+  lines.push('');
+  lines.push('| model | batch | runs | se-runtime ms | ORT-web WebGPU ms | ORT-web wasm ms | WebGPU / se | wasm / se | outputs (se vs ORT) |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const t of r.timed) {
+    for (const c of t.configs) {
+      const rt = c.runtimes;
+      const agree = Object.entries(c.agreement)
+        .filter(([k]) => k.startsWith('se vs'))
+        .map(([, v]) => (v.error ? v.error : `top-1 ${v.top1Agree}/${v.rows}, max abs diff ${v.maxAbs.toExponential(1)}`))
+        .join('; ');
+      lines.push(`| ${t.name} | ${c.batch} | ${c.runs ?? '-'} | ${cell(rt.se)} | ${cell(rt['ort-webgpu'])} | ${cell(rt['ort-wasm'])} | ` +
+        `${ratio(rt['ort-webgpu'], rt.se)} | ${ratio(rt['ort-wasm'], rt.se)} | ${agree || '-'} |`);
+    }
+  }
+  const short = r.timed.flatMap((t) => t.configs.filter((c) => c.runs < r.settings.maxRuns).map((c) => `${t.name} batch ${c.batch}`));
+  if (short.length) {
+    lines.push('');
+    lines.push(`Fewer than ${r.settings.maxRuns} runs (a configuration is capped at ~${r.settings.capSeconds} s of timed runs on this software adapter): ${short.join(', ')}.`);
+  }
+  lines.push('');
+  lines.push(`Cold start, batch 1: the model's bytes in hand to the first logits, in a fresh browser each time ` +
+    `(import and compile of the runtime's JS and wasm, device, session, shader compilation, first run); median of ${r.settings.coldReps}, ms.`);
+  lines.push('');
+  lines.push('| model | se-runtime | ORT-web WebGPU | ORT-web wasm | WebGPU / se |');
+  lines.push('|---|---|---|---|---|');
+  for (const c of r.cold) {
+    const f = (k) => (c[k]?.error ? `failed: ${c[k].error.slice(0, 80)}` : ms(c[k]?.median));
+    lines.push(`| ${c.name} | ${f('se')} | ${f('ort-webgpu')} | ${f('ort-wasm')} | ${ratio(c['ort-webgpu'], c.se)} |`);
+  }
+  lines.push('');
+  lines.push('Bytes downloaded by each runtime (JS and wasm the server sent for one cold start; gzip -9 and brotli -q 9 computed on the same files):');
+  lines.push('');
+  lines.push('| runtime | files | raw | gzip | brotli |');
+  lines.push('|---|---|---|---|---|');
+  for (const kind of KINDS) {
+    const d = r.downloads[kind];
+    if (!d) {
+      lines.push(`| ${NAMES[kind]} | - | - | - | - |`);
+      continue;
+    }
+    const sum = (k) => d.reduce((s, f) => s + f[k], 0);
+    lines.push(`| ${NAMES[kind]} | ${d.map((f) => f.path.split('/').pop()).join(', ')} | ${kib(sum('raw'))} | ${kib(sum('gzip'))} | ${kib(sum('brotli'))} |`);
+  }
+  const notes = [];
+  for (const t of r.timed) {
+    for (const [kind, l] of Object.entries(t.loads)) {
+      if (l.error) notes.push(`${t.name}: ${NAMES[kind]} failed to load: ${l.error}`);
+      for (const c of l.console ?? []) notes.push(`${t.name}, ${NAMES[kind]} console: ${c.slice(0, 300)}`);
+    }
+    for (const c of t.configs) {
+      for (const [kind, x] of Object.entries(c.runtimes)) {
+        if (x.error && x.median !== undefined) notes.push(`${t.name} batch ${c.batch}: ${NAMES[kind]} failed during runs: ${x.error}`);
+      }
+    }
+  }
+  if (notes.length) {
+    lines.push('');
+    lines.push('What the runtimes reported (errors, fallbacks, warnings):');
+    lines.push('');
+    for (const n of [...new Set(notes)].slice(0, 30)) lines.push(`- ${n}`);
+  }
+  const prof = r.timed.filter((t) => Array.isArray(t.profiles?.se));
+  if (prof.length) {
+    lines.push('');
+    lines.push('GPU time by op, batch 1, one profiled run (se-runtime: timestamp queries around each plan step; ' +
+      'ORT-web: its WebGPU profiling mode, per kernel), ms:');
+    lines.push('');
+    lines.push('| model | se-runtime total | by op (se-runtime) | ORT-web total | by op (ORT-web) |');
+    lines.push('|---|---|---|---|---|');
+    for (const t of prof) {
+      const group = (list, key) => {
+        const m = new Map();
+        for (const s of list) m.set(key(s), (m.get(key(s)) ?? 0) + s.ms);
+        return [...m.entries()].sort((x, y) => y[1] - x[1]);
+      };
+      const se = group(t.profiles.se, (s) => s.op.split('+')[0]);
+      const seTotal = t.profiles.se.reduce((s, x) => s + x.ms, 0);
+      const o = Array.isArray(t.profiles['ort-webgpu']) ? t.profiles['ort-webgpu'] : null;
+      const ortGroups = o ? group(o, (s) => s.op) : [];
+      const ortTotal = o ? o.reduce((s, x) => s + x.ms, 0) : null;
+      const fmt = (g) => g.slice(0, 6).map(([k, v]) => `${k} ${ms(v)}`).join(', ');
+      lines.push(`| ${t.name} | ${ms(seTotal)} | ${fmt(se)} | ${o ? ms(ortTotal) : t.profiles['ort-webgpu']?.error ?? '-'} | ${o ? fmt(ortGroups) : '-'} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+main().catch((e) => {
+  console.error(`web-bench: ${e.stack ?? e}`);
+  process.exit(1);
+});
