@@ -205,32 +205,6 @@ window.bench = {
     return s.profile(s.input);
   },
 
-  /**
-   * onnxruntime-web's per-kernel GPU times: a fresh WebGPU session with profiling on,
-   * `runs` inferences after one warm-up; resolves to the kernels of the last run.
-   */
-  async profileOrt(key, batch, shape) {
-    const o = await loadOrt('ort-webgpu');
-    const records = [];
-    o.env.webgpu.profiling = { mode: 'default', ondata: (d) => records.push(d) };
-    try {
-      const s = await createSession('ort-webgpu', models.get(key), batch, shape);
-      const x = inputFor(key, batch, shape);
-      await s.run(x);
-      records.length = 0;
-      await s.run(x);
-      s.release();
-      return records.map((d) => ({
-        name: d.kernelName,
-        op: d.kernelType,
-        program: d.programName,
-        ms: (d.endTime - d.startTime) / 1e6,
-      }));
-    } finally {
-      o.env.webgpu.profiling = { mode: 'off' };
-    }
-  },
-
   release(id) {
     const s = sessions.get(id);
     sessions.delete(id);

@@ -5,8 +5,9 @@
 // --size full writes them; the demo model models/fashion_se_resnet.onnx is always in.
 // Writes DIR/web.json (every number) and DIR/web.md (the tables); DIR defaults to
 // bench/results. bench/web/run.sh installs what this needs first.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -38,17 +39,23 @@ const only = onlyIndex >= 0 ? args[onlyIndex + 1].split(',') : null;
 const positional = args.filter((a, i) => !a.startsWith('--') && !['--out', '--only'].includes(args[i - 1]));
 const modelsDir = positional[0] ?? process.env.SE_BENCH_MODELS ?? null;
 
-// Runs per configuration: at most RUNS timed (after WARMUP), fewer where one
-// interleaved round of all runtimes would push the configuration past CAP_S seconds,
-// but never fewer than MIN_RUNS.
+// Runs per configuration: at most RUNS timed (after up to WARMUP warm-up rounds, only
+// one where a round takes over WARM_EXTRA_MAX_S, plus one that prices a round), fewer
+// where interleaved rounds of all runtimes would push the configuration past CAP_S
+// seconds, but never fewer than MIN_RUNS. Runtimes too slow for batch 8 (B8_MAX_S)
+// are left out of it and the tables say so.
 const WARMUP = quick ? 1 : 3;
 const RUNS = quick ? 5 : 20;
-const MIN_RUNS = quick ? 3 : 8;
-const CAP_S = quick ? 20 : Number(process.env.SE_BENCH_WEB_CAP_S ?? 150);
+const MIN_RUNS = 3;
+const WARM_EXTRA_MAX_S = 10;
+const B8_MAX_S = Number(process.env.SE_BENCH_WEB_B8_MAX_S ?? 20);
+const CAP_S = quick ? 15 : Number(process.env.SE_BENCH_WEB_CAP_S ?? 90);
 const COLD_REPS = quick ? 1 : Number(process.env.SE_BENCH_WEB_COLD_REPS ?? 3);
 const BATCHES = [1, 8];
 const started = Date.now();
 const say = (m) => console.log(`[web-bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${m}`);
+
+const fileSize = (f) => statSync(f).size;
 
 function findModels() {
   const list = [];
@@ -67,6 +74,10 @@ function findModels() {
     }
   }
   list.push({ key: 'fashion_se_resnet', name: 'demo (fashion SE-ResNet)', file: demo, shape: [1, 1, 28, 28], seBlocks: null });
+  // Cheapest first, so that a run cut short still has the small models; the tables
+  // keep the list's order.
+  list.forEach((m, i) => (m.order = i));
+  list.sort((a, b) => fileSize(a.file) - fileSize(b.file));
   return only ? list.filter((m) => only.includes(m.key)) : list;
 }
 
@@ -107,6 +118,7 @@ async function timed(page, model, log) {
     try {
       ort[kind] = await page.evaluate(([k, key, shape]) => window.bench.load(k, key, 1, shape), [kind, model.key, model.shape]);
       result.loads[kind] = { ms: ort[kind].ms, backend: ort[kind].backend };
+      say(`${model.key}: ${kind} session in ${ort[kind].ms.toFixed(0)} ms`);
     } catch (e) {
       result.loads[kind] = { error: message(e) };
       say(`${model.key}: ${kind} failed to load: ${message(e)}`);
@@ -122,6 +134,7 @@ async function timed(page, model, log) {
       const se = await page.evaluate(([key, b, shape]) => window.bench.load('se', key, b, shape), [model.key, batch, model.shape]);
       ids.se = se.id;
       config.runtimes.se = { loadMs: se.ms, backend: se.backend };
+      say(`${model.key} b${batch}: se-runtime session in ${se.ms.toFixed(0)} ms`);
     } catch (e) {
       config.runtimes.se = { error: message(e) };
       say(`${model.key} b${batch}: se-runtime failed to load: ${message(e)}`);
@@ -141,6 +154,19 @@ async function timed(page, model, log) {
         if (ids[kind]) await page.evaluate(([id, key, b, shape]) => window.bench.setInput(id, key, b, shape), [ids[kind], model.key, batch, model.shape]);
       }
     }
+    // At batch 8, a runtime whose batch-1 median says one run would take over
+    // B8_MAX_S is left out: on a software adapter the budget cannot hold it.
+    if (batch !== 1) {
+      for (const kind of KINDS) {
+        const b1 = result.configs[0].runtimes[kind]?.median;
+        if (ids[kind] && b1 && (b1 * batch) / 1000 > B8_MAX_S) {
+          config.runtimes[kind].skipped = `not run: ${batch} x its batch-1 median is ${((b1 * batch) / 1000).toFixed(0)} s per run, over the ${B8_MAX_S} s limit`;
+          say(`${model.key} b${batch}: ${kind} ${config.runtimes[kind].skipped}`);
+          if (kind === 'se') await page.evaluate((id) => window.bench.release(id), ids.se);
+          delete ids[kind];
+        }
+      }
+    }
     const live = KINDS.filter((k) => ids[k]);
     const times = Object.fromEntries(live.map((k) => [k, []]));
     const runOne = async (kind) => {
@@ -153,15 +179,23 @@ async function timed(page, model, log) {
         return null;
       }
     };
-    for (let i = 0; i < WARMUP; i++) {
-      for (const kind of live) if (ids[kind]) await runOne(kind);
+    // Warm-up: the first round compiles pipelines; more rounds only where cheap.
+    let warm = 0;
+    for (let i = 0; i < WARMUP && (i === 0 || warm < WARM_EXTRA_MAX_S * 1000); i++) {
+      warm = 0;
+      for (const kind of live) {
+        if (!ids[kind]) continue;
+        const t = await runOne(kind);
+        warm += t ?? 0;
+        say(`${model.key} b${batch}: warm-up ${i + 1} ${kind} ${t?.toFixed(0)} ms`);
+      }
+      config.warmup = i + 2;
     }
     // One more warm-up round prices a round of all runtimes, to fit the runs in CAP_S.
     let roundMs = 0;
     for (const kind of live) if (ids[kind]) roundMs += (await runOne(kind)) ?? 0;
     const runs = Math.max(MIN_RUNS, Math.min(RUNS, Math.floor((CAP_S * 1000) / Math.max(roundMs, 1))));
     config.runs = runs;
-    config.warmup = WARMUP + 1;
     for (let i = 0; i < runs; i++) {
       // Rotate who goes first so that no runtime always follows the same one.
       const order = live.map((_, j) => live[(i + j) % live.length]);
@@ -196,13 +230,6 @@ async function timed(page, model, log) {
   }
   for (const kind of ['ort-webgpu', 'ort-wasm']) {
     if (ort[kind]) await page.evaluate((id) => window.bench.release(id), ort[kind].id);
-  }
-  if (!quick && result.loads['ort-webgpu']?.backend) {
-    try {
-      result.profiles['ort-webgpu'] = await page.evaluate(([key, shape]) => window.bench.profileOrt(key, 1, shape), [model.key, model.shape]);
-    } catch (e) {
-      result.profiles['ort-webgpu'] = { error: message(e) };
-    }
   }
   return result;
 }
@@ -256,9 +283,10 @@ async function main() {
   const results = {
     date: new Date().toISOString(),
     quick,
-    settings: { warmup: WARMUP + 1, maxRuns: RUNS, minRuns: MIN_RUNS, capSeconds: CAP_S, coldReps: COLD_REPS, batches: BATCHES },
+    settings: { maxWarmup: WARMUP + 1, maxRuns: RUNS, minRuns: MIN_RUNS, capSeconds: CAP_S, batch8MaxSeconds: B8_MAX_S, coldReps: COLD_REPS, batches: BATCHES },
+    loadAverage: { start: loadavg() },
     versions: { onnxruntimeWeb: ortVersion, playwrightCore: JSON.parse(readFileSync(join(HERE, 'node_modules/playwright-core/package.json'), 'utf8')).version },
-    models: models.map(({ key, name, file, shape, seBlocks }) => ({ key, name, file: file.replace(ROOT + '/', ''), bytes: readFileSync(file).length, shape, seBlocks })),
+    models: models.map(({ key, name, file, shape, seBlocks, order }) => ({ key, name, file: file.replace(ROOT + '/', ''), bytes: fileSize(file), shape, seBlocks, order })),
     timed: [],
     cold: [],
     downloads: {},
@@ -269,7 +297,10 @@ async function main() {
     await openPage(page, server.url);
     results.environment = await page.evaluate(() => window.bench.environment());
     say(`Chromium ${results.versions.chromium}, onnxruntime-web ${ortVersion}, adapter ${JSON.stringify(results.environment.adapter.vendor)} ${JSON.stringify(results.environment.adapter.architecture)}`);
-    for (const model of models) results.timed.push(await timed(page, model, log));
+    for (const model of models) {
+      results.timed.push(await timed(page, model, log));
+      write(results);
+    }
     results.versions.page = await page.evaluate(() => window.bench.versions());
     results.console = log.filter((l) => !l.startsWith('debug')).slice(0, 100);
     await browser.close();
@@ -277,7 +308,11 @@ async function main() {
     for (const model of models) {
       const entry = { model: model.key, name: model.name, runs: {} };
       results.cold.push(entry);
-      for (let rep = 0; rep < COLD_REPS; rep++) {
+      // One cold start where a warm batch-1 run already takes seconds.
+      const slowest = Math.max(...KINDS.map((k) => results.timed.find((t) => t.model === model.key)?.configs[0]?.runtimes[k]?.median ?? 0));
+      const reps = slowest > 5000 ? 1 : COLD_REPS;
+      entry.reps = reps;
+      for (let rep = 0; rep < reps; rep++) {
         for (const kind of KINDS) {
           const r = await cold(server.url, server, model, kind);
           say(`cold ${model.key} ${kind}: ${r.error ? `failed: ${r.error}` : `${r.totalMs.toFixed(0)} ms`}`);
@@ -291,15 +326,24 @@ async function main() {
         const ok = entry.runs[kind].filter((r) => !r.error);
         entry[kind] = ok.length ? stats(ok.map((r) => r.totalMs)) : { error: entry.runs[kind][0]?.error };
       }
+      write(results);
       say(`cold ${model.key}: ${KINDS.map((k) => `${k} ${entry[k].median?.toFixed(0) ?? 'failed'} ms`).join(', ')}`);
     }
   } finally {
     await server.close();
   }
+  results.complete = true;
+  write(results);
+  say(`wrote ${join(outDir, 'web.json')} and web.md`);
+}
+
+/** Writes what has been measured so far (after each model, so a cut-off run leaves it). */
+function write(results) {
+  results.loadAverage.end = loadavg();
+  results.seconds = Math.round((Date.now() - started) / 1000);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'web.json'), JSON.stringify(results, null, 1) + '\n');
   writeFileSync(join(outDir, 'web.md'), markdown(results));
-  say(`wrote ${join(outDir, 'web.json')} and web.md`);
 }
 
 const ms = (v) => (v === undefined || v === null ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
@@ -308,6 +352,7 @@ const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
 function cell(r) {
   if (!r) return '-';
   if (r.error) return `failed: ${r.error.slice(0, 80)}`;
+  if (r.skipped) return 'not run (see below)';
   if (r.median === undefined) return '-';
   return `**${ms(r.median)}** (${ms(r.p10)}–${ms(r.p90)})`;
 }
@@ -316,10 +361,13 @@ function ratio(a, b) {
   return a?.median && b?.median ? `${(a.median / b.median).toFixed(2)}x` : '-';
 }
 
-function markdown(r) {
+function markdown(results) {
+  const order = (list) => [...list].sort((a, b) => results.models.find((m) => m.key === a.model).order - results.models.find((m) => m.key === b.model).order);
+  const r = { ...results, timed: order(results.timed), cold: order(results.cold) };
   const env = r.environment ?? {};
   const a = env.adapter ?? {};
   const lines = [];
+  if (!r.complete) lines.push('**Incomplete: the run was cut off; these are the models it finished.**', '');
   lines.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC${r.quick ? ' (--quick smoke run: too few runs to quote)' : ''} by \`bash bench/web/run.sh\`: ` +
     `headless Chromium ${r.versions.chromium} (${env.hardwareConcurrency} hardware threads), onnxruntime-web ${r.versions.onnxruntimeWeb}, ` +
     `WebGPU adapter as the page sees it: vendor "${a.vendor}", architecture "${a.architecture}"` +
@@ -328,10 +376,10 @@ function markdown(r) {
   lines.push('');
   lines.push('Warm inference, milliseconds per call from a Float32Array input to the logits back in JavaScript ' +
     '(upload, model, readback; se-runtime also reads back every SE block\'s excitation): ' +
-    `**median** (p10–p90) over the stated runs after ${r.settings.warmup} warm-up runs, the runtimes interleaved run by run in one page. ` +
+    '**median** (p10–p90) over the stated timed runs after the stated warm-up runs, the runtimes interleaved run by run in one page. ' +
     'Ratios are ORT-web\'s median over se-runtime\'s: above 1 means se-runtime is faster.');
   lines.push('');
-  lines.push('| model | batch | runs | se-runtime ms | ORT-web WebGPU ms | ORT-web wasm ms | WebGPU / se | wasm / se | outputs (se vs ORT) |');
+  lines.push('| model | batch | warm-up + runs | se-runtime ms | ORT-web WebGPU ms | ORT-web wasm ms | WebGPU / se | wasm / se | outputs (se vs ORT) |');
   lines.push('|---|---|---|---|---|---|---|---|---|');
   for (const t of r.timed) {
     for (const c of t.configs) {
@@ -340,24 +388,38 @@ function markdown(r) {
         .filter(([k]) => k.startsWith('se vs'))
         .map(([, v]) => (v.error ? v.error : `top-1 ${v.top1Agree}/${v.rows}, max abs diff ${v.maxAbs.toExponential(1)}`))
         .join('; ');
-      lines.push(`| ${t.name} | ${c.batch} | ${c.runs ?? '-'} | ${cell(rt.se)} | ${cell(rt['ort-webgpu'])} | ${cell(rt['ort-wasm'])} | ` +
+      lines.push(`| ${t.name} | ${c.batch} | ${c.warmup ?? '-'} + ${c.runs ?? '-'} | ${cell(rt.se)} | ${cell(rt['ort-webgpu'])} | ${cell(rt['ort-wasm'])} | ` +
         `${ratio(rt['ort-webgpu'], rt.se)} | ${ratio(rt['ort-wasm'], rt.se)} | ${agree || '-'} |`);
     }
   }
-  const short = r.timed.flatMap((t) => t.configs.filter((c) => c.runs < r.settings.maxRuns).map((c) => `${t.name} batch ${c.batch}`));
+  const short = r.timed.flatMap((t) => t.configs.filter((c) => c.runs < r.settings.maxRuns).map((c) => `${t.name} batch ${c.batch} (${c.runs})`));
   if (short.length) {
     lines.push('');
-    lines.push(`Fewer than ${r.settings.maxRuns} runs (a configuration is capped at ~${r.settings.capSeconds} s of timed runs on this software adapter): ${short.join(', ')}.`);
+    lines.push(`Fewer than ${r.settings.maxRuns} timed runs, because a configuration's timed runs are capped at ~${r.settings.capSeconds} s ` +
+      `(at least ${r.settings.minRuns}) on this software adapter: ${short.join(', ')}.`);
+  }
+  const skipped = r.timed.flatMap((t) => t.configs.flatMap((c) => Object.entries(c.runtimes).filter(([, x]) => x.skipped).map(([k, x]) => `${t.name} batch ${c.batch}, ${NAMES[k]}: ${x.skipped}`)));
+  if (skipped.length) {
+    lines.push('');
+    lines.push('Left out of batch 8 to keep the whole run near 40 minutes:');
+    lines.push('');
+    for (const x of skipped) lines.push(`- ${x}`);
+  }
+  const la = r.loadAverage;
+  if (la?.end) {
+    lines.push('');
+    lines.push(`The machine was shared: load average ${la.start.map((x) => x.toFixed(1)).join(' / ')} at the start, ` +
+      `${la.end.map((x) => x.toFixed(1)).join(' / ')} at the end (1 / 5 / 15 min), for ${env.hardwareConcurrency} hardware threads; the run took ${Math.round(r.seconds / 60)} min.`);
   }
   lines.push('');
   lines.push(`Cold start, batch 1: the model's bytes in hand to the first logits, in a fresh browser each time ` +
-    `(import and compile of the runtime's JS and wasm, device, session, shader compilation, first run); median of ${r.settings.coldReps}, ms.`);
+    `(import and compile of the runtime's JS and wasm, device, session, shader compilation, first run); median of the stated count, ms.`);
   lines.push('');
-  lines.push('| model | se-runtime | ORT-web WebGPU | ORT-web wasm | WebGPU / se |');
-  lines.push('|---|---|---|---|---|');
+  lines.push('| model | starts each | se-runtime | ORT-web WebGPU | ORT-web wasm | WebGPU / se |');
+  lines.push('|---|---|---|---|---|---|');
   for (const c of r.cold) {
     const f = (k) => (c[k]?.error ? `failed: ${c[k].error.slice(0, 80)}` : ms(c[k]?.median));
-    lines.push(`| ${c.name} | ${f('se')} | ${f('ort-webgpu')} | ${f('ort-wasm')} | ${ratio(c['ort-webgpu'], c.se)} |`);
+    lines.push(`| ${c.name} | ${c.reps} | ${f('se')} | ${f('ort-webgpu')} | ${f('ort-wasm')} | ${ratio(c['ort-webgpu'], c.se)} |`);
   }
   lines.push('');
   lines.push('Bytes downloaded by each runtime (JS and wasm the server sent for one cold start; gzip -9 and brotli -q 9 computed on the same files):');
@@ -394,24 +456,19 @@ function markdown(r) {
   const prof = r.timed.filter((t) => Array.isArray(t.profiles?.se));
   if (prof.length) {
     lines.push('');
-    lines.push('GPU time by op, batch 1, one profiled run (se-runtime: timestamp queries around each plan step; ' +
-      'ORT-web: its WebGPU profiling mode, per kernel), ms:');
+    lines.push('se-runtime\'s GPU time by op at batch 1 (one run with timestamp queries around each plan step; ' +
+      'each step in its own compute pass, so the sum slightly exceeds a normal run), ms. ' +
+      'onnxruntime-web 1.30\'s WebGPU provider delivered no per-kernel profile to `env.webgpu.profiling.ondata`, so there is no ORT-web column.');
     lines.push('');
-    lines.push('| model | se-runtime total | by op (se-runtime) | ORT-web total | by op (ORT-web) |');
-    lines.push('|---|---|---|---|---|');
+    lines.push('| model | steps | GPU total | warm median (wall) | by op | slowest steps |');
+    lines.push('|---|---|---|---|---|---|');
     for (const t of prof) {
-      const group = (list, key) => {
-        const m = new Map();
-        for (const s of list) m.set(key(s), (m.get(key(s)) ?? 0) + s.ms);
-        return [...m.entries()].sort((x, y) => y[1] - x[1]);
-      };
-      const se = group(t.profiles.se, (s) => s.op.split('+')[0]);
-      const seTotal = t.profiles.se.reduce((s, x) => s + x.ms, 0);
-      const o = Array.isArray(t.profiles['ort-webgpu']) ? t.profiles['ort-webgpu'] : null;
-      const ortGroups = o ? group(o, (s) => s.op) : [];
-      const ortTotal = o ? o.reduce((s, x) => s + x.ms, 0) : null;
-      const fmt = (g) => g.slice(0, 6).map(([k, v]) => `${k} ${ms(v)}`).join(', ');
-      lines.push(`| ${t.name} | ${ms(seTotal)} | ${fmt(se)} | ${o ? ms(ortTotal) : t.profiles['ort-webgpu']?.error ?? '-'} | ${o ? fmt(ortGroups) : '-'} |`);
+      const by = new Map();
+      for (const s of t.profiles.se) by.set(s.op, (by.get(s.op) ?? 0) + s.ms);
+      const total = t.profiles.se.reduce((s, x) => s + x.ms, 0);
+      const ops = [...by.entries()].sort((x, y) => y[1] - x[1]).slice(0, 6).map(([k, v]) => `${k} ${ms(v)}`).join(', ');
+      const top = [...t.profiles.se].sort((x, y) => y.ms - x.ms).slice(0, 3).map((s) => `${s.name} (${s.op}) ${ms(s.ms)}`).join(', ');
+      lines.push(`| ${t.name} | ${t.profiles.se.length} | ${ms(total)} | ${ms(t.configs[0].runtimes.se?.median)} | ${ops} | ${top} |`);
     }
   }
   return lines.join('\n') + '\n';
