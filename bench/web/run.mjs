@@ -1,6 +1,7 @@
 // Drives the browser benchmark: se-runtime (WebGPU) against onnxruntime-web (WebGPU and
 // wasm providers) in one headless Chromium on SwiftShader, same ONNX bytes, same input.
 //   node bench/web/run.mjs [--quick] [--out DIR] [--only KEY,...] [MODELS_DIR]
+//   node bench/web/run.mjs --render [--out DIR]   (web.md again from web.json)
 // MODELS_DIR (or $SE_BENCH_MODELS) holds <name>/model.onnx as tools/make_fixtures.py
 // --size full writes them; the demo model models/fashion_se_resnet.onnx is always in.
 // Writes DIR/web.json (every number) and DIR/web.md (the tables); DIR defaults to
@@ -405,6 +406,13 @@ function markdown(results) {
     lines.push('');
     for (const x of skipped) lines.push(`- ${x}`);
   }
+  const median = (key, kind) => r.timed.find((t) => t.model === key)?.configs[0]?.runtimes[kind]?.median;
+  const overhead = KINDS.filter((k) => median('se_resnet50', k) && median('resnet50', k))
+    .map((k) => `${NAMES[k]} ${((median('se_resnet50', k) / median('resnet50', k) - 1) * 100).toFixed(1)}%`);
+  if (overhead.length) {
+    lines.push('');
+    lines.push(`SE overhead at batch 1 (SE-ResNet-50 median over ResNet-50 median, minus 1): ${overhead.join(', ')}.`);
+  }
   const la = r.loadAverage;
   if (la?.end) {
     lines.push('');
@@ -474,7 +482,11 @@ function markdown(results) {
   return lines.join('\n') + '\n';
 }
 
-main().catch((e) => {
+// --render: rewrite DIR/web.md from DIR/web.json without measuring.
+const run = args.includes('--render')
+  ? async () => writeFileSync(join(outDir, 'web.md'), markdown(JSON.parse(readFileSync(join(outDir, 'web.json'), 'utf8'))))
+  : main;
+run().catch((e) => {
   console.error(`web-bench: ${e.stack ?? e}`);
   process.exit(1);
 });
