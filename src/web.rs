@@ -70,7 +70,12 @@ export interface LoadOptions {
   /** `se_runtime.*` metadata entries that override or complete the model's own
    *  (input_size, channels, mean, std, scale, invert, labels): for models without them. */
   metadata?: Record<string, string>;
+  /** The batch size to plan for, when the model leaves it open (default 1). */
+  batch?: number;
 }
+
+/** One plan step's GPU time, from `model.profile`. */
+export interface StepTime { name: string; op: string; ms: number; }
 
 /** What `classify` accepts: any canvas image source, ImageData, or raw RGBA pixels. */
 export type ImageInput =
@@ -371,7 +376,8 @@ impl WebRuntime {
         let bytes = source_bytes(&source, "loadModel").await?;
         let model = Model::from_bytes(&bytes).map_err(fail)?;
         let mut metadata = model.info().metadata.clone();
-        let overrides = get(&options.map_or(JsValue::UNDEFINED, Into::into), "metadata");
+        let options_value: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let overrides = get(&options_value, "metadata");
         if overrides.is_object() {
             for entry in Object::entries(overrides.unchecked_ref()) {
                 let entry: Array = entry.unchecked_into();
@@ -404,7 +410,22 @@ impl WebRuntime {
             )));
         }
         // A model that fixes its batch size gets copies of the image; row 0 is reported.
-        let batch = model.info().batch.unwrap_or(1);
+        let batch = match (get(&options_value, "batch"), model.info().batch) {
+            (v, fixed) if v.is_undefined() => fixed.unwrap_or(1),
+            (v, fixed) => match v.as_f64() {
+                Some(b) if b >= 1.0 && b.fract() == 0.0 && fixed.is_none_or(|f| f as f64 == b) => {
+                    b as usize
+                }
+                _ => {
+                    return Err(JsError::new(&format!(
+                        "loadModel: options.batch must be a whole number >= 1{}",
+                        fixed.map_or(String::new(), |f| format!(
+                            " and equal to the batch size {f} that the model fixes"
+                        ))
+                    )));
+                }
+            },
+        };
         let executor = match &self.backend {
             Backend::Gpu { rt, .. } => Executor::gpu(rt, &model, batch).map_err(fail)?,
             Backend::Cpu { .. } => Executor::Cpu(CpuSession::new(&model, batch).map_err(fail)?),
@@ -531,6 +552,18 @@ impl WebModel {
         } else {
             input
         };
+        self.run_raw(input).await
+    }
+
+    /// A raw input of this model's batch and image shape.
+    fn input_tensor(&self, input: &Float32Array) -> crate::Result<crate::HostTensor> {
+        let shape = &self.info.inputs[0].shape;
+        let shape = [&[self.batch], &shape[1..]].concat();
+        crate::HostTensor::new(&shape, input.to_vec())
+    }
+
+    /// Runs an input that already has the session's batch size.
+    async fn run_raw(&self, input: crate::HostTensor) -> crate::Result<Inference> {
         let _turn = self.turn.take().await;
         let inputs = [(self.input_name.as_str(), input)];
         match &self.executor {
@@ -626,6 +659,45 @@ impl WebModel {
     #[wasm_bindgen(getter, unchecked_return_type = "\"webgpu\" | \"cpu\"")]
     pub fn backend(&self) -> String {
         self.backend_name().into()
+    }
+
+    /// Runs an already preprocessed `[batch, C, H, W]` input (for benchmarks and
+    /// comparisons with other runtimes) and returns the first output, all rows.
+    #[wasm_bindgen(js_name = runTensor)]
+    pub async fn run_tensor(&self, input: Float32Array) -> Result<Float32Array, JsError> {
+        let fail = |e: crate::Error| JsError::new(&format!("runTensor: {e}"));
+        let inference = self
+            .run_raw(self.input_tensor(&input).map_err(fail)?)
+            .await
+            .map_err(fail)?;
+        Ok(Float32Array::from(&inference.outputs[0].1.data[..]))
+    }
+
+    /// Runs `input` (as `runTensor`) with each plan step timed on the GPU by timestamp
+    /// queries; rejects where the adapter has no `timestamp-query` or on the CPU.
+    #[wasm_bindgen(unchecked_return_type = "StepTime[]")]
+    pub async fn profile(&self, input: Float32Array) -> Result<Array, JsError> {
+        let fail = |e: crate::Error| JsError::new(&format!("profile: {e}"));
+        let Executor::Gpu { session, .. } = &self.executor else {
+            return Err(JsError::new(
+                "profile: the CPU fallback has no GPU timestamps",
+            ));
+        };
+        let input = self.input_tensor(&input).map_err(fail)?;
+        let _turn = self.turn.take().await;
+        let times = session
+            .profile(&[(self.input_name.as_str(), input)])
+            .await
+            .map_err(fail)?;
+        let steps = Array::new();
+        for (step, ns) in session.plan().steps.iter().zip(times) {
+            let o = Object::new();
+            set(&o, "name", step.name.as_str());
+            set(&o, "op", step.label.as_str());
+            set(&o, "ms", ns / 1e6);
+            steps.push(&o);
+        }
+        Ok(steps)
     }
 
     /// What the model is: inputs, outputs, labels, SE blocks, layers, size, metadata
