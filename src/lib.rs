@@ -30,6 +30,7 @@ pub mod tensor;
 pub mod web;
 
 pub use device::{Runtime, RuntimeOptions};
+pub use error::ImageError;
 pub use error::{Error, ModelError, Result, Unsupported};
 pub use kernels::Activation;
 pub use kernels::squeeze::SqueezeMode;
