@@ -367,6 +367,11 @@ fn unsupported_dtypes() {
         b.graph.initializer[0].data_type = Some(dtype as i32);
         says(unsupported(&b, "w"), &["data type", name]);
     }
+    // A node without an operator.
+    let mut b = one_node(&[N, 4], "Relu", vec![]);
+    b.graph.node[0].op_type = None;
+    says(unsupported(&b, "n"), &["no op_type"]);
+
     // A data type number ONNX does not define.
     let mut b = conv(3, 8, &[4, 3, 3, 3], vec![]);
     b.graph.initializer[0].data_type = Some(99);

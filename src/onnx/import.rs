@@ -743,6 +743,7 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
             };
             Ok(Ok(Op::ConstantOfShape { value }))
         }
+        "" => Ok(Err("the node has no op_type".into())),
         other => Ok(Err(format!("operator {other} is not supported"))),
     }
 }
