@@ -30,7 +30,6 @@ pub mod tensor;
 pub mod web;
 
 pub use device::{Runtime, RuntimeOptions};
-pub use error::ImageError;
 pub use error::{Error, ModelError, Result, Unsupported};
 pub use kernels::Activation;
 pub use kernels::squeeze::SqueezeMode;
@@ -39,3 +38,6 @@ pub use passes::Fusions;
 pub use plan::{CpuSession, Excitation, Inference, Session};
 pub use se_block::{SeBlock, SeOutput};
 pub use tensor::{HostTensor, Tensor};
+
+// Native image decoding's error ([`preprocess::decode_image`]).
+pub use error::ImageError;
