@@ -53,6 +53,10 @@ pub enum Error {
     /// The model file is not a valid ONNX model.
     #[error("invalid model: {0}")]
     InvalidModel(#[from] ModelError),
+
+    /// An image file that cannot be decoded, or is over the decoding limits.
+    #[error("{0}")]
+    Image(#[from] ImageError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -156,4 +160,24 @@ pub enum ModelError {
         elements: String,
         limit: usize,
     },
+}
+
+/// Why image bytes could not become pixels ([`crate::preprocess::decode_image`]).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ImageError {
+    #[error("not an image (supported: PNG, JPEG, WebP, BMP)")]
+    NotAnImage,
+    /// Checked on the header, before the pixels are allocated.
+    #[error(
+        "the image declares {width}x{height} pixels, over the limit of {max_side} per side \
+         and {max_pixels} in all; scale it down first"
+    )]
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_side: u32,
+        max_pixels: u64,
+    },
+    #[error("corrupt or unsupported image: {0}")]
+    Corrupt(String),
 }

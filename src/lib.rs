@@ -38,3 +38,6 @@ pub use passes::Fusions;
 pub use plan::{CpuSession, Excitation, Inference, Session};
 pub use se_block::{SeBlock, SeOutput};
 pub use tensor::{HostTensor, Tensor};
+
+// Native image decoding's error ([`preprocess::decode_image`]).
+pub use error::ImageError;

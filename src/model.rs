@@ -6,12 +6,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result};
 use crate::graph::{Dim, SqueezeMode, infer};
 use crate::kernels::Activation;
 use crate::onnx::{self, Imported};
 use crate::passes::{self, Fusions};
 use crate::plan::{self, Plan, StepOp};
+
+/// The most activation memory a plan may need at once, in f32 elements (8 GiB): each
+/// tensor is already at most `onnx::MAX_ELEMENTS`, and this bounds their sum, so a
+/// model declaring huge inputs fails at load time instead of when memory runs out.
+pub const MAX_ACTIVATION_ELEMENTS: u64 = 1 << 31;
 
 /// A loaded, validated and compiled ONNX model. Device-independent.
 #[derive(Clone, Debug)]
@@ -217,7 +222,17 @@ fn compile(m: &Imported, options: &CompileOptions, batch: usize) -> Result<(Plan
     } else {
         passes::lower_only(&mut g, &mut fusions)?;
     }
-    Ok((plan::build(&g, batch)?, fusions))
+    let plan = plan::build(&g, batch)?;
+    let elements: u64 = plan.buffers.iter().map(|&b| b as u64).sum();
+    if elements > MAX_ACTIVATION_ELEMENTS {
+        return Err(ModelError::TooLarge {
+            what: format!("the activations of one inference at batch {batch}"),
+            elements: elements.to_string(),
+            limit: MAX_ACTIVATION_ELEMENTS as usize,
+        }
+        .into());
+    }
+    Ok((plan, fusions))
 }
 
 fn describe(m: &Imported, plan: &Plan, fusions: Fusions, batch: Option<usize>) -> ModelInfo {

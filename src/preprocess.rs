@@ -15,7 +15,8 @@
 //! | `se_runtime.labels` | `["cat","dog"]` | class names, a JSON array |
 //!
 //! This module needs no image codecs (the browser feeds it canvas `ImageData`), only
-//! resizing, so the library depends on `image` without its default features.
+//! resizing, so the library depends on `image` without its default features; natively
+//! [`decode_image`] turns files into pixels, with limits that stop decompression bombs.
 
 use std::str::FromStr;
 
@@ -23,6 +24,61 @@ use image::{ImageBuffer, Rgb, Rgba, RgbaImage, imageops};
 
 use crate::error::{Error, Result};
 use crate::tensor::HostTensor;
+
+/// The widest or tallest image [`decode_image`] accepts.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+/// The most pixels [`decode_image`] accepts (a 40 megapixel photo): preprocessing holds
+/// 16 bytes per pixel (RGBA8 and a float RGB copy), so about 640 MB at this limit.
+pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
+/// The most memory an image decoder may allocate.
+pub const MAX_DECODE_BYTES: u64 = 512 << 20;
+
+/// Decodes an image file (PNG, JPEG, WebP or BMP, recognised by content) into RGBA8.
+/// The declared size is checked on the header before any pixel is allocated, so a
+/// small file claiming 100000x100000 pixels is an [`ImageError::TooLarge`](crate::ImageError::TooLarge).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn decode_image(bytes: &[u8]) -> Result<RgbaImage, crate::error::ImageError> {
+    use crate::error::ImageError;
+    use image::{ImageReader, Limits};
+    let reader = || -> Result<ImageReader<std::io::Cursor<&[u8]>>, ImageError> {
+        let r = ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+        match r.format() {
+            Some(_) => Ok(r),
+            None => Err(ImageError::NotAnImage),
+        }
+    };
+    let corrupt = |e: image::ImageError| ImageError::Corrupt(e.to_string());
+    // The header alone, to name the size in the error; decoding checks it again.
+    let (width, height) = reader()?.into_dimensions().map_err(corrupt)?;
+    if width > MAX_IMAGE_SIDE
+        || height > MAX_IMAGE_SIDE
+        || u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS
+    {
+        return Err(ImageError::TooLarge {
+            width,
+            height,
+            max_side: MAX_IMAGE_SIDE,
+            max_pixels: MAX_IMAGE_PIXELS,
+        });
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    let mut decoder = reader()?;
+    decoder.limits(limits);
+    let image = decoder.decode().map_err(corrupt)?;
+    if image.width() == 0 || image.height() == 0 {
+        return Err(ImageError::Corrupt(format!(
+            "the image is empty ({}x{} pixels)",
+            image.width(),
+            image.height()
+        )));
+    }
+    Ok(image.into_rgba8())
+}
 
 /// Prefix of every metadata key this module reads.
 pub const METADATA_PREFIX: &str = "se_runtime.";

@@ -56,16 +56,9 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Decodes an image file into RGBA8, recognising the format by content (a text file
-/// named `.png` is "not an image", a truncated PNG is "corrupt").
+/// named `.png` is "not an image", a truncated PNG is "corrupt"), within the size
+/// limits of [`se_runtime::preprocess::decode_image`].
 pub fn load(path: &Path) -> Result<RgbaImage> {
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-    let Ok(format) = image::guess_format(&bytes) else {
-        bail!(
-            "{}: not an image (supported: PNG, JPEG, WebP, BMP)",
-            path.display()
-        );
-    };
-    let image = image::load_from_memory_with_format(&bytes, format)
-        .with_context(|| format!("{}: corrupt or unsupported image", path.display()))?;
-    Ok(image.into_rgba8())
+    se_runtime::preprocess::decode_image(&bytes).with_context(|| format!("{}", path.display()))
 }

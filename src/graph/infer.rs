@@ -373,6 +373,34 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
                 ),
                 ..*p
             };
+            // Checked here: the kernel's arithmetic assumes sizes that cannot overflow.
+            let [top, left, bottom, right] = params.padding;
+            for (axis, size, (before, after), k, d) in [
+                ("H", x[2], (top, bottom), w[2], params.dilation[0]),
+                ("W", x[3], (left, right), w[3], params.dilation[1]),
+            ] {
+                let pads = before + after;
+                let span = k
+                    .saturating_sub(1)
+                    .checked_mul(d)
+                    .and_then(|v| v.checked_add(1));
+                let padded = size.checked_add(pads);
+                if span.is_some_and(|s| before.max(after) >= s) {
+                    // Valid ONNX (those outputs are the bias), but never a real model.
+                    unsupported!(
+                        "pads {:?} along {axis} reach past the kernel's extent of {}: \
+                         some outputs would see padding only",
+                        params.padding,
+                        span.unwrap_or_default()
+                    );
+                }
+                if span.is_none() || padded.is_none() || span > padded {
+                    return Err(c.bad(format!(
+                        "along {axis} the kernel of {k} with dilation {d} spans more than \
+                         the input's {size} plus {pads} of padding"
+                    )));
+                }
+            }
             let out = params
                 .output_shape(x, w)
                 .map_err(|e| c.bad(e.to_string()))?;
@@ -610,7 +638,10 @@ fn infer_node(c: &Ctx) -> R<Inferred> {
                 }
             }
             let total: usize = x.iter().product();
-            let known: usize = shape.iter().product();
+            // The target is data from the file: its product may overflow.
+            let Some(known) = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) else {
+                return Err(c.bad(format!("cannot reshape {x:?} to {target:?}")));
+            };
             if let Some(i) = infer_at {
                 if known == 0 || !total.is_multiple_of(known) {
                     return Err(c.bad(format!("cannot reshape {x:?} to {target:?}")));

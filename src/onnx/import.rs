@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::proto::{self, AttributeProto, NodeProto, attribute_proto::AttributeType};
-use super::{MAX_OPSET, MIN_OPSET, TensorError, tensor_to_const};
+use super::{MAX_OPSET, MAX_SPATIAL, MIN_OPSET, TensorError, tensor_to_const};
 use crate::error::{ModelError, Result, Unsupported};
 use crate::graph::op::AutoPad;
 use crate::graph::{Conv, DType, Dim, Graph, Input, Node, Op, Pool, SqueezeMode};
@@ -321,6 +321,8 @@ fn input_dims(vi: &proto::ValueInfoProto) -> Result<Vec<Dim>, String> {
         .map(|d| match &d.value {
             Some(D::DimValue(v)) if *v > 0 => Ok(Dim::Fixed(*v as usize)),
             Some(D::DimValue(0)) => Err("a dimension is 0 (an empty tensor)".into()),
+            // -1 is how some exporters (paddle2onnx) write a dynamic dimension.
+            Some(D::DimValue(v)) if *v < -1 => Err(format!("a dimension is negative ({v})")),
             Some(D::DimParam(p)) if !p.is_empty() => Ok(Dim::Symbolic(p.clone())),
             _ => Ok(Dim::Symbolic("?".into())),
         })
@@ -416,7 +418,7 @@ impl Ctx<'_> {
             .unwrap_or_else(|| default.to_string()))
     }
 
-    /// `n` non-negative values (>= `min`) for a 2-D spatial attribute.
+    /// `n` values in `min..=MAX_SPATIAL` for a 2-D spatial attribute.
     fn spatial(&self, name: &str, n: usize, min: i64) -> Parsed<Option<Vec<usize>>> {
         let Some(v) = self.ints(name)? else {
             return Ok(Ok(None));
@@ -433,6 +435,12 @@ impl Ctx<'_> {
         }
         if let Some(bad) = v.iter().find(|&&x| x < min) {
             return Err(self.bad(name, format!("value {bad} is below {min}")));
+        }
+        if let Some(bad) = v.iter().find(|&&x| x > MAX_SPATIAL) {
+            return Err(self.bad(
+                name,
+                format!("value {bad} is over the limit of {MAX_SPATIAL}"),
+            ));
         }
         Ok(Ok(Some(v.iter().map(|&x| x as usize).collect())))
     }
@@ -735,6 +743,7 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
             };
             Ok(Ok(Op::ConstantOfShape { value }))
         }
+        "" => Ok(Err("the node has no op_type".into())),
         other => Ok(Err(format!("operator {other} is not supported"))),
     }
 }

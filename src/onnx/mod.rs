@@ -27,6 +27,11 @@ pub const MAX_OPSET: i64 = 25;
 /// and a guard against absurd declared sizes before anything is allocated).
 pub const MAX_ELEMENTS: usize = 1 << 31;
 
+/// The largest kernel size, stride, dilation or pad a Conv or pool attribute may have:
+/// far above any real model, and small enough that output sizes computed from them
+/// cannot overflow.
+pub const MAX_SPATIAL: i64 = 1 << 16;
+
 /// Decodes a serialized `ModelProto` (the bytes of a `.onnx` file).
 pub fn decode_model(bytes: &[u8]) -> Result<proto::ModelProto, ModelError> {
     proto::ModelProto::decode(bytes).map_err(|e| ModelError::Protobuf(e.to_string()))

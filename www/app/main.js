@@ -211,10 +211,42 @@ async function pickUrl(url, name, truth, button) {
   }
 }
 
+// Models past this size are refused before they are read: the page holds a copy in the
+// tab and one in the worker, and no SE classifier a page should run is this large.
+const MAX_MODEL_BYTES = 200 * 2 ** 20;
+
+const IMAGE_SIGNATURES = [
+  ['PNG', [0x89, 0x50, 0x4e, 0x47]],
+  ['JPEG', [0xff, 0xd8, 0xff]],
+  ['GIF', [0x47, 0x49, 0x46, 0x38]],
+  ['BMP', [0x42, 0x4d]],
+  ['WebP', [0x52, 0x49, 0x46, 0x46]],
+];
+
+/** The image format `bytes` start with, or null. */
+function imageFormat(bytes) {
+  return IMAGE_SIGNATURES.find(([, sig]) => sig.every((b, i) => bytes[i] === b))?.[0] ?? null;
+}
+
+/** Loads `file` as a model, after the checks that need no parsing: size and content. */
+async function pickModel(file) {
+  if (file.size > MAX_MODEL_BYTES) {
+    toast(`${file.name} is ${(file.size / 2 ** 20).toFixed(0)} MB; this page loads models up to ${MAX_MODEL_BYTES / 2 ** 20} MB.`);
+    return;
+  }
+  const bytes = await file.arrayBuffer();
+  const format = imageFormat(new Uint8Array(bytes, 0, Math.min(8, bytes.byteLength)));
+  if (format) {
+    toast(`${file.name} is a ${format} image, not an ONNX model: open it with Upload… or drop it on the page.`);
+    return;
+  }
+  const key = `file:${file.name}`;
+  await loadModel({ key, name: file.name, samples: 'fashion' }, bytes).catch(() => {});
+}
+
 async function pickFile(file) {
   if (/\.onnx$/i.test(file.name)) {
-    const key = `file:${file.name}`;
-    await loadModel({ key, name: file.name, samples: 'fashion' }, await file.arrayBuffer()).catch(() => {});
+    await pickModel(file);
     return;
   }
   let bitmap;
@@ -461,7 +493,8 @@ async function toggleWebcam() {
 
 function wire() {
   $('image-file').addEventListener('change', (e) => e.target.files[0] && pickFile(e.target.files[0]));
-  $('model-file').addEventListener('change', (e) => e.target.files[0] && pickFile(e.target.files[0]));
+  // The model slot takes any file as a model, whatever its name says.
+  $('model-file').addEventListener('change', (e) => e.target.files[0] && pickModel(e.target.files[0]));
   $('webcam').addEventListener('click', toggleWebcam);
   $('rotate').addEventListener('click', () => rotate().catch((e) => toast(`Could not rotate: ${e.message}`)));
   $('sort').addEventListener('change', () => state.result && drawExcitations());

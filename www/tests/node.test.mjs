@@ -62,3 +62,38 @@ test('in Node the runtime says there is no WebGPU and classifies on the CPU', as
   await assert.rejects(model.classify({ width: 2, height: 2, data: new Uint8Array(3) }), /needs 16 bytes/);
   await assert.rejects(runtime.loadModel(new Uint8Array([1, 2, 3])), Error);
 });
+
+test('overlapping classify calls resolve in order, each with its own result', async () => {
+  await initialize(readFileSync(new URL('../pkg/se_runtime_bg.wasm', import.meta.url)));
+  const runtime = await Runtime.create();
+  const model = await runtime.loadModel(readFileSync(new URL('models/fashion_se_resnet.onnx', REPO)));
+  const names = readdirSync(new URL('samples/fashion/', REPO)).sort((a, b) => parseInt(a) - parseInt(b)).slice(0, 5);
+  const images = names.map((n) => decodeGrayPng(readFileSync(new URL(`samples/fashion/${n}`, REPO))));
+  const serial = [];
+  for (const image of images) serial.push(await model.classify(image, { topK: 3 }));
+  assert.ok(new Set(serial.map((r) => JSON.stringify(r.top))).size > 1, 'the samples differ');
+
+  // Five calls without awaiting; the pixel buffers are then overwritten at once, as a
+  // video loop reusing its frame buffer would, which must not change the queued calls.
+  const order = [];
+  const pending = images.map((image, i) => model.classify(image, { topK: 3 }).then((r) => {
+    order.push(i);
+    return r;
+  }));
+  for (const image of images) image.data.fill(0);
+  const results = await Promise.all(pending);
+  assert.deepEqual(order, [0, 1, 2, 3, 4]);
+  results.forEach((r, i) => {
+    assert.deepEqual(r.top, serial[i].top, names[i]);
+    r.excitations.forEach((e, b) => assert.deepEqual(Array.from(e.values), Array.from(serial[i].excitations[b].values)));
+  });
+
+  // A failing call in the queue rejects alone; the ones after it still run.
+  const mixed = await Promise.allSettled([
+    model.classify(images[0], { topK: 1 }),
+    model.classify({ width: 2, height: 2, data: new Uint8Array(3) }),
+    model.classify(images[0], { topK: 1 }),
+  ]);
+  assert.deepEqual(mixed.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.match(mixed[1].reason.message, /needs 16 bytes/);
+});

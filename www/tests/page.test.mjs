@@ -177,6 +177,56 @@ test('a corrupt model or image shows an error and the page keeps working', async
   }
 });
 
+test('an image or text in the model slot, a model too large and a text file dropped each say why, and the page keeps working', async () => {
+  const { page, close } = await launch();
+  try {
+    await page.goto(url);
+    const first = await result(page);
+    const toastSays = async (pattern) => {
+      await page.waitForFunction(
+        (p) => document.getElementById('toast').classList.contains('show') && new RegExp(p).test(document.getElementById('toast').textContent),
+        pattern.source,
+      );
+      await page.evaluate(() => {
+        const t = document.getElementById('toast');
+        t.classList.remove('show');
+        t.textContent = '';
+      });
+    };
+    const png = readFileSync(join(REPO, 'samples/fashion', first.image));
+
+    // A PNG picked in the model slot: recognised by content, never parsed as a model.
+    await page.setInputFiles('#model-file', { name: 'shoe.png', mimeType: 'image/png', buffer: png });
+    await toastSays(/shoe\.png is a PNG image, not an ONNX model/);
+    // The same PNG renamed .onnx and dropped.
+    await drop(page, 'renamed.onnx', png);
+    await toastSays(/renamed\.onnx is a PNG image, not an ONNX model/);
+    // Text in the model slot: the runtime's own reason.
+    await page.setInputFiles('#model-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('model weights: see attached\n') });
+    await toastSays(/Could not load notes\.txt: .*(not an ONNX model|no graph)/);
+    // A text file dropped: neither an image nor a model.
+    await drop(page, 'notes.txt', Buffer.from('hello'));
+    await toastSays(/notes\.txt is neither an image this browser can decode nor an \.onnx model/);
+    // A model over the page's size cap: refused before it is read (made in the page).
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(201 * 2 ** 20)], 'huge.onnx'));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await toastSays(/huge\.onnx is 201 MB; this page loads models up to 200 MB/);
+
+    assert.equal(await page.inputValue('#model-select'), 'fashion', 'the working model stays selected');
+    assert.equal(await page.evaluate(() => window.seRuntimePage.model.key), 'fashion');
+    await page.click('#gallery button:nth-child(3)');
+    const name = await page.getAttribute('#gallery button:nth-child(3)', 'data-name');
+    const next = await result(page, name);
+    assert.equal(next.top.length, 5);
+    assert.notEqual(next.image, first.image);
+  } finally {
+    await close();
+  }
+});
+
 test('pasted images and the webcam (Chromium\'s fake camera) are classified', async () => {
   const { page, close } = await launch({
     args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
