@@ -105,6 +105,8 @@ struct Subject<'rt> {
     feed: Vec<(String, HostTensor)>,
     ms: Vec<f64>,
     layers: Vec<Layer>,
+    /// Each layer's profiled times, ms.
+    samples: Vec<Vec<f64>>,
 }
 
 impl<'rt> Subject<'rt> {
@@ -131,6 +133,7 @@ impl<'rt> Subject<'rt> {
             feed,
             ms: Vec::new(),
             layers: Vec::new(),
+            samples: Vec::new(),
         })
     }
 
@@ -154,20 +157,31 @@ impl<'rt> Subject<'rt> {
         Ok(())
     }
 
-    fn profile(&mut self, runs: usize) -> Result<()> {
+    /// One profiled inference; each layer's time joins its earlier samples, and
+    /// `layers` holds the medians so far.
+    fn profile_once(&mut self) -> Result<()> {
         let feed = self.feed();
-        let times = model::profile(&self.session, &feed, runs)?;
-        self.layers = times
-            .into_iter()
-            .zip(&self.session.plan().steps)
-            .map(|(t, step)| Layer {
-                name: t.name,
-                op: t.op,
-                ms: t.ms,
-                macs: step.macs(),
-                se_block: t.se_block,
-            })
-            .collect();
+        let times = model::profile(&self.session, &feed, 1)?;
+        if self.layers.is_empty() {
+            self.samples = vec![Vec::new(); times.len()];
+            self.layers = times
+                .iter()
+                .zip(&self.session.plan().steps)
+                .map(|(t, step)| Layer {
+                    name: t.name.clone(),
+                    op: t.op.clone(),
+                    ms: 0.0,
+                    macs: step.macs(),
+                    se_block: t.se_block,
+                })
+                .collect();
+        }
+        for ((layer, samples), t) in self.layers.iter_mut().zip(&mut self.samples).zip(times) {
+            samples.push(t.ms);
+            let mut sorted = samples.clone();
+            sorted.sort_by(f64::total_cmp);
+            layer.ms = sorted[sorted.len() / 2];
+        }
         Ok(())
     }
 
@@ -211,8 +225,10 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     }
     let runs = args.profile_runs.map_or(args.iters.clamp(1, 10), |r| r) as usize;
     if rt.has_timestamps() {
-        for s in subjects.iter_mut() {
-            s.profile(runs)?;
+        for _ in 0..runs {
+            for s in subjects.iter_mut() {
+                s.profile_once()?;
+            }
         }
     }
     let peak = if args.peak {
@@ -351,6 +367,10 @@ fn print_subject(
         );
     }
     let se: Vec<_> = s.layers.iter().filter(|l| l.se_block).collect();
+    if se.is_empty() {
+        outln!("SE blocks: none");
+        return Ok(());
+    }
     let se_ms: f64 = se.iter().map(|l| l.ms).sum();
     outln!(
         "SE blocks: {} blocks, {se_ms:.3} ms = {:.1}% of the GPU time",
