@@ -43,7 +43,7 @@ mkdir -p "$RESULTS/native" bench/models
 DEMO=models/fashion_se_resnet.onnx
 if [ "$QUICK" = 1 ]; then
   MODELS=(fashion_se_resnet="$DEMO")
-  ITERS=5; ITERS_LARGE=5; WARMUP=1; PROFILE=2
+  ITERS=5; ITERS_LARGE=5; WARMUP=1; PROFILE=2; PROFILE_LARGE=2
 else
   echo "== building the full-size models (seeded random weights)"
   for m in se_resnet50 resnet50 mobilenet_v3_large efficientnet_b0; do
@@ -55,25 +55,31 @@ else
     efficientnet_b0=bench/models/efficientnet_b0/model.onnx
     se_resnet50=bench/models/se_resnet50/model.onnx
   )
-  # >= 20 runs everywhere except the two ResNet-50s at batch 8 (~20 s a run on lavapipe).
-  ITERS=20; ITERS_LARGE=5; WARMUP=2; PROFILE=5
+  # >= 20 runs everywhere except the two ResNet-50s at batch 8 (~25 s a run on lavapipe):
+  # 5 timed runs, 1 warm-up and 3 profiled runs each there.
+  ITERS=20; ITERS_LARGE=5; WARMUP=2; PROFILE=5; PROFILE_LARGE=3
 fi
 
 # se-runtime: one process per model and batch; SE-ResNet-50 alternates with ResNet-50.
 for spec in "${MODELS[@]}"; do
   name="${spec%%=*}"; path="${spec#*=}"
   for batch in 1 8; do
-    iters=$ITERS
+    iters=$ITERS; warmup=$WARMUP; profile=$PROFILE
     extra=()
     if [ "$name" = se_resnet50 ]; then
       extra=(--compare bench/models/resnet50/model.onnx)
-      [ "$batch" = 8 ] && iters=$ITERS_LARGE
+      if [ "$batch" = 8 ]; then iters=$ITERS_LARGE; warmup=1; profile=$PROFILE_LARGE; fi
     fi
     echo "== se-runtime $name batch $batch ($iters runs)"
-    "$BIN" bench --model "$path" --batch "$batch" --iters "$iters" --warmup "$WARMUP" \
-      --profile-runs "$PROFILE" --peak --json "${extra[@]}" > "$RESULTS/native/${name}_b$batch.json"
+    "$BIN" bench --model "$path" --batch "$batch" --iters "$iters" --warmup "$warmup" \
+      --profile-runs "$profile" --peak --json "${extra[@]}" > "$RESULTS/native/${name}_b$batch.json"
   done
 done
+
+if [ "$QUICK" = 0 ]; then
+  echo "== SE block kernels (cargo bench --bench se_block)"
+  cargo bench --quiet --bench se_block > "$RESULTS/se_block.txt"
+fi
 
 echo "== onnxruntime CPU"
 ORT_MODELS=()
