@@ -66,6 +66,9 @@ def main():
     w("")
     w(f"Measured {machine['date']} with `bash tools/bench.sh{' --quick' if machine['quick'] else ''}` "
       f"(commit {machine.get('git') or '?'}). All ratios compare numbers from the same run.")
+    for note in machine.get("notes", []):
+        w("")
+        w(f"Note: {note}")
     if machine["quick"]:
         w("")
         w("**Quick run** (`--quick`): the demo model only, few runs; the full-size models, the SE "
@@ -145,8 +148,11 @@ def main():
         w("The last column is the noise floor: the two networks run the same convolutions, so "
           "their GPU times would match on a quiet machine.")
         w("")
-        w("| batch | runs | SE-ResNet-50 ms | ResNet-50 ms | latency overhead | GPU time overhead | SE blocks' share of SE-ResNet-50 GPU time | MAC overhead | conv/matmul GPU time, SE-ResNet-50 / ResNet-50 |")
-        w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        w("Overheads are ratios of medians; \"paired\" is the median over back-to-back run pairs "
+          "of the SE-ResNet-50 / ResNet-50 ratio, which cancels slow drifts in the machine's load.")
+        w("")
+        w("| batch | runs | SE-ResNet-50 ms | ResNet-50 ms | latency overhead | paired | GPU time overhead | paired | SE blocks' share of SE-ResNet-50 GPU time | MAC overhead | conv/matmul GPU time, SE-ResNet-50 / ResNet-50 |")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for se, plain, run in sorted(pairs, key=lambda p: p[0]["batch"]):
             a, b = se["latency_ms"]["median"], plain["latency_ms"]["median"]
             ga, gb = se["gpu_ms"], plain["gpu_ms"]
@@ -155,7 +161,10 @@ def main():
             def conv_ms(m):
                 return sum(l["ms"] for l in m["layers"] if l["gflops"] is not None)
             same = f"{conv_ms(se) / conv_ms(plain):.3f}" if conv_ms(plain) else "-"
-            w(f"| {se['batch']} | {se['latency_ms']['runs']} | {ms(a)} | {ms(b)} | {(a / b - 1) * 100:+.1f}% | {gpu} "
+            pr = run.get("paired") or {}
+            pct = lambda r: f"{(r - 1) * 100:+.1f}%" if r else "-"
+            w(f"| {se['batch']} | {se['latency_ms']['runs']} | {ms(a)} | {ms(b)} | {(a / b - 1) * 100:+.1f}% "
+              f"| {pct(pr.get('latency_ratio_median'))} | {gpu} | {pct(pr.get('gpu_ratio_median'))} "
               f"| {share} | {(se['macs'] / plain['macs'] - 1) * 100:+.2f}% | {same} |")
 
     se_txt = os.path.join(res, "se_block.txt")
@@ -259,14 +268,20 @@ def main():
     w("## Targets")
     w("")
     if pairs:
-        for se, plain, _ in sorted(pairs, key=lambda p: p[0]["batch"]):
+        for se, plain, run in sorted(pairs, key=lambda p: p[0]["batch"]):
             over = (se["latency_ms"]["median"] / plain["latency_ms"]["median"] - 1) * 100
             gpu = (se["gpu_ms"] / plain["gpu_ms"] - 1) * 100 if plain["gpu_ms"] else float("nan")
             verdict = "met" if over <= SE_TARGET else "missed"
+            pr = run.get("paired") or {}
+            if pr.get("latency_ratio_median"):
+                over_p = (pr["latency_ratio_median"] - 1) * 100
+                paired_txt = f", paired {over_p:+.1f}%"
+            else:
+                paired_txt = ""
             own = f"; the SE blocks themselves: {se['se_ms'] / se['gpu_ms'] * 100:.1f}% of SE-ResNet-50's GPU time" \
                 if se["gpu_ms"] else ""
             w(f"- SE overhead <= {SE_TARGET:.0f}%, batch {se['batch']}: **{verdict}**, latency {over:+.1f}% "
-              f"over {se['latency_ms']['runs']} alternating runs (GPU time {gpu:+.1f}%{own}).")
+              f"over {se['latency_ms']['runs']} alternating runs{paired_txt} (GPU time {gpu:+.1f}%{own}).")
         w("  The end-to-end comparison is only as good as the machine is quiet: the identical "
           "convolutions of the two networks differed by the factor in the SE overhead table's last "
           "column. The SE blocks' own GPU time (timestamp queries around each block) is the steadier "

@@ -107,6 +107,8 @@ struct Subject<'rt> {
     layers: Vec<Layer>,
     /// Each layer's profiled times, ms.
     samples: Vec<Vec<f64>>,
+    /// Each profiled run's GPU time, ms.
+    gpu_runs: Vec<f64>,
 }
 
 impl<'rt> Subject<'rt> {
@@ -134,6 +136,7 @@ impl<'rt> Subject<'rt> {
             ms: Vec::new(),
             layers: Vec::new(),
             samples: Vec::new(),
+            gpu_runs: Vec::new(),
         })
     }
 
@@ -162,6 +165,7 @@ impl<'rt> Subject<'rt> {
     fn profile_once(&mut self) -> Result<()> {
         let feed = self.feed();
         let times = model::profile(&self.session, &feed, 1)?;
+        self.gpu_runs.push(times.iter().map(|t| t.ms).sum());
         if self.layers.is_empty() {
             self.samples = vec![Vec::new(); times.len()];
             self.layers = times
@@ -255,6 +259,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             "profile_runs": if rt.has_timestamps() { runs } else { 0 },
             "matmul_peak": peak.map(|p| json!({"gflops": p.gflops, "shape": [1024, 1024, 1024], "staging": p.staging})),
             "models": subjects.iter().map(|s| subject_json(s, peak.map(|p| p.gflops))).collect::<Vec<_>>(),
+            "paired": paired(&subjects).map(|(lat, gpu)| json!({"latency_ratio_median": lat, "gpu_ratio_median": gpu})),
         });
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(Outcome::Done);
@@ -284,8 +289,29 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             let gpu = |s: &Subject| s.layers.iter().map(|l| l.ms).sum::<f64>();
             outln!("  and {:.3}x the GPU time", gpu(a) / gpu(b));
         }
+        if let Some((lat, gpu)) = paired(&subjects) {
+            outln!(
+                "  median ratio of back-to-back runs: {lat:.3}x the latency{}",
+                gpu.map_or(String::new(), |g| format!(", {g:.3}x the GPU time"))
+            );
+        }
     }
     Ok(Outcome::Done)
+}
+
+/// With two subjects: the median over back-to-back run pairs of the first's time over
+/// the second's, for latency and (when profiled) GPU time. Pairing cancels the slow
+/// drifts of a shared machine that separate medians keep.
+fn paired(subjects: &[Subject<'_>]) -> Option<(f64, Option<f64>)> {
+    let [a, b] = subjects else {
+        return None;
+    };
+    let ratios = |x: &[f64], y: &[f64]| -> Option<f64> {
+        let mut r: Vec<f64> = x.iter().zip(y).map(|(p, q)| p / q).collect();
+        r.sort_by(f64::total_cmp);
+        (!r.is_empty()).then(|| percentile(&r, 0.5))
+    };
+    Some((ratios(&a.ms, &b.ms)?, ratios(&a.gpu_runs, &b.gpu_runs)))
 }
 
 fn print_subject(
