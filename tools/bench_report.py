@@ -130,8 +130,8 @@ def main():
         w("")
         w("Why the gap: on a CPU, lavapipe is the ceiling. It runs each WGSL workgroup on one core "
           "with 8-wide SIMD but executes storage-buffer loads lane by lane, so even the runtime's "
-          "best matmul reaches a few GFLOP/s, while onnxruntime's hand-written x86 kernels reach "
-          "tens: " + "; ".join(rates) + ". These numbers place the software-Vulkan runs; they say "
+          "best matmul reaches single-digit GFLOP/s, while onnxruntime's hand-written x86 kernels reach "
+          "far more: " + "; ".join(rates) + ". These numbers place the software-Vulkan runs; they say "
           "nothing about se-runtime on a GPU.")
 
     # --- SE overhead --------------------------------------------------------------------
