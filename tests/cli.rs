@@ -472,6 +472,52 @@ fn bench_reports_latency_and_layer_times() {
     }
 }
 
+#[test]
+fn bench_json_compares_two_models() {
+    let rt = gpu_or_skip!();
+    let out = se_runtime()
+        .args([
+            "bench",
+            "--iters",
+            "2",
+            "--warmup",
+            "0",
+            "--json",
+            "--peak",
+            "--compare",
+        ])
+        .arg(data("fashion_tiny.onnx"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let models = v["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    for m in models {
+        assert_eq!(m["latency_ms"]["all"].as_array().unwrap().len(), 2);
+        let b = &m["memory_bytes"];
+        let parts = ["activations", "weights", "staging"].map(|k| b[k].as_u64().unwrap());
+        assert_eq!(b["total"].as_u64().unwrap(), parts.iter().sum::<u64>());
+        assert!(b["activations"].as_u64() <= b["activations_unshared"].as_u64());
+    }
+    assert!(v["paired"]["latency_ratio_median"].as_f64().unwrap() > 0.0);
+    assert!(v["matmul_peak"]["gflops"].as_f64().unwrap() > 0.0);
+    if rt.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+        // The embedded model: 3 SE blocks, convolutions with their MACs and GFLOP/s.
+        let layers = models[0]["layers"].as_array().unwrap();
+        assert_eq!(layers.iter().filter(|l| l["se_block"] == true).count(), 3);
+        assert!(
+            layers
+                .iter()
+                .any(|l| l["macs"].as_u64().unwrap() > 0 && l["gflops"].as_f64().is_some())
+        );
+    }
+}
+
 /// The README's main-job command (`cargo run --release -- ARGS`), run from the
 /// repository root exactly as written there.
 #[test]

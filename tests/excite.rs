@@ -3,7 +3,7 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::excite::excite;
+use se_runtime::kernels::excite::{excite, excite_gate, excite_hidden};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, Error, cpu};
 
@@ -53,11 +53,27 @@ fn check(n: usize, c: usize, r: usize, hidden: Activation, gate: Activation, see
     let want = cpu::excite::excite(&o.s, &o.w1, &o.b1, hidden, &o.w2, &o.b2, gate).unwrap();
     let up = |t: &HostTensor| rt.upload_host(t).unwrap();
     let t = [up(&o.s), up(&o.w1), up(&o.b1), up(&o.w2), up(&o.b2)];
+    let what = format!("excite n{n} c{c} r{r} {hidden:?} {gate:?}");
+    common::assert_close(&what, &run_excite(rt, &t, hidden, gate), &want.data);
+
+    // The two-pass form SE blocks in plans run: each pass against its own twin, and
+    // the gates against the one-pass MLP.
+    let h_want = cpu::excite::excite_hidden(&o.s, &o.w1, &o.b1, hidden).unwrap();
+    let h = rt.tensor(&[n, r]).unwrap();
+    rt.run(&[excite_hidden(rt, &t[0], &t[1], &t[2], hidden, &h).unwrap()])
+        .unwrap();
     common::assert_close(
-        &format!("excite n{n} c{c} r{r} {hidden:?} {gate:?}"),
-        &run_excite(rt, &t, hidden, gate),
-        &want.data,
+        &format!("{what}: hidden"),
+        &common::read(rt, &h),
+        &h_want.data,
     );
+    let g_want = cpu::excite::excite_gate(&h_want, &o.w2, &o.b2, gate).unwrap();
+    let g = rt.tensor(&[n, c]).unwrap();
+    rt.run(&[excite_gate(rt, &h, &t[3], &t[4], gate, &g).unwrap()])
+        .unwrap();
+    let got = common::read(rt, &g);
+    common::assert_close(&format!("{what}: gate"), &got, &g_want.data);
+    common::assert_close(&format!("{what}: two passes"), &got, &want.data);
 }
 
 const SIGMOID: Activation = Activation::Sigmoid;

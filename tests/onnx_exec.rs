@@ -373,9 +373,9 @@ fn gpu_session_runs_in_one_submission_and_reuses_its_buffers() {
     let rt = gpu_or_skip!();
     let m = se_net(13, SeStyle::Conv, 8, 2, true).load().unwrap();
     let session = Session::new(rt, &m, 2).unwrap();
-    // 3 steps, the SE block being squeeze + excite + scale.
+    // 3 steps, the SE block being squeeze + the MLP's two layers + scale.
     assert_eq!(session.plan().steps.len(), 3);
-    assert_eq!(session.dispatch_count(), 5);
+    assert_eq!(session.dispatch_count(), 6);
     let a = inputs_for(&m, 2, 1);
     let b = inputs_for(&m, 2, 2);
     let ra1 = pollster::block_on(session.run(&refs(&a))).unwrap();

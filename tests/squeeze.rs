@@ -3,7 +3,9 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::squeeze::{SqueezeMode, WORKGROUP, squeeze, squeeze_with_lanes};
+use se_runtime::kernels::squeeze::{
+    SqueezeMode, WORKGROUP, squeeze, squeeze_with, squeeze_with_lanes,
+};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 
@@ -21,6 +23,22 @@ fn check_data(shape: [usize; 4], mode: SqueezeMode, data: Vec<f32>) {
         &common::read(rt, &out),
         &want.data,
     );
+    // Both reductions where the adapter has subgroups: the default takes them, the
+    // shared-memory tree is what adapters without them run.
+    let mut paths = vec![false];
+    if rt.features().contains(wgpu::Features::SUBGROUP) {
+        paths.push(true);
+    }
+    for subgroups in paths {
+        let out = rt.tensor(&shape[..2]).unwrap();
+        rt.run(&[squeeze_with(rt, &xt, mode, subgroups, &out).unwrap()])
+            .unwrap();
+        common::assert_close(
+            &format!("squeeze {mode:?} {shape:?}, subgroups {subgroups}"),
+            &common::read(rt, &out),
+            &want.data,
+        );
+    }
 }
 
 fn check(shape: [usize; 4], mode: SqueezeMode, seed: u64) {

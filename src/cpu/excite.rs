@@ -7,7 +7,7 @@
 use super::activation::activate;
 use crate::error::Result;
 use crate::kernels::Activation;
-use crate::kernels::excite::excite_dims;
+use crate::kernels::excite::{excite_dims, gate_dims, hidden_dims};
 use crate::kernels::squeeze::check_host;
 use crate::tensor::HostTensor;
 
@@ -42,6 +42,54 @@ pub fn excite(
                 acc += w2.data[c * r_len + r] * h[r];
             }
             out[row + c] = activate(acc, gate);
+        }
+    }
+    HostTensor::new(&[n_items, c_len], out)
+}
+
+/// CPU twin of `excite_hidden`: `out[n, r] = hidden(w1[r] . s[n] + b1[r])`, `[N, R]`.
+pub fn excite_hidden(
+    s: &HostTensor,
+    w1: &HostTensor,
+    b1: &HostTensor,
+    hidden: Activation,
+) -> Result<HostTensor> {
+    let (n_items, c_len, r_len) = hidden_dims(&s.shape, &w1.shape, &b1.shape)?;
+    for t in [s, w1, b1] {
+        check_host("excite operand", t)?;
+    }
+    let mut out = vec![0.0f32; n_items * r_len];
+    for n in 0..n_items {
+        for r in 0..r_len {
+            let mut acc = 0.0;
+            for c in 0..c_len {
+                acc += w1.data[r * c_len + c] * s.data[n * c_len + c];
+            }
+            out[n * r_len + r] = activate(acc + b1.data[r], hidden);
+        }
+    }
+    HostTensor::new(&[n_items, r_len], out)
+}
+
+/// CPU twin of `excite_gate`: `out[n, c] = gate(w2[c] . h[n] + b2[c])`, `[N, C]`.
+pub fn excite_gate(
+    h: &HostTensor,
+    w2: &HostTensor,
+    b2: &HostTensor,
+    gate: Activation,
+) -> Result<HostTensor> {
+    let (n_items, c_len, r_len) = gate_dims(&h.shape, &w2.shape, &b2.shape)?;
+    for t in [h, w2, b2] {
+        check_host("excite operand", t)?;
+    }
+    let mut out = vec![0.0f32; n_items * c_len];
+    for n in 0..n_items {
+        for c in 0..c_len {
+            let mut acc = b2.data[c];
+            for r in 0..r_len {
+                acc += w2.data[c * r_len + r] * h.data[n * r_len + r];
+            }
+            out[n * c_len + c] = activate(acc, gate);
         }
     }
     HostTensor::new(&[n_items, c_len], out)

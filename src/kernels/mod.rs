@@ -52,6 +52,7 @@ pub const SHADERS: &[crate::device::Shader] = &[
     shader!("conv2d"),
     shader!("matmul"),
     shader!("squeeze"),
+    shader!("squeeze_subgroup"),
     shader!("excite"),
     shader!("scale"),
     shader!("pool"),

@@ -36,6 +36,7 @@ const CPU_MAX_LANES: usize = 8;
 struct Params {
     planes: u32,
     hw: u32,
+    /// Invocations per plane (shared-memory tree), planes per workgroup (subgroups).
     lanes: u32,
     pad: u32,
 }
@@ -93,12 +94,74 @@ fn vec4_planes(hw: usize) -> bool {
     hw.is_multiple_of(4)
 }
 
+/// Whether [`squeeze`] takes the subgroup path: on GPUs with subgroups, natively
+/// (browsers want an `enable subgroups;` that naga 30 rejects natively). Not on CPU
+/// adapters: there the lane policy above already gives most planes one lane and next
+/// to no barriers, and on lavapipe the subgroup path measured slower (batch 8 at the
+/// SE-ResNet-50 shapes: 1.4-1.5x; `cargo bench --bench se_block`).
+pub fn prefers_subgroups(rt: &Runtime) -> bool {
+    cfg!(not(target_arch = "wasm32"))
+        && rt.features().contains(wgpu::Features::SUBGROUP)
+        && rt.adapter_info().device_type != wgpu::DeviceType::Cpu
+}
+
 /// `out[n, c]` = mean or max of `x[n, c, :, :]`.
 pub fn squeeze(rt: &Runtime, x: &Tensor, mode: SqueezeMode, out: &Tensor) -> Result<Dispatch> {
+    squeeze_with(rt, x, mode, prefers_subgroups(rt), out)
+}
+
+/// [`squeeze`] with the reduction chosen by the caller: `subgroups` (only where the
+/// adapter has them) or the shared-memory tree, for tests of both and for benchmarks.
+pub fn squeeze_with(
+    rt: &Runtime,
+    x: &Tensor,
+    mode: SqueezeMode,
+    subgroups: bool,
+    out: &Tensor,
+) -> Result<Dispatch> {
     let [n, c, h, w] = nchw("squeeze input", x.shape())?;
     let hw = h * w;
-    let lanes = lanes_per_plane(rt, n * c, if vec4_planes(hw) { hw / 4 } else { hw });
-    squeeze_with_lanes(rt, x, mode, lanes, out)
+    if !subgroups {
+        let lanes = lanes_per_plane(rt, n * c, if vec4_planes(hw) { hw / 4 } else { hw });
+        return squeeze_with_lanes(rt, x, mode, lanes, out);
+    }
+    if !rt.features().contains(wgpu::Features::SUBGROUP) {
+        return Err(Error::invalid(
+            "squeeze",
+            format!(
+                "{} has no SUBGROUP feature: use the shared-memory reduction",
+                rt.adapter_info().name
+            ),
+        ));
+    }
+    if out.shape() != [n, c] {
+        return Err(Error::shape("squeeze output", [n, c], out.shape()));
+    }
+    // A subgroup per plane at the smallest subgroup size the adapter reports; larger
+    // subgroups deal the workgroup's planes out among themselves.
+    let size = (rt.adapter_info().subgroup_min_size as usize).clamp(1, WORKGROUP);
+    let per_group = WORKGROUP / size;
+    let planes = n * c;
+    let params = Params {
+        planes: planes as u32,
+        hw: hw as u32,
+        lanes: per_group as u32,
+        pad: 0,
+    };
+    let entry = if vec4_planes(hw) {
+        "squeeze_subgroup_vec4"
+    } else {
+        "squeeze_subgroup"
+    };
+    let max = f64::from(u8::from(mode == SqueezeMode::Max));
+    rt.dispatch(
+        shader!("squeeze_subgroup"),
+        entry,
+        &[("MAX_POOL", max)],
+        &params,
+        &[x, out],
+        grid(rt, groups(planes, per_group)),
+    )
 }
 
 /// [`squeeze`] with an explicit number of invocations per plane (a power of two up to

@@ -373,23 +373,23 @@ fn prepare(
             excitation,
             y,
         } => {
-            let (x, s, e) = (view(x)?, view(squeezed)?, view(excitation)?);
             let r = opt(residual)?;
-            vec![
-                kernels::squeeze::squeeze(rt, &x, *pooling, &s)?,
-                kernels::excite::excite(
-                    rt,
-                    &s,
-                    &view(w1)?,
-                    &view(b1)?,
-                    *hidden,
-                    &view(w2)?,
-                    &view(b2)?,
-                    *gate,
-                    &e,
-                )?,
-                kernels::scale::scale(rt, &x, &e, r.as_ref(), *act, &view(y)?)?,
-            ]
+            kernels::excite::se_block(
+                rt,
+                &view(x)?,
+                &view(w1)?,
+                &view(b1)?,
+                &view(w2)?,
+                &view(b2)?,
+                r.as_ref(),
+                *pooling,
+                *hidden,
+                *gate,
+                *act,
+                &view(squeezed)?,
+                &view(excitation)?,
+                &view(y)?,
+            )?
         }
     })
 }
