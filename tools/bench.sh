@@ -90,7 +90,10 @@ for spec in "${MODELS[@]}"; do ORT_MODELS+=(--model "$spec"); done
 
 if [ -f bench/web/run.sh ]; then
   echo "== browser (bench/web/run.sh)"
-  bash bench/web/run.sh ${1:+"$1"} || echo "bench/web/run.sh failed: the report keeps the browser section empty" >&2
+  # Rebuild www/pkg so the browser runs the code measured natively above.
+  WEB_ARGS=(bench/models)
+  [ "$QUICK" = 1 ] && WEB_ARGS=(--quick)
+  SE_BENCH_REBUILD=1 bash bench/web/run.sh "${WEB_ARGS[@]}" || echo "bench/web/run.sh failed: the report keeps the browser section empty" >&2
 else
   echo "== browser: bench/web/run.sh is not in this checkout; skipped"
 fi

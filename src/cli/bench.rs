@@ -69,7 +69,7 @@ struct Memory {
 }
 
 impl Memory {
-    fn of(session: &Session<'_>) -> Memory {
+    fn of(session: &Session) -> Memory {
         let plan = session.plan();
         let device = |o: &Operand| match o.loc {
             Loc::Buffer(_) => o.len() * 4,
@@ -99,9 +99,9 @@ impl Memory {
 }
 
 /// A model under test: its session, inputs and measurements.
-struct Subject<'rt> {
+struct Subject {
     loaded: Loaded,
-    session: Session<'rt>,
+    session: Session,
     feed: Vec<(String, HostTensor)>,
     ms: Vec<f64>,
     layers: Vec<Layer>,
@@ -111,8 +111,8 @@ struct Subject<'rt> {
     gpu_runs: Vec<f64>,
 }
 
-impl<'rt> Subject<'rt> {
-    fn new(rt: &'rt Runtime, loaded: Loaded, batch: usize) -> Result<Subject<'rt>> {
+impl Subject {
+    fn new(rt: &Runtime, loaded: Loaded, batch: usize) -> Result<Subject> {
         let session = model::session(rt, &loaded, batch)?;
         // Deterministic inputs in [-1, 1): the timing does not depend on the values.
         let feed = loaded
@@ -302,7 +302,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
 /// With two subjects: the median over back-to-back run pairs of the first's time over
 /// the second's, for latency and (when profiled) GPU time. Pairing cancels the slow
 /// drifts of a shared machine that separate medians keep.
-fn paired(subjects: &[Subject<'_>]) -> Option<(f64, Option<f64>)> {
+fn paired(subjects: &[Subject]) -> Option<(f64, Option<f64>)> {
     let [a, b] = subjects else {
         return None;
     };
@@ -316,7 +316,7 @@ fn paired(subjects: &[Subject<'_>]) -> Option<(f64, Option<f64>)> {
 
 fn print_subject(
     rt: &Runtime,
-    s: &Subject<'_>,
+    s: &Subject,
     args: &Args,
     runs: usize,
     peak: Option<f64>,
@@ -415,7 +415,7 @@ fn gflops(l: &Layer) -> f64 {
     }
 }
 
-fn subject_json(s: &Subject<'_>, peak: Option<f64>) -> Value {
+fn subject_json(s: &Subject, peak: Option<f64>) -> Value {
     let info = s.loaded.model.info();
     let ms = s.sorted_ms();
     let m = Memory::of(&s.session);
