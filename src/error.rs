@@ -33,7 +33,7 @@ pub enum Error {
     InvalidArgument { op: String, message: String },
 
     #[error(
-        "{what} needs {needed} bytes in one GPU buffer, over this adapter's limit of {limit} bytes ({limit_name})"
+        "{what} needs {needed} bytes in one GPU buffer, over the device's limit of {limit} bytes ({limit_name})"
     )]
     LimitExceeded {
         what: String,

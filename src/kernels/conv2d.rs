@@ -241,7 +241,9 @@ pub fn conv2d_with(
         ConvAlgo::ImplicitGemm(_) if g > max_z => {
             return Err(Error::invalid(
                 "conv2d",
-                format!("{g} groups are over this adapter's limit of {max_z}"),
+                format!(
+                    "{g} groups are over the device's limit of {max_z} workgroups along z (max_compute_workgroups_per_dimension)"
+                ),
             ));
         }
         _ => {}

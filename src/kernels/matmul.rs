@@ -230,7 +230,9 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
     if batch > max_z {
         return Err(Error::invalid(
             "matmul",
-            format!("a batch of {batch} matrices is over this adapter's limit of {max_z}"),
+            format!(
+                "a batch of {batch} matrices is over the device's limit of {max_z} workgroups along z (max_compute_workgroups_per_dimension)"
+            ),
         ));
     }
     let tiling = Tiling::new(rt, g.staging, g.m, g.n, 0)?;
