@@ -666,6 +666,14 @@ fn conv2d_rejects_bad_arguments() {
             run(&x, &t(&[6, 4, 7, 7]), None, None, d, &y),
         ),
         (
+            "padding overflows",
+            run(&x, &w, None, None, p(1, usize::MAX / 2, 1, 1), &y),
+        ),
+        (
+            "dilation overflows",
+            run(&x, &w, None, None, p(1, 0, usize::MAX, 1), &y),
+        ),
+        (
             "zero-sized kernel",
             run(&x, &t(&[6, 4, 0, 3]), None, None, d, &y),
         ),

@@ -69,15 +69,24 @@ impl Conv2dParams {
             ));
         }
         let [top, left, bottom, right] = self.padding;
-        let out = |size: usize, pad: usize, k: usize, s: usize, d: usize| {
-            let span = d * (k - 1) + 1;
-            (size + pad >= span).then(|| (size + pad - span) / s + 1)
+        // Checked: direct callers may pass attribute values the importer never would.
+        let out = |size: usize, pad: [usize; 2], k: usize, s: usize, d: usize| {
+            let span = d.checked_mul(k - 1)?.checked_add(1)?;
+            let padded = size.checked_add(pad[0])?.checked_add(pad[1])?;
+            Some((padded >= span).then(|| (padded - span) / s + 1))
         };
         match (
-            out(h, top + bottom, kh, self.stride[0], self.dilation[0]),
-            out(wd, left + right, kw, self.stride[1], self.dilation[1]),
+            out(h, [top, bottom], kh, self.stride[0], self.dilation[0]),
+            out(wd, [left, right], kw, self.stride[1], self.dilation[1]),
         ) {
-            (Some(oh), Some(ow)) => Ok(vec![n, co, oh, ow]),
+            (Some(Some(oh)), Some(Some(ow))) => Ok(vec![n, co, oh, ow]),
+            (None, _) | (_, None) => Err(Error::invalid(
+                "conv2d",
+                format!(
+                    "padding {:?} and dilation {:?} overflow the output size",
+                    self.padding, self.dilation
+                ),
+            )),
             _ => Err(Error::invalid(
                 "conv2d",
                 format!("the dilated {kh}x{kw} kernel is larger than the padded {h}x{wd} input"),
