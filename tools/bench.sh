@@ -9,7 +9,8 @@
 #                                 batch 1 and 8 (about 30-40 minutes on lavapipe, 2 cores)
 #   bash tools/bench.sh --quick   the demo model only, few runs (a smoke test, ~2 minutes)
 #
-# Raw results: bench/results/*.json; the report: docs/benchmarks.md.
+# Raw results: bench/results/*.json; the report: docs/benchmarks.md (--quick: both in
+# bench/results/quick/, ignored by git).
 # SE_BENCH_VENV: a Python venv that already has tools/requirements.txt (else .venv is
 # made and filled). CARGO_TARGET_DIR is honoured.
 set -euo pipefail
@@ -36,7 +37,10 @@ echo "== building se-runtime (release)"
 cargo build --release --quiet
 BIN="${CARGO_TARGET_DIR:-target}/release/se-runtime"
 
+# A quick run writes beside the full run's committed results, never over them.
 RESULTS=bench/results
+REPORT=docs/benchmarks.md
+if [ "$QUICK" = 1 ]; then RESULTS=bench/results/quick; REPORT=$RESULTS/benchmarks.md; fi
 rm -rf "$RESULTS/native"
 mkdir -p "$RESULTS/native" bench/models
 
@@ -92,7 +96,7 @@ if [ -f bench/web/run.sh ]; then
   echo "== browser (bench/web/run.sh)"
   # Rebuild www/pkg so the browser runs the code measured natively above.
   WEB_ARGS=(bench/models)
-  [ "$QUICK" = 1 ] && WEB_ARGS=(--quick)
+  [ "$QUICK" = 1 ] && WEB_ARGS=(--quick --out "$RESULTS")
   SE_BENCH_REBUILD=1 bash bench/web/run.sh "${WEB_ARGS[@]}" || echo "bench/web/run.sh failed: the report keeps the browser section empty" >&2
 else
   echo "== browser: bench/web/run.sh is not in this checkout; skipped"
@@ -136,5 +140,5 @@ json.dump({
 }, open(sys.argv[1], "w"), indent=1)
 PY
 
-"$PY" tools/bench_report.py "$RESULTS" docs/benchmarks.md
-echo "== wrote docs/benchmarks.md"
+"$PY" tools/bench_report.py "$RESULTS" "$REPORT"
+echo "== wrote $REPORT"
