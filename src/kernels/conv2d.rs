@@ -229,6 +229,7 @@ pub fn conv2d_with(
                     b_strides: vec![ci * hw, cg * hw],
                     act,
                     staging,
+                    half_b: false,
                 },
             );
         }
