@@ -38,9 +38,9 @@ pub struct CompileOptions {
     /// than the batch symbolic (exporters often leave the image size dynamic). A
     /// symbolic dimension 0 stays the session's batch size; fixed dimensions must match.
     pub input_shapes: Vec<(String, Vec<usize>)>,
-    /// Store the weights of matrix multiplications (fully connected layers) as f16 on
-    /// the GPU, computing in f32: half their memory and bandwidth, at f16's precision
-    /// (about 3 significant digits). Sessions on an adapter without `shader-f16` fail
+    /// Store the weights of convolutions and matrix multiplications (fully connected
+    /// layers) as f16 on the GPU, computing in f32: half their memory and bandwidth,
+    /// at f16's precision (about 3 significant digits). SE blocks stay f32. Sessions on an adapter without `shader-f16` fail
     /// rather than silently falling back. The CPU executor ignores it.
     pub f16_weights: bool,
 }

@@ -1,5 +1,6 @@
-//! f16 weight storage (`matmul_f16`, `CompileOptions::f16_weights`): the kernel against
-//! its CPU twin (the f32 GEMM with the weights rounded to f16), and whole models with
+//! f16 weight storage (`matmul_f16`, `conv2d_f16`, `CompileOptions::f16_weights`): the
+//! kernels against their CPU twins (the f32 kernels with the weights rounded to f16),
+//! with every convolution algorithm, and whole models with
 //! f16 weights against their f32 run. Skipped, with a message, where the adapter lacks
 //! `shader-f16`.
 
@@ -7,6 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 
+use se_runtime::kernels::conv2d::{Conv2dParams, ConvAlgo, conv2d_f16};
 use se_runtime::kernels::matmul::{Staging, matmul_f16};
 use se_runtime::onnx::read_tensor_proto;
 use se_runtime::plan::{Loc, StepOp};
@@ -71,20 +73,90 @@ fn matmul_f16_matches_cpu_twin() {
 }
 
 #[test]
+fn conv2d_f16_matches_cpu_twin() {
+    let rt = f16_or_skip!();
+    let p = |stride, pad, groups| Conv2dParams {
+        stride: [stride; 2],
+        padding: [pad; 4],
+        groups,
+        ..Default::default()
+    };
+    // (input, weights, params, algorithm): each path reads the weights its own way.
+    let cases = [
+        (
+            [2, 8, 5, 6],
+            [12, 8, 1, 1],
+            p(1, 0, 1),
+            ConvAlgo::Gemm1x1(Staging::Direct),
+        ),
+        (
+            [1, 6, 4, 4],
+            [6, 3, 1, 1],
+            p(1, 0, 2),
+            ConvAlgo::Gemm1x1(Staging::Workgroup),
+        ),
+        (
+            [2, 5, 7, 7],
+            [9, 5, 3, 3],
+            p(1, 1, 1),
+            ConvAlgo::ImplicitGemm(Staging::Direct),
+        ),
+        (
+            [1, 8, 9, 8],
+            [16, 8, 3, 3],
+            p(2, 1, 1),
+            ConvAlgo::ImplicitGemm(Staging::Workgroup),
+        ),
+        ([1, 6, 8, 8], [6, 1, 3, 3], p(1, 1, 6), ConvAlgo::Depthwise),
+    ];
+    for (i, (xs, ws, params, algo)) in cases.into_iter().enumerate() {
+        let seed = 100 + 10 * i as u64;
+        let k = ws[1] * ws[2] * ws[3];
+        let x = host(&xs, seed, 1.0 / (k as f32).sqrt());
+        let w = host(&ws, seed + 1, 1.0);
+        let bias = host(&[ws[0]], seed + 2, 1.0);
+        let want =
+            cpu::conv2d::conv2d_f16(&x, &w, Some(&bias), None, &params, Activation::Relu).unwrap();
+        let (xt, bt) = (rt.upload_host(&x).unwrap(), rt.upload_host(&bias).unwrap());
+        let wt = rt.upload_f16(&w.shape, &w.data).unwrap();
+        let out = rt.tensor(&want.shape).unwrap();
+        let d = conv2d_f16(
+            rt,
+            algo,
+            &xt,
+            &wt,
+            Some(&bt),
+            None,
+            &params,
+            Activation::Relu,
+            &out,
+        )
+        .unwrap();
+        rt.run(&[d]).unwrap();
+        let what = format!("conv2d_f16 {xs:?} * {ws:?} {algo:?}");
+        common::assert_close(&what, &common::read(rt, &out), &want.data);
+    }
+}
+
+#[test]
 fn f16_rounding_is_visible() {
-    // The twin must differ from the f32 GEMM where weights are not f16-exact, so the
-    // kernel comparison above could not pass with f32 weights.
-    let a = host(&[4, 32], 1, 0.2);
-    let b = host(&[32, 8], 2, 1.0);
-    let exact = cpu::matmul::matmul(&a, &b, None, Activation::Identity).unwrap();
-    let rounded = cpu::matmul::matmul_f16(&a, &b, None, Activation::Identity).unwrap();
+    // On the data of the 65x33 * 33x67 case above, the twin differs from the f32 GEMM
+    // by more than the tolerance: that comparison would fail with f32 weights.
+    let a = host(&[65, 33], 30, 1.0 / 33f32.sqrt());
+    let b = host(&[33, 67], 31, 1.0);
+    let bias = host(&[67], 32, 1.0);
+    let exact = cpu::matmul::matmul(&a, &b, Some(&bias), Activation::Relu).unwrap();
+    let rounded = cpu::matmul::matmul_f16(&a, &b, Some(&bias), Activation::Relu).unwrap();
     let diff = exact
         .data
         .iter()
         .zip(&rounded.data)
-        .map(|(x, y)| (x - y).abs())
+        .map(|(x, y)| (x - y).abs() / x.abs().max(1.0))
         .fold(0f32, f32::max);
-    assert!(diff > 1e-5, "f16 rounding changed nothing ({diff})");
+    assert!(
+        diff > common::RTOL,
+        "f16 rounding is within the tolerance ({diff})"
+    );
 }
 
 fn mib(bytes: usize) -> f64 {
@@ -124,7 +196,7 @@ fn compare(rt: &Runtime, what: &str, path: &PathBuf, x: HostTensor, bound: f32) 
         .steps
         .iter()
         .filter_map(|s| match &s.op {
-            StepOp::MatMul { b, .. } => match b.loc {
+            StepOp::MatMul { b: w, .. } | StepOp::Conv { w, .. } => match w.loc {
                 Loc::Const(c) => Some(plan.constants[c].len()),
                 Loc::Buffer(_) => None,
             },
@@ -133,7 +205,7 @@ fn compare(rt: &Runtime, what: &str, path: &PathBuf, x: HostTensor, bound: f32) 
         .collect();
     assert!(
         !weights.is_empty(),
-        "{what}: no matmul with constant weights"
+        "{what}: no layer with constant weights"
     );
     let all: usize = plan.constants.iter().map(|c| c.len()).sum();
     let gemm: usize = weights.iter().sum();
@@ -158,7 +230,7 @@ fn compare(rt: &Runtime, what: &str, path: &PathBuf, x: HostTensor, bound: f32) 
         .fold(0f32, f32::max);
     common::report(&format!(
         "{what}: f16 vs f32 weights on {batch} images: max relative logit diff {diff:.2e} \
-         (bound {bound:.0e}), top-1 agrees on {agree}/{batch}; {} matmul weight tensors \
+         (bound {bound:.0e}), top-1 agrees on {agree}/{batch}; {} conv/matmul weight tensors \
          {:.3} MiB -> {:.3} MiB; weights on the device {:.3} MiB -> {:.3} MiB \
          (constants {:.3} MiB)",
         weights.len(),

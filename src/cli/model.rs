@@ -31,7 +31,7 @@ pub struct ModelArgs {
     /// ONNX model file (default: the embedded Fashion-MNIST SE-ResNet)
     #[arg(long, short, value_name = "M.onnx")]
     pub model: Option<PathBuf>,
-    /// Store fully connected layers' weights as f16 on the GPU (computing in f32);
+    /// Store convolution and fully connected weights as f16 on the GPU (computing in f32);
     /// fails on adapters without shader-f16
     #[arg(long)]
     pub f16_weights: bool,

@@ -177,8 +177,31 @@ pub(crate) struct Gemm<'a> {
     pub b_strides: Vec<usize>,
     pub act: Activation,
     pub staging: Staging,
-    /// `b` holds f16 values packed two per word (a [`HalfTensor`]'s storage).
-    pub half_b: bool,
+    /// The operand, if any, holding f16 values packed two per word (a
+    /// [`HalfTensor`]'s storage).
+    pub f16: F16Operand,
+}
+
+/// Which GEMM operand is stored as f16.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum F16Operand {
+    None,
+    A,
+    B,
+}
+
+/// Fails unless `rt`'s adapter can read f16 weights.
+pub(crate) fn require_f16(rt: &Runtime, op: &str) -> Result<()> {
+    if rt.features().contains(wgpu::Features::SHADER_F16) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        op,
+        format!(
+            "the adapter {} lacks the shader-f16 feature; use f32 weights",
+            rt.adapter_info().name
+        ),
+    ))
 }
 
 /// Drops size-1 batch dimensions and merges neighbours whose strides chain, so common
@@ -274,10 +297,10 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
     wg[2] = batch.max(1) as u32;
     // Unused bias and residual bindings are filled with `a`, which is never read there.
     let tensors = [g.a, g.b, bias, g.residual.unwrap_or(g.a), g.c];
-    let shader = if g.half_b {
-        shader!("matmul_f16", "matmul_f16", "matmul")
-    } else {
-        shader!("matmul", "matmul_f32", "matmul")
+    let shader = match g.f16 {
+        F16Operand::None => shader!("matmul", "matmul_f32", "matmul"),
+        F16Operand::A => shader!("matmul_f16a", "matmul_f16a", "matmul"),
+        F16Operand::B => shader!("matmul_f16b", "matmul_f16b", "matmul"),
     };
     rt.dispatch(shader, "matmul", &constants, &params, &tensors, wg)
 }
@@ -331,15 +354,7 @@ pub fn matmul_f16(
     act: Activation,
     out: &Tensor,
 ) -> Result<Dispatch> {
-    if !rt.features().contains(wgpu::Features::SHADER_F16) {
-        return Err(Error::invalid(
-            "matmul_f16",
-            format!(
-                "the adapter {} lacks the shader-f16 feature; use f32 weights",
-                rt.adapter_info().name
-            ),
-        ));
-    }
+    require_f16(rt, "matmul_f16")?;
     matmul_any(
         rt,
         staging,
@@ -405,7 +420,11 @@ fn matmul_any(
             batch_dims: batch,
             act,
             staging,
-            half_b,
+            f16: if half_b {
+                F16Operand::B
+            } else {
+                F16Operand::None
+            },
         },
     )
 }

@@ -74,9 +74,11 @@ pub(crate) use shader;
 pub const SHADERS: &[crate::device::Shader] = &[
     shader!("unary"),
     shader!("binary"),
-    shader!("conv2d"),
+    shader!("conv2d", "conv2d_f32", "conv2d"),
+    shader!("conv2d_f16", "conv2d_f16", "conv2d"),
     shader!("matmul", "matmul_f32", "matmul"),
-    shader!("matmul_f16", "matmul_f16", "matmul"),
+    shader!("matmul_f16a", "matmul_f16a", "matmul"),
+    shader!("matmul_f16b", "matmul_f16b", "matmul"),
     shader!("squeeze"),
     shader!("squeeze_subgroup"),
     shader!("excite"),

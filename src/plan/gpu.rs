@@ -357,6 +357,19 @@ fn prepare(
             y,
         } => {
             let (b, r) = (opt(bias)?, opt(residual)?);
+            if let Some(w) = half(w)? {
+                return Ok(vec![kernels::conv2d::conv2d_f16(
+                    rt,
+                    kernels::conv2d::ConvAlgo::Auto,
+                    &view(x)?,
+                    &w,
+                    b.as_ref(),
+                    r.as_ref(),
+                    conv,
+                    *act,
+                    &view(y)?,
+                )?]);
+            }
             vec![kernels::conv2d::conv2d(
                 rt,
                 &view(x)?,

@@ -1,7 +1,7 @@
 enable f16;
 
-// Prelude of matmul.wgsl: b (the weights) stored as f16, half the memory and bandwidth;
-// every product and sum stays f32. `enable` must open the module, so this comes first.
+// Prelude of matmul.wgsl: b (a fully connected layer's weights) stored as f16, half the
+// memory and bandwidth; every product and sum stays f32. `enable` must open the module, so this comes first.
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b: array<vec4<f16>>;
 
