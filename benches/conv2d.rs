@@ -10,7 +10,9 @@
 use std::time::Instant;
 
 use se_runtime::device::Shader;
-use se_runtime::kernels::conv2d::{Conv2dParams, ConvAlgo, choose_algo, conv2d, conv2d_with};
+use se_runtime::kernels::conv2d::{
+    Conv2dParams, ConvAlgo, choose_algo, conv2d, conv2d_f16, conv2d_with,
+};
 use se_runtime::kernels::matmul::{Staging, matmul, matmul_f16, matmul_with};
 use se_runtime::kernels::{Dispatch, grid};
 use se_runtime::{Activation, Runtime, Tensor};
@@ -122,7 +124,7 @@ fn main() {
     };
     println!(
         "GFLOP/s; \"{other:?}\": the other GEMM staging; ratio: auto / naive \
-         (gemm-f16 rows: f32-weight time / f16-weight time)\n"
+         (\"f16 weights\" rows: f32-weight time / f16-weight time, auto)\n"
     );
     let f16 = rt.features().contains(wgpu::Features::SHADER_F16);
     println!(
@@ -171,7 +173,7 @@ fn main() {
             println!(
                 "{:<34} {:>14} {:>9.2} {:>9.2} {:>9} {:>9} {:>7.2}",
                 format!("matmul {m}x{k} * {k}x{n}"),
-                "gemm-f16",
+                "f16 weights",
                 th * 1e3,
                 flops / th / 1e9,
                 "",
@@ -322,5 +324,25 @@ fn main() {
             flops / tn / 1e9,
             tn / t
         );
+        // The same layer with f16 weights, auto algorithm.
+        if f16 {
+            let wh = rt
+                .upload_f16(&w_shape, &random_data(w_shape.iter().product(), 4))
+                .expect("upload");
+            let act = Activation::Relu;
+            let d =
+                conv2d_f16(&rt, ConvAlgo::Auto, &x, &wh, Some(&bias), None, &p, act, &y).unwrap();
+            let th = time(&rt, &d);
+            println!(
+                "{:<34} {:>14} {:>9.2} {:>9.2} {:>9} {:>9} {:>7.2}",
+                l.name,
+                "f16 weights",
+                th * 1e3,
+                flops / th / 1e9,
+                "",
+                "",
+                t / th
+            );
+        }
     }
 }
