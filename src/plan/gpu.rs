@@ -76,8 +76,8 @@ impl Session {
                 ),
             ));
         }
-        // Constants upload on first use, in f32 or (GEMM weights with f16_weights) f16,
-        // so a weight only the f16 kernel reads never takes f32 memory too.
+        // Constants upload on first use, in f32 or (conv and matmul weights with
+        // f16_weights) f16, so a weight only an f16 kernel reads takes no f32 memory.
         let constants = RefCell::new(vec![None; plan.constants.len()]);
         let halves = RefCell::new(vec![None; plan.constants.len()]);
         let view = |o: &Operand| -> Result<Tensor> {
@@ -323,7 +323,6 @@ fn check_limits(rt: &Runtime, plan: &Plan) -> Result<()> {
     )
 }
 
-/// The dispatches of one step.
 /// Entry `i` of `cache`, made by `make` on first use.
 fn cached<T: Clone>(
     cache: &RefCell<Vec<Option<T>>>,
@@ -338,7 +337,8 @@ fn cached<T: Clone>(
     Ok(t)
 }
 
-/// `half`: the f16 copy of a constant operand when weights are stored as f16.
+/// The dispatches of one step. `half`: the f16 copy of a constant operand when weights
+/// are stored as f16.
 fn prepare(
     rt: &Runtime,
     op: &StepOp,
