@@ -10,8 +10,10 @@
 use std::time::Instant;
 
 use se_runtime::device::Shader;
-use se_runtime::kernels::conv2d::{Conv2dParams, ConvAlgo, choose_algo, conv2d, conv2d_with};
-use se_runtime::kernels::matmul::{Staging, matmul, matmul_with};
+use se_runtime::kernels::conv2d::{
+    Conv2dParams, ConvAlgo, choose_algo, conv2d, conv2d_f16, conv2d_with,
+};
+use se_runtime::kernels::matmul::{Staging, matmul, matmul_f16, matmul_with};
 use se_runtime::kernels::{Dispatch, grid};
 use se_runtime::{Activation, Runtime, Tensor};
 
@@ -81,14 +83,17 @@ fn time(rt: &Runtime, d: &Dispatch) -> f64 {
     once(n) / n as f64
 }
 
-fn random(rt: &Runtime, shape: &[usize], seed: u32) -> Tensor {
-    let len: usize = shape.iter().product();
-    let data: Vec<f32> = (0..len)
+fn random_data(len: usize, seed: u32) -> Vec<f32> {
+    (0..len)
         .map(|i| {
             ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0
                 - 0.5
         })
-        .collect();
+        .collect()
+}
+
+fn random(rt: &Runtime, shape: &[usize], seed: u32) -> Tensor {
+    let data = random_data(shape.iter().product(), seed);
     rt.upload(shape, &data).expect("upload")
 }
 
@@ -117,7 +122,11 @@ fn main() {
     } else {
         Staging::Direct
     };
-    println!("GFLOP/s; \"{other:?}\": the other GEMM staging; ratio: auto / naive\n");
+    println!(
+        "GFLOP/s; \"{other:?}\": the other GEMM staging; ratio: auto / naive \
+         (\"f16 weights\" rows: f32-weight time / f16-weight time, auto)\n"
+    );
+    let f16 = rt.features().contains(wgpu::Features::SHADER_F16);
     println!(
         "{:<34} {:>14} {:>9} {:>9} {:>9} {:>9} {:>7}",
         "layer",
@@ -145,6 +154,33 @@ fn main() {
             flops / t / 1e9,
             flops / to / 1e9
         );
+        // The same product with b (the weights) stored as f16, auto staging.
+        if f16 {
+            let bh = rt
+                .upload_f16(&[k, n], &random_data(k * n, 2))
+                .expect("upload");
+            let d = matmul_f16(
+                &rt,
+                Staging::Auto,
+                &a,
+                &bh,
+                None,
+                Activation::Identity,
+                &out,
+            )
+            .unwrap();
+            let th = time(&rt, &d);
+            println!(
+                "{:<34} {:>14} {:>9.2} {:>9.2} {:>9} {:>9} {:>7.2}",
+                format!("matmul {m}x{k} * {k}x{n}"),
+                "f16 weights",
+                th * 1e3,
+                flops / th / 1e9,
+                "",
+                "",
+                t / th
+            );
+        }
     }
 
     let layers = [
@@ -288,5 +324,25 @@ fn main() {
             flops / tn / 1e9,
             tn / t
         );
+        // The same layer with f16 weights, auto algorithm.
+        if f16 {
+            let wh = rt
+                .upload_f16(&w_shape, &random_data(w_shape.iter().product(), 4))
+                .expect("upload");
+            let act = Activation::Relu;
+            let d =
+                conv2d_f16(&rt, ConvAlgo::Auto, &x, &wh, Some(&bias), None, &p, act, &y).unwrap();
+            let th = time(&rt, &d);
+            println!(
+                "{:<34} {:>14} {:>9.2} {:>9.2} {:>9} {:>9} {:>7.2}",
+                l.name,
+                "f16 weights",
+                th * 1e3,
+                flops / th / 1e9,
+                "",
+                "",
+                t / th
+            );
+        }
     }
 }

@@ -55,7 +55,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+// The weights w (binding 2) and their readers w_vec4/w_elem come from a prelude:
+// conv2d_f32.wgsl, or conv2d_f16.wgsl for f16 weights.
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
@@ -66,10 +67,6 @@ var<workgroup> b_tile: array<vec4<f32>, BK * WG_N>;   // gathered inputs, b_tile
 // where (ih0, iw0) is the input position of the window's top-left tap.
 var<workgroup> columns: array<vec4<i32>, 4u * WG_N>;
 
-fn w_at(i: u32) -> f32 {
-    return w[i >> 2u][i & 3u];
-}
-
 // w[group's row m, k .. k + 4], zero past M and K; k % 4 == 0. Branch-free as in
 // matmul.wgsl.
 fn w_row(g: u32, m: u32, k: u32) -> vec4<f32> {
@@ -77,12 +74,12 @@ fn w_row(g: u32, m: u32, k: u32) -> vec4<f32> {
     let kdim = (p.ci / p.groups) * KH * KW;
     let row = (g * mg + min(m, mg - 1u)) * kdim;
     if VEC_A {
-        let v = w[(row + min(k, kdim - 4u)) >> 2u];
+        let v = w_vec4((row + min(k, kdim - 4u)) >> 2u);
         return select(vec4<f32>(0.0), v, m < mg && k < kdim);
     }
     var v: vec4<f32>;
     for (var q = 0u; q < 4u; q++) {
-        v[q] = select(0.0, w_at(row + min(k + q, kdim - 1u)), m < mg && k + q < kdim);
+        v[q] = select(0.0, w_elem(row + min(k + q, kdim - 1u)), m < mg && k + q < kdim);
     }
     return v;
 }
@@ -280,7 +277,7 @@ fn conv2d_depthwise(
         }
         let row = x_base + u32(iy) * p.w;
         for (var kx = 0u; kx < KW; kx++) {
-            let wv = w_at(w_base + ky * KW + kx);
+            let wv = w_elem(w_base + ky * KW + kx);
             for (var j = 0u; j < 4u; j++) {
                 let ix = i32((ox0 + j) * p.stride_w + kx * p.dil_w) - i32(p.pad_left);
                 if u32(ix) < p.w {

@@ -47,8 +47,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+// a and b (bindings 1 and 2) and their readers a_vec4/a_elem, b_vec4/b_elem come from a prelude:
+// matmul_f32.wgsl, or matmul_f16a.wgsl / matmul_f16b.wgsl for f16 weights in a / b.
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
 // Scalar stores: rows of c need not start on a vec4 boundary, and two invocations must
@@ -65,13 +65,13 @@ var<workgroup> b_tile: array<vec4<f32>, BK * WG_N>;
 fn a_row(base: u32, m: u32, k: u32) -> vec4<f32> {
     let row = base + min(m, p.m - 1u) * p.k;
     if VEC_A {
-        let v = a[(row + min(k, p.k - 4u)) >> 2u];
+        let v = a_vec4((row + min(k, p.k - 4u)) >> 2u);
         return select(vec4<f32>(0.0), v, m < p.m && k < p.k);
     }
     var v: vec4<f32>;
     for (var q = 0u; q < 4u; q++) {
         let at = row + min(k + q, p.k - 1u);
-        v[q] = select(0.0, a[at >> 2u][at & 3u], m < p.m && k + q < p.k);
+        v[q] = select(0.0, a_elem(at), m < p.m && k + q < p.k);
     }
     return v;
 }
@@ -80,13 +80,13 @@ fn a_row(base: u32, m: u32, k: u32) -> vec4<f32> {
 fn b_row(base: u32, k: u32, n: u32) -> vec4<f32> {
     let row = base + min(k, p.k - 1u) * p.n;
     if VEC_B {
-        let v = b[(row + min(n, p.n - 4u)) >> 2u];
+        let v = b_vec4((row + min(n, p.n - 4u)) >> 2u);
         return select(vec4<f32>(0.0), v, k < p.k && n < p.n);
     }
     var v: vec4<f32>;
     for (var q = 0u; q < 4u; q++) {
         let at = row + min(n + q, p.n - 1u);
-        v[q] = select(0.0, b[at >> 2u][at & 3u], k < p.k && n + q < p.n);
+        v[q] = select(0.0, b_elem(at), k < p.k && n + q < p.n);
     }
     return v;
 }

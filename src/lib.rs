@@ -37,6 +37,7 @@ pub use model::{CompileOptions, LayerInfo, Model, ModelInfo, SeBlockInfo, Tensor
 pub use passes::Fusions;
 pub use plan::{CpuSession, Excitation, Inference, Session};
 pub use se_block::{SeBlock, SeOutput};
+pub use tensor::HalfTensor;
 pub use tensor::{HostTensor, Tensor};
 
 // Native image decoding's error ([`preprocess::decode_image`]).

@@ -38,6 +38,11 @@ pub struct CompileOptions {
     /// than the batch symbolic (exporters often leave the image size dynamic). A
     /// symbolic dimension 0 stays the session's batch size; fixed dimensions must match.
     pub input_shapes: Vec<(String, Vec<usize>)>,
+    /// Store the weights of convolutions and matrix multiplications (fully connected
+    /// layers) as f16 on the GPU, computing in f32: half their memory and bandwidth,
+    /// at f16's precision (about 3 significant digits). SE blocks stay f32. Sessions on an adapter without `shader-f16` fail
+    /// rather than silently falling back. The CPU executor ignores it.
+    pub f16_weights: bool,
 }
 
 impl Default for CompileOptions {
@@ -45,6 +50,7 @@ impl Default for CompileOptions {
         Self {
             fuse: true,
             input_shapes: Vec::new(),
+            f16_weights: false,
         }
     }
 }
@@ -145,6 +151,11 @@ impl Model {
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// The options the model was compiled with.
+    pub fn options(&self) -> &CompileOptions {
+        &self.options
     }
 
     /// The execution plan for `batch` images.

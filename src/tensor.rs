@@ -407,3 +407,77 @@ impl Tensor {
         })
     }
 }
+
+/// Weights on the GPU stored as f16, packed two per 32-bit word in an f32 tensor's
+/// storage (padded with a zero to an even count). Kernels that take one compute in
+/// f32; they need the adapter's `shader-f16` feature. Clones share storage.
+#[derive(Clone)]
+pub struct HalfTensor {
+    packed: Tensor,
+    shape: Vec<usize>,
+}
+
+impl std::fmt::Debug for HalfTensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HalfTensor{:?}", self.shape)
+    }
+}
+
+impl HalfTensor {
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The storage, as the f32 tensor of the packed words.
+    pub(crate) fn packed(&self) -> &Tensor {
+        &self.packed
+    }
+
+    /// A view of the same storage with another shape of the same size.
+    pub fn reshape(&self, shape: &[usize]) -> Result<HalfTensor> {
+        if numel(shape)? != self.len() {
+            return Err(Error::shape("reshape", &self.shape, shape));
+        }
+        Ok(HalfTensor {
+            packed: self.packed.clone(),
+            shape: shape.to_vec(),
+        })
+    }
+}
+
+impl Runtime {
+    /// A [`HalfTensor`] holding `data` rounded to the nearest f16.
+    pub fn upload_f16(&self, shape: &[usize], data: &[f32]) -> Result<HalfTensor> {
+        if numel(shape)? != data.len() {
+            return Err(Error::shape(
+                "upload_f16",
+                format!("{} values for shape {shape:?}", numel(shape)?),
+                data.len(),
+            ));
+        }
+        let mut bits: Vec<u16> = data
+            .iter()
+            .map(|&v| half::f16::from_f32(v).to_bits())
+            .collect();
+        if bits.len() % 2 == 1 {
+            bits.push(0);
+        }
+        let packed = self.tensor(&[bits.len() / 2])?;
+        if !bits.is_empty() {
+            self.queue
+                .write_buffer(packed.buffer(), 0, bytemuck::cast_slice(&bits));
+        }
+        Ok(HalfTensor {
+            packed,
+            shape: shape.to_vec(),
+        })
+    }
+}

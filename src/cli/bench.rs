@@ -88,7 +88,7 @@ impl Memory {
         Memory {
             activations: plan.buffer_bytes(),
             unshared: plan.unshared_elements * 4,
-            weights: plan.constant_bytes(),
+            weights: session.weight_bytes(),
             staging,
         }
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use se_runtime::plan::StepOp;
 use se_runtime::preprocess::{self, Preprocess};
-use se_runtime::{HostTensor, Model, Runtime, Session};
+use se_runtime::{CompileOptions, HostTensor, Model, Runtime, Session};
 
 /// A model compiled into the binary: its name and its ONNX bytes.
 struct Embedded {
@@ -31,6 +31,10 @@ pub struct ModelArgs {
     /// ONNX model file (default: the embedded Fashion-MNIST SE-ResNet)
     #[arg(long, short, value_name = "M.onnx")]
     pub model: Option<PathBuf>,
+    /// Store convolution and fully connected weights as f16 on the GPU (computing in f32);
+    /// fails on adapters without shader-f16
+    #[arg(long)]
+    pub f16_weights: bool,
 }
 
 /// A loaded model and what to call it in messages.
@@ -41,11 +45,15 @@ pub struct Loaded {
 
 impl ModelArgs {
     pub fn load(&self) -> Result<Loaded> {
+        let options = CompileOptions {
+            f16_weights: self.f16_weights,
+            ..Default::default()
+        };
         match &self.model {
-            Some(path) => load_file(path),
+            Some(path) => load_file_with(path, options),
             None => Ok(Loaded {
                 name: format!("{} (embedded)", DEFAULT_MODEL.name),
-                model: Model::from_bytes(DEFAULT_MODEL.bytes)
+                model: Model::from_bytes_with(DEFAULT_MODEL.bytes, options)
                     .context("the embedded model does not load")?,
             }),
         }
@@ -53,8 +61,13 @@ impl ModelArgs {
 }
 
 pub fn load_file(path: &Path) -> Result<Loaded> {
+    load_file_with(path, CompileOptions::default())
+}
+
+pub fn load_file_with(path: &Path, options: CompileOptions) -> Result<Loaded> {
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-    let model = Model::from_bytes(&bytes).with_context(|| format!("{}", path.display()))?;
+    let model =
+        Model::from_bytes_with(&bytes, options).with_context(|| format!("{}", path.display()))?;
     Ok(Loaded {
         name: path.display().to_string(),
         model,

@@ -64,3 +64,26 @@ pub fn matmul(
     shape.extend([m, n]);
     HostTensor::new(&shape, out)
 }
+
+/// CPU twin of `matmul_f16`: [`matmul`] with `b` rounded to the nearest f16, as the
+/// kernel stores it.
+pub fn matmul_f16(
+    a: &HostTensor,
+    b: &HostTensor,
+    bias: Option<&HostTensor>,
+    act: Activation,
+) -> Result<HostTensor> {
+    matmul(a, &round_f16(b), bias, act)
+}
+
+/// `t` with every value rounded to the nearest f16 (what f16 weight storage keeps).
+pub fn round_f16(t: &HostTensor) -> HostTensor {
+    HostTensor {
+        shape: t.shape.clone(),
+        data: t
+            .data
+            .iter()
+            .map(|&v| half::f16::from_f32(v).to_f32())
+            .collect(),
+    }
+}

@@ -2,11 +2,13 @@
 //! 1x1 convolutions through `shaders/matmul.wgsl`; CPU twin `crate::cpu::conv2d`),
 //! and batch-norm folding for convolution weights.
 
-use super::matmul::{Gemm, GemmBias, Staging, Tiling, check_no_alias, gemm};
+use super::matmul::{
+    F16Operand, Gemm, GemmBias, Staging, Tiling, check_no_alias, gemm, require_f16,
+};
 use super::{Activation, Dispatch, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
-use crate::tensor::{HostTensor, Tensor};
+use crate::tensor::{HalfTensor, HostTensor, Tensor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv2dParams {
@@ -183,7 +185,61 @@ pub fn conv2d_with(
     act: Activation,
     y: &Tensor,
 ) -> Result<Dispatch> {
-    let out = p.output_shape(x.shape(), w.shape())?;
+    conv2d_any(
+        rt,
+        algo,
+        x,
+        (w, w.shape(), false),
+        bias,
+        residual,
+        p,
+        act,
+        y,
+    )
+}
+
+/// [`conv2d_with`] with the weights stored as f16 and every product and sum in f32:
+/// half the weight memory and bandwidth. Needs the adapter's `shader-f16` feature.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_f16(
+    rt: &Runtime,
+    algo: ConvAlgo,
+    x: &Tensor,
+    w: &HalfTensor,
+    bias: Option<&Tensor>,
+    residual: Option<&Tensor>,
+    p: &Conv2dParams,
+    act: Activation,
+    y: &Tensor,
+) -> Result<Dispatch> {
+    require_f16(rt, "conv2d_f16")?;
+    conv2d_any(
+        rt,
+        algo,
+        x,
+        (w.packed(), w.shape(), true),
+        bias,
+        residual,
+        p,
+        act,
+        y,
+    )
+}
+
+/// `w`: its storage, its logical shape and whether it holds packed f16 values.
+#[allow(clippy::too_many_arguments)]
+fn conv2d_any(
+    rt: &Runtime,
+    algo: ConvAlgo,
+    x: &Tensor,
+    (w, ws, half): (&Tensor, &[usize], bool),
+    bias: Option<&Tensor>,
+    residual: Option<&Tensor>,
+    p: &Conv2dParams,
+    act: Activation,
+    y: &Tensor,
+) -> Result<Dispatch> {
+    let out = p.output_shape(x.shape(), ws)?;
     if y.shape() != out.as_slice() {
         return Err(Error::shape("conv2d output", &out, y.shape()));
     }
@@ -203,7 +259,7 @@ pub fn conv2d_with(
     inputs.extend(residual);
     check_no_alias("conv2d", y, &inputs)?;
 
-    let (xs, ws) = (x.shape(), w.shape());
+    let xs = x.shape();
     let algo = match algo {
         ConvAlgo::Auto => choose_algo(xs, ws, p),
         forced => forced,
@@ -238,6 +294,11 @@ pub fn conv2d_with(
                     b_strides: vec![ci * hw, cg * hw],
                     act,
                     staging,
+                    f16: if half {
+                        F16Operand::A
+                    } else {
+                        F16Operand::None
+                    },
                 },
             );
         }
@@ -286,17 +347,15 @@ pub fn conv2d_with(
     // Unused bias and residual bindings are filled with `x`, which is never read there.
     let tensors = [x, w, bias.unwrap_or(x), residual.unwrap_or(x), y];
     let kernel = [("KH", kh as f64), ("KW", kw as f64)];
+    let shader = if half {
+        shader!("conv2d_f16", "conv2d_f16", "conv2d")
+    } else {
+        shader!("conv2d", "conv2d_f32", "conv2d")
+    };
     if algo == ConvAlgo::Depthwise {
         let items = batch * co * out[2] * out[3].div_ceil(4);
         let wg = grid(rt, groups(items, 64));
-        return rt.dispatch(
-            shader!("conv2d"),
-            "conv2d_depthwise",
-            &kernel,
-            &params,
-            &tensors,
-            wg,
-        );
+        return rt.dispatch(shader, "conv2d_depthwise", &kernel, &params, &tensors, wg);
     }
     let n = batch * out[2] * out[3];
     let k = cg * kh * kw;
@@ -320,14 +379,7 @@ pub fn conv2d_with(
     ];
     let mut wg = grid(rt, params.tiles);
     wg[2] = g as u32;
-    rt.dispatch(
-        shader!("conv2d"),
-        "conv2d_igemm",
-        &constants,
-        &params,
-        &tensors,
-        wg,
-    )
+    rt.dispatch(shader, "conv2d_igemm", &constants, &params, &tensors, wg)
 }
 
 /// Folds inference batch norm into the preceding convolution: returns `(w', b')` with

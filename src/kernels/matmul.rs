@@ -5,7 +5,7 @@
 use super::{Activation, Dispatch, grid, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
-use crate::tensor::{Tensor, broadcast_shapes, broadcast_strides};
+use crate::tensor::{HalfTensor, Tensor, broadcast_shapes, broadcast_strides};
 
 /// Batch dimensions the shader indexes; more are merged where strides allow.
 const MAX_BATCH_DIMS: usize = 4;
@@ -177,6 +177,31 @@ pub(crate) struct Gemm<'a> {
     pub b_strides: Vec<usize>,
     pub act: Activation,
     pub staging: Staging,
+    /// The operand, if any, holding f16 values packed two per word (a
+    /// [`HalfTensor`]'s storage).
+    pub f16: F16Operand,
+}
+
+/// Which GEMM operand is stored as f16.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum F16Operand {
+    None,
+    A,
+    B,
+}
+
+/// Fails unless `rt`'s adapter can read f16 weights.
+pub(crate) fn require_f16(rt: &Runtime, op: &str) -> Result<()> {
+    if rt.features().contains(wgpu::Features::SHADER_F16) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        op,
+        format!(
+            "the adapter {} lacks the shader-f16 feature; use f32 weights",
+            rt.adapter_info().name
+        ),
+    ))
 }
 
 /// Drops size-1 batch dimensions and merges neighbours whose strides chain, so common
@@ -274,14 +299,12 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
     wg[2] = batch.max(1) as u32;
     // Unused bias and residual bindings are filled with `a`, which is never read there.
     let tensors = [g.a, g.b, bias, g.residual.unwrap_or(g.a), g.c];
-    rt.dispatch(
-        shader!("matmul"),
-        "matmul",
-        &constants,
-        &params,
-        &tensors,
-        wg,
-    )
+    let shader = match g.f16 {
+        F16Operand::None => shader!("matmul", "matmul_f32", "matmul"),
+        F16Operand::A => shader!("matmul_f16a", "matmul_f16a", "matmul"),
+        F16Operand::B => shader!("matmul_f16b", "matmul_f16b", "matmul"),
+    };
+    rt.dispatch(shader, "matmul", &constants, &params, &tensors, wg)
 }
 
 /// Fails when `out` shares storage with one of `inputs`: a kernel cannot read and write
@@ -319,7 +342,43 @@ pub fn matmul_with(
     act: Activation,
     out: &Tensor,
 ) -> Result<Dispatch> {
-    let (sa, sb) = (a.shape(), b.shape());
+    matmul_any(rt, staging, a, (b, b.shape(), false), bias, act, out)
+}
+
+/// [`matmul`] with `b` (the weights) stored as f16 and every product and sum in f32:
+/// half the weight memory and bandwidth. Needs the adapter's `shader-f16` feature.
+pub fn matmul_f16(
+    rt: &Runtime,
+    staging: Staging,
+    a: &Tensor,
+    b: &HalfTensor,
+    bias: Option<&Tensor>,
+    act: Activation,
+    out: &Tensor,
+) -> Result<Dispatch> {
+    require_f16(rt, "matmul_f16")?;
+    matmul_any(
+        rt,
+        staging,
+        a,
+        (b.packed(), b.shape(), true),
+        bias,
+        act,
+        out,
+    )
+}
+
+/// `b`: its storage, its logical shape and whether it holds packed f16 values.
+fn matmul_any(
+    rt: &Runtime,
+    staging: Staging,
+    a: &Tensor,
+    (b, sb, half_b): (&Tensor, &[usize], bool),
+    bias: Option<&Tensor>,
+    act: Activation,
+    out: &Tensor,
+) -> Result<Dispatch> {
+    let sa = a.shape();
     if sa.len() < 2 || sb.len() < 2 {
         return Err(Error::invalid(
             "matmul",
@@ -363,6 +422,11 @@ pub fn matmul_with(
             batch_dims: batch,
             act,
             staging,
+            f16: if half_b {
+                F16Operand::B
+            } else {
+                F16Operand::None
+            },
         },
     )
 }

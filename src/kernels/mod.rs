@@ -42,6 +42,31 @@ macro_rules! shader {
             ),
         }
     };
+    // `name` built from shaders/<prelude>.wgsl, the activation functions, then
+    // shaders/<body>.wgsl: a prelude can open with `enable f16;`, which must come first.
+    ($name:literal, $prelude:literal, $body:literal) => {
+        $crate::device::Shader {
+            name: $name,
+            source: concat!(
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/shaders/",
+                    $prelude,
+                    ".wgsl"
+                )),
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/shaders/activation.wgsl"
+                )),
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/shaders/",
+                    $body,
+                    ".wgsl"
+                )),
+            ),
+        }
+    };
 }
 pub(crate) use shader;
 
@@ -49,8 +74,11 @@ pub(crate) use shader;
 pub const SHADERS: &[crate::device::Shader] = &[
     shader!("unary"),
     shader!("binary"),
-    shader!("conv2d"),
-    shader!("matmul"),
+    shader!("conv2d", "conv2d_f32", "conv2d"),
+    shader!("conv2d_f16", "conv2d_f16", "conv2d"),
+    shader!("matmul", "matmul_f32", "matmul"),
+    shader!("matmul_f16a", "matmul_f16a", "matmul"),
+    shader!("matmul_f16b", "matmul_f16b", "matmul"),
     shader!("squeeze"),
     shader!("squeeze_subgroup"),
     shader!("excite"),

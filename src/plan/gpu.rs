@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::kernels::squeeze::SqueezeMode;
 use crate::kernels::{self, Dispatch};
 use crate::model::Model;
-use crate::tensor::{HostTensor, STAGING_USAGE, Tensor};
+use crate::tensor::{HalfTensor, HostTensor, STAGING_USAGE, Tensor};
+use std::cell::RefCell;
 
 /// What one inference reads back: a device tensor, or a constant output known on the host.
 enum Readback {
@@ -36,6 +37,8 @@ pub struct Session {
     outputs: Vec<(String, Readback)>,
     excitations: Vec<(String, usize, Readback)>,
     staging_bytes: u64,
+    /// Bytes of the weights on the device, f16 ones counted at 2 bytes per value.
+    weight_bytes: usize,
     /// Keeps the weights and activation buffers alive (dispatches bind them).
     _storage: Vec<Tensor>,
 }
@@ -62,21 +65,43 @@ impl Session {
             .iter()
             .map(|&n| rt.tensor(&[n]))
             .collect::<Result<Vec<_>>>()?;
-        let constants = plan
-            .constants
-            .iter()
-            .map(|c| rt.upload_host(c))
-            .collect::<Result<Vec<_>>>()?;
+        let f16 = model.options().f16_weights;
+        if f16 && !rt.features().contains(wgpu::Features::SHADER_F16) {
+            return Err(Error::invalid(
+                "CompileOptions::f16_weights",
+                format!(
+                    "the adapter {} lacks the shader-f16 feature; compile the model \
+                     without f16 weights",
+                    rt.adapter_info().name
+                ),
+            ));
+        }
+        // Constants upload on first use, in f32 or (conv and matmul weights with
+        // f16_weights) f16, so a weight only an f16 kernel reads takes no f32 memory.
+        let constants = RefCell::new(vec![None; plan.constants.len()]);
+        let halves = RefCell::new(vec![None; plan.constants.len()]);
         let view = |o: &Operand| -> Result<Tensor> {
             match o.loc {
                 Loc::Buffer(b) => buffers[b].view(&o.shape),
-                Loc::Const(c) => constants[c].reshape(&o.shape),
+                Loc::Const(c) => {
+                    cached(&constants, c, || rt.upload_host(&plan.constants[c]))?.reshape(&o.shape)
+                }
+            }
+        };
+        let half = |o: &Operand| -> Result<Option<HalfTensor>> {
+            match o.loc {
+                Loc::Const(c) if f16 => {
+                    let t = &plan.constants[c];
+                    let h = cached(&halves, c, || rt.upload_f16(&t.shape, &t.data))?;
+                    Ok(Some(h.reshape(&o.shape)?))
+                }
+                _ => Ok(None),
             }
         };
         let mut dispatches = Vec::new();
         let mut step_ends = Vec::with_capacity(plan.steps.len());
         for step in &plan.steps {
-            let prepared = prepare(rt, &step.op, &view).map_err(|e| match e {
+            let prepared = prepare(rt, &step.op, &view, &half).map_err(|e| match e {
                 Error::Shape { .. } | Error::InvalidArgument { .. } => Error::invalid(
                     format!("step '{}' ({})", step.name, step.label),
                     e.to_string(),
@@ -114,6 +139,13 @@ impl Session {
             .map(|e| Ok((e.block.clone(), e.channels, readback(&e.operand)?)))
             .collect::<Result<_>>()?;
         rt.check("creating a session")?;
+        let (constants, halves) = (constants.into_inner(), halves.into_inner());
+        let weight_bytes = constants
+            .iter()
+            .flatten()
+            .map(|t| t.len() * 4)
+            .sum::<usize>()
+            + halves.iter().flatten().map(|h| h.len() * 2).sum::<usize>();
         Ok(Session {
             rt: rt.clone(),
             turn: async_lock::Mutex::new(()),
@@ -124,12 +156,23 @@ impl Session {
             outputs,
             excitations,
             staging_bytes,
-            _storage: buffers.into_iter().chain(constants).collect(),
+            weight_bytes,
+            _storage: buffers
+                .into_iter()
+                .chain(constants.into_iter().flatten())
+                .chain(halves.into_iter().flatten().map(|h| h.packed().clone()))
+                .collect(),
         })
     }
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// Bytes of the weights this session uploaded: less than the plan's constants with
+    /// [`CompileOptions::f16_weights`](crate::CompileOptions::f16_weights).
+    pub fn weight_bytes(&self) -> usize {
+        self.weight_bytes
     }
 
     /// Number of prepared dispatches one inference records.
@@ -280,11 +323,27 @@ fn check_limits(rt: &Runtime, plan: &Plan) -> Result<()> {
     )
 }
 
-/// The dispatches of one step.
+/// Entry `i` of `cache`, made by `make` on first use.
+fn cached<T: Clone>(
+    cache: &RefCell<Vec<Option<T>>>,
+    i: usize,
+    make: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    if let Some(t) = &cache.borrow()[i] {
+        return Ok(t.clone());
+    }
+    let t = make()?;
+    cache.borrow_mut()[i] = Some(t.clone());
+    Ok(t)
+}
+
+/// The dispatches of one step. `half`: the f16 copy of a constant operand when weights
+/// are stored as f16.
 fn prepare(
     rt: &Runtime,
     op: &StepOp,
     view: &dyn Fn(&Operand) -> Result<Tensor>,
+    half: &dyn Fn(&Operand) -> Result<Option<HalfTensor>>,
 ) -> Result<Vec<Dispatch>> {
     let opt = |o: &Option<Operand>| o.as_ref().map(view).transpose();
     Ok(match op {
@@ -298,6 +357,19 @@ fn prepare(
             y,
         } => {
             let (b, r) = (opt(bias)?, opt(residual)?);
+            if let Some(w) = half(w)? {
+                return Ok(vec![kernels::conv2d::conv2d_f16(
+                    rt,
+                    kernels::conv2d::ConvAlgo::Auto,
+                    &view(x)?,
+                    &w,
+                    b.as_ref(),
+                    r.as_ref(),
+                    conv,
+                    *act,
+                    &view(y)?,
+                )?]);
+            }
             vec![kernels::conv2d::conv2d(
                 rt,
                 &view(x)?,
@@ -311,6 +383,17 @@ fn prepare(
         }
         StepOp::MatMul { a, b, bias, act, y } => {
             let bias = opt(bias)?;
+            if let Some(b) = half(b)? {
+                return Ok(vec![kernels::matmul::matmul_f16(
+                    rt,
+                    kernels::matmul::Staging::Auto,
+                    &view(a)?,
+                    &b,
+                    bias.as_ref(),
+                    *act,
+                    &view(y)?,
+                )?]);
+            }
             vec![kernels::matmul::matmul(
                 rt,
                 &view(a)?,
