@@ -9,7 +9,9 @@
 //! - `NHWC, same reduction`: the parallel kernel reading an NHWC tensor, where a plane's
 //!   elements are C apart — evidence for the NCHW layout (see src/tensor.rs);
 //! - `NHWC, thread per channel`: the reduction NHWC favours (neighbouring invocations
-//!   read neighbouring channels), so the layout comparison is fair to NHWC.
+//!   read neighbouring channels), so the layout comparison is fair to NHWC;
+//! - `subgroup per plane`: the subgroup reduction chosen on GPUs that have subgroups
+//!   (timed where the adapter has them).
 //!
 //! After a warm-up, each round times every variant once (ITERS dispatches recorded in
 //! one submission, wall clock until `rt.wait()` returns), so load from other processes
@@ -26,7 +28,9 @@
 use std::time::Instant;
 
 use se_runtime::device::Shader;
-use se_runtime::kernels::squeeze::{SqueezeMode, WORKGROUP, squeeze, squeeze_with_lanes};
+use se_runtime::kernels::squeeze::{
+    SqueezeMode, WORKGROUP, squeeze, squeeze_with, squeeze_with_lanes,
+};
 use se_runtime::kernels::{Dispatch, grid};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Runtime, Tensor, cpu};
@@ -224,7 +228,7 @@ fn main() {
             rt.dispatch(shader, "main", &[], &params, &[input, &out], wg)
                 .unwrap()
         };
-        let variants = [
+        let mut variants = vec![
             (
                 "parallel (library choice)",
                 squeeze(&rt, &xt, SqueezeMode::Avg, &out).unwrap(),
@@ -250,6 +254,13 @@ fn main() {
                 bench(PER_CHANNEL_NHWC, &x_nhwc, per_thread),
             ),
         ];
+        // The subgroup reduction GPUs get, timed where the adapter has subgroups.
+        if rt.features().contains(wgpu::Features::SUBGROUP) {
+            variants.push((
+                "subgroup per plane",
+                squeeze_with(&rt, &xt, SqueezeMode::Avg, true, &out).unwrap(),
+            ));
+        }
         println!(
             "\nN = {n}, C = {C}, {H} x {W} ({:.1} MB read per squeeze)",
             (n * C * H * W * 4) as f64 / 1e6
