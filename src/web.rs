@@ -11,10 +11,8 @@
 //! CPU reference kernels compiled into the same module; `runtime.backend` and
 //! `runtime.adapterInfo()` then say "cpu", so a slow result is never a silent one.
 
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
-use futures_channel::oneshot;
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -438,7 +436,6 @@ impl WebRuntime {
             labels,
             input_name: input.name,
             batch,
-            turn: Turn::default(),
         };
         let blank = vec![255u8; 4 * input.size[0] * input.size[1]];
         let blank =
@@ -477,46 +474,6 @@ fn image_input(info: &ModelInfo) -> crate::Result<ImageInput> {
     }
 }
 
-/// One classify at a time per model: a session's buffers serve one inference, and a
-/// second call waits its turn instead of failing.
-#[derive(Default)]
-struct Turn {
-    busy: Cell<bool>,
-    waiting: RefCell<VecDeque<oneshot::Sender<()>>>,
-}
-
-struct TurnGuard<'a>(&'a Turn);
-
-impl Turn {
-    async fn take(&self) -> TurnGuard<'_> {
-        if self.busy.replace(true) {
-            let (tx, rx) = oneshot::channel();
-            self.waiting.borrow_mut().push_back(tx);
-            // The holder hands the turn over without clearing `busy`.
-            let _ = rx.await;
-        }
-        TurnGuard(self)
-    }
-}
-
-impl Drop for TurnGuard<'_> {
-    fn drop(&mut self) {
-        loop {
-            let next = self.0.waiting.borrow_mut().pop_front();
-            match next {
-                // A waiter whose call was dropped cannot take it: try the next one.
-                Some(tx) => {
-                    if tx.send(()).is_ok() {
-                        return;
-                    }
-                }
-                None => break,
-            }
-        }
-        self.0.busy.set(false);
-    }
-}
-
 /// Where a model runs.
 enum Executor {
     Gpu { session: Session },
@@ -541,7 +498,6 @@ pub struct WebModel {
     labels: Option<Vec<String>>,
     input_name: String,
     batch: usize,
-    turn: Turn,
 }
 
 impl WebModel {
@@ -562,9 +518,10 @@ impl WebModel {
         crate::HostTensor::new(&shape, input.to_vec())
     }
 
-    /// Runs an input that already has the session's batch size.
+    /// Runs an input that already has the session's batch size. Overlapping calls
+    /// queue: a GPU session holds its lock from input to readback, and the CPU session
+    /// runs to completion without awaiting.
     async fn run_raw(&self, input: crate::HostTensor) -> crate::Result<Inference> {
-        let _turn = self.turn.take().await;
         let inputs = [(self.input_name.as_str(), input)];
         match &self.executor {
             Executor::Gpu { session, .. } => session.run(&inputs).await,
@@ -684,7 +641,6 @@ impl WebModel {
             ));
         };
         let input = self.input_tensor(&input).map_err(fail)?;
-        let _turn = self.turn.take().await;
         let times = session
             .profile(&[(self.input_name.as_str(), input)])
             .await

@@ -3,6 +3,8 @@
 //! allocated. The fuzz seeds and findings of `fuzz/fuzz_targets/preprocess_image.rs`
 //! are replayed through the same entry points.
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -135,20 +137,9 @@ fn fuzz_preprocess_image(data: &[u8]) -> bool {
     true
 }
 
-fn files(dir: &str) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-        .unwrap_or_else(|e| panic!("{dir}: {e}"))
-        .map(|e| e.unwrap().path())
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
-        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn fuzz_seeds_decode_and_preprocess() {
-    let seeds = files("fuzz/seeds/preprocess_image");
+    let seeds = common::repo_files("fuzz/seeds/preprocess_image");
     assert!(seeds.len() >= 8);
     for (path, bytes) in seeds {
         assert!(fuzz_preprocess_image(&bytes), "{path}");
@@ -157,7 +148,7 @@ fn fuzz_seeds_decode_and_preprocess() {
 
 #[test]
 fn fuzz_findings_stay_fixed() {
-    for (path, bytes) in files("fuzz/regressions/preprocess_image") {
+    for (path, bytes) in common::repo_files("fuzz/regressions/preprocess_image") {
         eprintln!("{path}");
         fuzz_preprocess_image(&bytes);
     }

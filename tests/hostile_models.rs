@@ -7,7 +7,7 @@
 
 mod onnx_builder;
 
-use std::path::Path;
+mod common;
 
 use onnx_builder::*;
 use se_runtime::onnx::proto::{
@@ -585,20 +585,9 @@ fn fuzz_load_model(data: &[u8]) -> bool {
     true
 }
 
-fn files(dir: &str) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-        .unwrap_or_else(|e| panic!("{dir}: {e}"))
-        .map(|e| e.unwrap().path())
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
-        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn fuzz_seeds_load_and_run() {
-    let seeds = files("fuzz/seeds/load_model");
+    let seeds = common::repo_files("fuzz/seeds/load_model");
     assert!(seeds.len() >= 8);
     for (path, bytes) in seeds {
         let loaded = fuzz_load_model(&bytes);
@@ -609,7 +598,7 @@ fn fuzz_seeds_load_and_run() {
 
 #[test]
 fn fuzz_findings_stay_fixed() {
-    let found = files("fuzz/regressions/load_model");
+    let found = common::repo_files("fuzz/regressions/load_model");
     assert!(!found.is_empty());
     for (path, bytes) in found {
         eprintln!("{path}");

@@ -60,11 +60,6 @@ impl Session {
         rt.check_lost()?;
         let plan = model.plan(batch)?;
         check_limits(rt, &plan)?;
-        let buffers = plan
-            .buffers
-            .iter()
-            .map(|&n| rt.tensor(&[n]))
-            .collect::<Result<Vec<_>>>()?;
         let f16 = model.options().f16_weights;
         if f16 && !rt.features().contains(wgpu::Features::SHADER_F16) {
             return Err(Error::invalid(
@@ -76,6 +71,11 @@ impl Session {
                 ),
             ));
         }
+        let buffers = plan
+            .buffers
+            .iter()
+            .map(|&n| rt.tensor(&[n]))
+            .collect::<Result<Vec<_>>>()?;
         // Constants upload on first use, in f32 or (conv and matmul weights with
         // f16_weights) f16, so a weight only an f16 kernel reads takes no f32 memory.
         let constants = RefCell::new(vec![None; plan.constants.len()]);
