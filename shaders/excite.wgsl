@@ -101,106 +101,69 @@ fn excite(
 
 // The MLP as two passes over many workgroups instead of one workgroup per image
 // (`kernels::excite::se_block`), each without workgroup memory or barriers, which CPU
-// adapters (lavapipe) pay for heavily. First layer:
-//   hidden_out[n, r] = act_h(w1[r, :] . s[n, :] + b1[r])
-// One invocation per (n, r), each over a contiguous row of w1 (vec4 loads in the
-// `_vec4` entry, where C is a multiple of 4; separate entries because one entry point
-// may not use both views of a binding). The output aliases binding 4.
+// adapters (lavapipe) pay for heavily. Both passes are the same fully connected layer
+//   y[n, o] = act(w[o, :] . x[n, :] + bias[o])
+// run once as FC1 (x = squeezed s, w = w1, act = the hidden activation) and once as FC2
+// (x = hidden, w = w2, act = the gate). One invocation per (n, o), each over a
+// contiguous row of w (vec4 loads in `excite_layer_vec4`, where the input length is a
+// multiple of 4; separate entries because one entry point may not use both views of
+// a binding). Bindings: 1 x, 2 w, 3 bias, 4 y.
 
-@group(0) @binding(1) var<storage, read> s4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> w1_4: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> hidden_out: array<f32>;
-
-// Must match `HIDDEN_WORKGROUP` in src/kernels/excite.rs.
-const HIDDEN_WG: u32 = 64u;
-
-@compute @workgroup_size(HIDDEN_WG)
-fn excite_hidden(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * HIDDEN_WG + lid;
-    if i >= p.batch * p.reduced {
-        return;
-    }
-    let n = i / p.reduced;
-    let r = i % p.reduced;
-    var acc = 0.0;
-    for (var c = 0u; c < p.channels; c++) {
-        acc += w1[r * p.channels + c] * s[n * p.channels + c];
-    }
-    hidden_out[i] = activate(acc + b1[r], p.hidden_kind, p.hidden_a, p.hidden_b);
+struct LayerParams {
+    batch: u32,
+    inputs: u32,
+    outputs: u32,
+    kind: u32,
+    act_a: f32,
+    act_b: f32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
-// The same with vec4 loads, where C is a multiple of 4.
-@compute @workgroup_size(HIDDEN_WG)
-fn excite_hidden_vec4(
+@group(0) @binding(0) var<uniform> lp: LayerParams;
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> w4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+// Must match `LAYER_WORKGROUP` in src/kernels/excite.rs.
+const LAYER_WG: u32 = 64u;
+
+@compute @workgroup_size(LAYER_WG)
+fn excite_layer(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = (wid.x + wid.y * nwg.x) * HIDDEN_WG + lid;
-    if i >= p.batch * p.reduced {
+    let i = (wid.x + wid.y * nwg.x) * LAYER_WG + lid;
+    if i >= lp.batch * lp.outputs {
         return;
     }
-    let n = i / p.reduced;
-    let r = i % p.reduced;
-    let c4 = p.channels / 4u;
+    let n = i / lp.outputs;
+    let o = i % lp.outputs;
+    var acc = 0.0;
+    for (var j = 0u; j < lp.inputs; j++) {
+        acc += w1[o * lp.inputs + j] * s[n * lp.inputs + j];
+    }
+    y[i] = activate(acc + b1[o], lp.kind, lp.act_a, lp.act_b);
+}
+
+@compute @workgroup_size(LAYER_WG)
+fn excite_layer_vec4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = (wid.x + wid.y * nwg.x) * LAYER_WG + lid;
+    if i >= lp.batch * lp.outputs {
+        return;
+    }
+    let n = i / lp.outputs;
+    let o = i % lp.outputs;
+    let k4 = lp.inputs / 4u;
     var sum = vec4<f32>(0.0);
-    for (var j = 0u; j < c4; j++) {
-        sum += w1_4[r * c4 + j] * s4[n * c4 + j];
+    for (var j = 0u; j < k4; j++) {
+        sum += w4[o * k4 + j] * x4[n * k4 + j];
     }
     let acc = (sum.x + sum.y) + (sum.z + sum.w);
-    hidden_out[i] = activate(acc + b1[r], p.hidden_kind, p.hidden_a, p.hidden_b);
-}
-
-// Second layer and gate: one invocation per (n, c) over a contiguous row of w2 (vec4
-// loads in the `_vec4` entry, where R is a multiple of 4). Reads the hidden layer
-// through binding 1 and writes the gates through binding 4:
-//   gate_out[n, c] = act_g(w2[c, :] . hidden_in[n, :] + b2[c])
-@group(0) @binding(1) var<storage, read> hidden_in: array<f32>;
-@group(0) @binding(1) var<storage, read> hidden_in4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> w2_rows: array<f32>;
-@group(0) @binding(2) var<storage, read> w2_rows4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> b2_in: array<f32>;
-@group(0) @binding(4) var<storage, read_write> gate_out: array<f32>;
-
-@compute @workgroup_size(HIDDEN_WG)
-fn excite_gate(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * HIDDEN_WG + lid;
-    if i >= p.batch * p.channels {
-        return;
-    }
-    let n = i / p.channels;
-    let c = i % p.channels;
-    var acc = b2_in[c];
-    for (var j = 0u; j < p.reduced; j++) {
-        acc += w2_rows[c * p.reduced + j] * hidden_in[n * p.reduced + j];
-    }
-    gate_out[i] = activate(acc, p.gate_kind, p.gate_a, p.gate_b);
-}
-
-@compute @workgroup_size(HIDDEN_WG)
-fn excite_gate_vec4(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * HIDDEN_WG + lid;
-    if i >= p.batch * p.channels {
-        return;
-    }
-    let n = i / p.channels;
-    let c = i % p.channels;
-    let r4 = p.reduced / 4u;
-    var sum = vec4<f32>(0.0);
-    for (var j = 0u; j < r4; j++) {
-        sum += w2_rows4[c * r4 + j] * hidden_in4[n * r4 + j];
-    }
-    gate_out[i] = activate(b2_in[c] + (sum.x + sum.y) + (sum.z + sum.w), p.gate_kind, p.gate_a, p.gate_b);
+    y[i] = activate(acc + b1[o], lp.kind, lp.act_a, lp.act_b);
 }

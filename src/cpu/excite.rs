@@ -47,6 +47,30 @@ pub fn excite(
     HostTensor::new(&[n_items, c_len], out)
 }
 
+/// CPU twin of `excite_layer`: `y[n, o] = act(w[o] . x[n] + bias[o])`, `[N, outputs]`.
+fn layer(
+    x: &HostTensor,
+    w: &HostTensor,
+    bias: &HostTensor,
+    act: Activation,
+    (n_items, inputs, outputs): (usize, usize, usize),
+) -> Result<HostTensor> {
+    for t in [x, w, bias] {
+        check_host("excite operand", t)?;
+    }
+    let mut y = vec![0.0f32; n_items * outputs];
+    for n in 0..n_items {
+        for o in 0..outputs {
+            let mut acc = 0.0;
+            for j in 0..inputs {
+                acc += w.data[o * inputs + j] * x.data[n * inputs + j];
+            }
+            y[n * outputs + o] = activate(acc + bias.data[o], act);
+        }
+    }
+    HostTensor::new(&[n_items, outputs], y)
+}
+
 /// CPU twin of `excite_hidden`: `out[n, r] = hidden(w1[r] . s[n] + b1[r])`, `[N, R]`.
 pub fn excite_hidden(
     s: &HostTensor,
@@ -54,21 +78,8 @@ pub fn excite_hidden(
     b1: &HostTensor,
     hidden: Activation,
 ) -> Result<HostTensor> {
-    let (n_items, c_len, r_len) = hidden_dims(&s.shape, &w1.shape, &b1.shape)?;
-    for t in [s, w1, b1] {
-        check_host("excite operand", t)?;
-    }
-    let mut out = vec![0.0f32; n_items * r_len];
-    for n in 0..n_items {
-        for r in 0..r_len {
-            let mut acc = 0.0;
-            for c in 0..c_len {
-                acc += w1.data[r * c_len + c] * s.data[n * c_len + c];
-            }
-            out[n * r_len + r] = activate(acc + b1.data[r], hidden);
-        }
-    }
-    HostTensor::new(&[n_items, r_len], out)
+    let (n, c, r) = hidden_dims(&s.shape, &w1.shape, &b1.shape)?;
+    layer(s, w1, b1, hidden, (n, c, r))
 }
 
 /// CPU twin of `excite_gate`: `out[n, c] = gate(w2[c] . h[n] + b2[c])`, `[N, C]`.
@@ -78,19 +89,6 @@ pub fn excite_gate(
     b2: &HostTensor,
     gate: Activation,
 ) -> Result<HostTensor> {
-    let (n_items, c_len, r_len) = gate_dims(&h.shape, &w2.shape, &b2.shape)?;
-    for t in [h, w2, b2] {
-        check_host("excite operand", t)?;
-    }
-    let mut out = vec![0.0f32; n_items * c_len];
-    for n in 0..n_items {
-        for c in 0..c_len {
-            let mut acc = b2.data[c];
-            for r in 0..r_len {
-                acc += w2.data[c * r_len + r] * h.data[n * r_len + r];
-            }
-            out[n * c_len + c] = activate(acc, gate);
-        }
-    }
-    HostTensor::new(&[n_items, c_len], out)
+    let (n, c, r) = gate_dims(&h.shape, &w2.shape, &b2.shape)?;
+    layer(h, w2, b2, gate, (n, r, c))
 }

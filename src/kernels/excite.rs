@@ -104,11 +104,69 @@ pub fn excite(
     )
 }
 
-/// Invocations per workgroup of `excite_hidden`; must match `HIDDEN_WG` in the shader.
-pub const HIDDEN_WORKGROUP: usize = 64;
+/// Invocations per workgroup of `excite_layer`; must match `LAYER_WG` in the shader.
+pub const LAYER_WORKGROUP: usize = 64;
 
-/// The MLP's first layer alone: `out[n] = hidden(w1 . s[n] + b1)`, `out` `[N, R]`; the
-/// second layer and the gate run fused into the scaling ([`super::gate_scale`]).
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct LayerParams {
+    batch: u32,
+    inputs: u32,
+    outputs: u32,
+    kind: u32,
+    act_a: f32,
+    act_b: f32,
+    pad: [u32; 2],
+}
+
+/// One fully connected layer of the MLP, `y[n, o] = act(w[o] . x[n] + bias[o])` with
+/// `x` `[N, inputs]`, `w` `[outputs, inputs]`: both passes of the split MLP.
+#[allow(clippy::too_many_arguments)]
+fn layer(
+    rt: &Runtime,
+    name: &str,
+    x: &Tensor,
+    w: &Tensor,
+    bias: &Tensor,
+    act: Activation,
+    y: &Tensor,
+    (n, inputs, outputs): (usize, usize, usize),
+) -> Result<Dispatch> {
+    if y.shape() != [n, outputs] {
+        return Err(Error::shape(
+            format!("{name} output"),
+            [n, outputs],
+            y.shape(),
+        ));
+    }
+    super::matmul::check_no_alias(name, y, &[x, w, bias])?;
+    let (kind, act_a, act_b) = act.code();
+    let params = LayerParams {
+        batch: n as u32,
+        inputs: inputs as u32,
+        outputs: outputs as u32,
+        kind,
+        act_a,
+        act_b,
+        pad: [0; 2],
+    };
+    let entry = if inputs.is_multiple_of(4) {
+        "excite_layer_vec4"
+    } else {
+        "excite_layer"
+    };
+    rt.dispatch(
+        shader!("excite"),
+        entry,
+        &[],
+        &params,
+        &[x, w, bias, y],
+        grid(rt, super::groups(n * outputs, LAYER_WORKGROUP)),
+    )
+}
+
+/// The MLP's first layer alone: `out[n] = hidden(w1 . s[n] + b1)`, `out` `[N, R]`;
+/// [`excite_gate`] runs the second layer and the gate.
 pub fn excite_hidden(
     rt: &Runtime,
     s: &Tensor,
@@ -118,37 +176,7 @@ pub fn excite_hidden(
     out: &Tensor,
 ) -> Result<Dispatch> {
     let (n, c, r) = hidden_dims(s.shape(), w1.shape(), b1.shape())?;
-    if out.shape() != [n, r] {
-        return Err(Error::shape("excite hidden output", [n, r], out.shape()));
-    }
-    super::matmul::check_no_alias("excite_hidden", out, &[s, w1, b1])?;
-    let (hidden_kind, hidden_a, hidden_b) = hidden.code();
-    let params = Params {
-        batch: n as u32,
-        channels: c as u32,
-        reduced: r as u32,
-        hidden_kind,
-        hidden_a,
-        hidden_b,
-        gate_kind: 0,
-        gate_a: 0.0,
-        gate_b: 0.0,
-        split: 1,
-        pad: [0; 2],
-    };
-    let entry = if c.is_multiple_of(4) {
-        "excite_hidden_vec4"
-    } else {
-        "excite_hidden"
-    };
-    rt.dispatch(
-        shader!("excite"),
-        entry,
-        &[],
-        &params,
-        &[s, w1, b1, out],
-        grid(rt, super::groups(n * r, HIDDEN_WORKGROUP)),
-    )
+    layer(rt, "excite hidden", s, w1, b1, hidden, out, (n, c, r))
 }
 
 /// Checks the first layer's operands and returns `(N, C, R)` (shared with the CPU twin).
@@ -187,37 +215,7 @@ pub fn excite_gate(
     out: &Tensor,
 ) -> Result<Dispatch> {
     let (n, c, r) = gate_dims(h.shape(), w2.shape(), b2.shape())?;
-    if out.shape() != [n, c] {
-        return Err(Error::shape("excite gate output", [n, c], out.shape()));
-    }
-    super::matmul::check_no_alias("excite_gate", out, &[h, w2, b2])?;
-    let (gate_kind, gate_a, gate_b) = gate.code();
-    let params = Params {
-        batch: n as u32,
-        channels: c as u32,
-        reduced: r as u32,
-        hidden_kind: 0,
-        hidden_a: 0.0,
-        hidden_b: 0.0,
-        gate_kind,
-        gate_a,
-        gate_b,
-        split: 1,
-        pad: [0; 2],
-    };
-    let entry = if r.is_multiple_of(4) {
-        "excite_gate_vec4"
-    } else {
-        "excite_gate"
-    };
-    rt.dispatch(
-        shader!("excite"),
-        entry,
-        &[],
-        &params,
-        &[h, w2, b2, out],
-        grid(rt, super::groups(n * c, HIDDEN_WORKGROUP)),
-    )
+    layer(rt, "excite gate", h, w2, b2, gate, out, (n, r, c))
 }
 
 /// Checks the second layer's operands and returns `(N, C, R)` (shared with the CPU twin).
