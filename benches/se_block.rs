@@ -10,9 +10,10 @@
 //!
 //! `cargo bench --bench se_block`; under `cargo test` it only prints that it skipped.
 
+use se_runtime::SqueezeMode;
 use se_runtime::kernels::excite::{excite, excite_gate, excite_hidden};
 use se_runtime::kernels::scale::scale;
-use se_runtime::kernels::squeeze::{SqueezeMode, squeeze, squeeze_with};
+use se_runtime::kernels::squeeze::{squeeze, squeeze_with};
 use se_runtime::{Activation, Runtime, Tensor};
 
 const ROUNDS: usize = 15;

@@ -1,6 +1,7 @@
 //! se-runtime: GPU inference for Squeeze-and-Excitation networks on WebGPU.
 //!
 //! Module map:
+//! - [`ops`]: backend-neutral operator definitions (parameters, shape rules);
 //! - [`device`]: adapter choice, device, pipeline cache, submission, readback;
 //! - [`tensor`]: f32 GPU tensors (NCHW) and the buffer pool;
 //! - [`kernels`]: one module per WGSL kernel family in `shaders/`;
@@ -20,6 +21,7 @@ pub mod graph;
 pub mod kernels;
 pub mod model;
 pub mod onnx;
+pub mod ops;
 pub mod passes;
 pub mod plan;
 pub mod preprocess;
@@ -31,9 +33,8 @@ pub mod web;
 
 pub use device::{LimitCaps, Runtime, RuntimeOptions};
 pub use error::{Error, ModelError, Result, Unsupported};
-pub use kernels::Activation;
-pub use kernels::squeeze::SqueezeMode;
 pub use model::{CompileOptions, LayerInfo, Model, ModelInfo, SeBlockInfo, TensorInfo};
+pub use ops::{Activation, SqueezeMode};
 pub use passes::Fusions;
 pub use plan::{CpuSession, Excitation, Inference, Session};
 pub use se_block::{SeBlock, SeOutput};

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, ModelError, Result};
 use crate::graph::{Dim, SqueezeMode, infer};
-use crate::kernels::Activation;
 use crate::onnx::{self, Imported};
+use crate::ops::Activation;
 use crate::passes::{self, Fusions};
 use crate::plan::{self, Plan, StepOp};
 

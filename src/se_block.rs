@@ -7,11 +7,13 @@
 
 use crate::device::Runtime;
 use crate::error::{Error, Result};
-use crate::kernels::Activation;
-use crate::kernels::excite::{excite, excite_dims};
+use crate::kernels::excite::excite;
 use crate::kernels::scale::scale;
-use crate::kernels::squeeze::{SqueezeMode, check_host, nchw, squeeze};
-use crate::tensor::{HostTensor, Tensor};
+use crate::kernels::squeeze::squeeze;
+use crate::ops::Activation;
+use crate::ops::excite::excite_dims;
+use crate::ops::squeeze::{SqueezeMode, nchw};
+use crate::tensor::{HostTensor, Tensor, check_host};
 
 /// One SE block's configuration and weights.
 #[derive(Clone, Debug, PartialEq)]

@@ -348,6 +348,19 @@ pub struct HostTensor {
     pub data: Vec<f32>,
 }
 
+/// Checks that a host tensor's data has as many values as its (public) shape says.
+pub(crate) fn check_host(what: &str, t: &HostTensor) -> Result<()> {
+    let want = numel(&t.shape)?;
+    if t.data.len() != want {
+        return Err(Error::shape(
+            format!("{what} data"),
+            format!("{want} values for shape {:?}", t.shape),
+            t.data.len(),
+        ));
+    }
+    Ok(())
+}
+
 impl HostTensor {
     pub fn new(shape: &[usize], data: Vec<f32>) -> Result<Self> {
         if numel(shape)? != data.len() {

@@ -18,7 +18,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::kernels::Activation;
+use crate::ops::Activation;
 use crate::preprocess::{self, ImageRef, Preprocess};
 use crate::{CpuSession, Inference, Model, ModelInfo, Session, SqueezeMode};
 

@@ -3,7 +3,8 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::concat::{concat, concat_shape};
+use se_runtime::kernels::concat::concat;
+use se_runtime::ops::concat::concat_shape;
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 

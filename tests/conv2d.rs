@@ -5,10 +5,10 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::conv2d::{
-    Conv2dParams, ConvAlgo, choose_algo, conv2d, conv2d_with, fold_batch_norm,
-};
+use se_runtime::kernels::conv2d::{ConvAlgo, choose_algo, conv2d, conv2d_with};
 use se_runtime::kernels::matmul::Staging;
+use se_runtime::ops::Conv2dParams;
+use se_runtime::passes::batch_norm::fold_batch_norm;
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, Error, cpu};
 

@@ -3,8 +3,9 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::binary::{BinaryOp, binary};
+use se_runtime::kernels::binary::binary;
 use se_runtime::kernels::unary::unary;
+use se_runtime::ops::BinaryOp;
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, cpu};
 

@@ -6,10 +6,10 @@ mod common;
 
 use std::collections::HashMap;
 
-use se_runtime::kernels::concat::concat_shape;
-use se_runtime::kernels::pad::{PadMode, pad_shape};
-use se_runtime::kernels::pool::Pool2dParams;
-use se_runtime::kernels::transpose::transpose_shape;
+use se_runtime::ops::Pool2dParams;
+use se_runtime::ops::concat::concat_shape;
+use se_runtime::ops::pad::{PadMode, pad_shape};
+use se_runtime::ops::transpose::transpose_shape;
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Runtime, Tensor, cpu, kernels};
 

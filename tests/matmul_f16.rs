@@ -8,9 +8,10 @@ mod common;
 
 use std::path::PathBuf;
 
-use se_runtime::kernels::conv2d::{Conv2dParams, ConvAlgo, conv2d_f16};
+use se_runtime::kernels::conv2d::{ConvAlgo, conv2d_f16};
 use se_runtime::kernels::matmul::{Staging, matmul_f16};
 use se_runtime::onnx::read_tensor_proto;
+use se_runtime::ops::Conv2dParams;
 use se_runtime::plan::{Loc, StepOp};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, CompileOptions, Model, Runtime, Session, cpu};

@@ -3,7 +3,8 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::pad::{PadMode, pad, pad_shape};
+use se_runtime::kernels::pad::pad;
+use se_runtime::ops::pad::{PadMode, pad_shape};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 

@@ -3,7 +3,8 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::pool::{Pool2dParams, avg_pool2d, max_pool2d};
+use se_runtime::kernels::pool::{avg_pool2d, max_pool2d};
+use se_runtime::ops::Pool2dParams;
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use se_runtime::kernels::{self, Activation};
+use se_runtime::Activation;
+use se_runtime::kernels;
 use se_runtime::{
     CpuSession, Error, HostTensor, Inference, LimitCaps, Model, Runtime, RuntimeOptions, Session,
 };
@@ -327,7 +328,7 @@ fn dispatches_over_the_workgroup_limit_are_tiled() {
     for (groups, co) in [(1, 8), (8, 8)] {
         let ws = [co, 8 / groups, 3, 3];
         let w = HostTensor::new(&ws, common::random(5, ws.iter().product(), 0.3)).unwrap();
-        let p = kernels::conv2d::Conv2dParams {
+        let p = se_runtime::ops::Conv2dParams {
             padding: [1; 4],
             groups,
             ..Default::default()

@@ -3,9 +3,8 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::squeeze::{
-    SqueezeMode, WORKGROUP, squeeze, squeeze_with, squeeze_with_lanes,
-};
+use se_runtime::SqueezeMode;
+use se_runtime::kernels::squeeze::{WORKGROUP, squeeze, squeeze_with, squeeze_with_lanes};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 

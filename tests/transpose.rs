@@ -3,7 +3,8 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::transpose::{transpose, transpose_shape};
+use se_runtime::kernels::transpose::transpose;
+use se_runtime::ops::transpose::transpose_shape;
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 

@@ -3,12 +3,15 @@
 //! JavaScript-facing API. Run by tools/test-web.sh through wasm-bindgen-test-runner.
 #![cfg(target_arch = "wasm32")]
 
-use se_runtime::kernels::binary::{BinaryOp, binary};
-use se_runtime::kernels::conv2d::{Conv2dParams, ConvAlgo, conv2d_with};
+use se_runtime::kernels::binary::binary;
+use se_runtime::kernels::conv2d::{ConvAlgo, conv2d_with};
 use se_runtime::kernels::matmul::{Staging, matmul};
-use se_runtime::kernels::pool::{Pool2dParams, avg_pool2d, max_pool2d};
+use se_runtime::kernels::pool::{avg_pool2d, max_pool2d};
 use se_runtime::kernels::softmax::softmax;
 use se_runtime::kernels::unary::unary;
+use se_runtime::ops::BinaryOp;
+use se_runtime::ops::Conv2dParams;
+use se_runtime::ops::Pool2dParams;
 use se_runtime::web::WebRuntime;
 use se_runtime::{
     Activation, CpuSession, HostTensor, Model, Runtime, SeBlock, Session, SqueezeMode, cpu,

@@ -1,6 +1,6 @@
 //! CPU twin of `shaders/activation.wgsl`.
 
-use crate::kernels::Activation;
+use crate::ops::Activation;
 
 pub fn sigmoid(x: f32) -> f32 {
     if x >= 0.0 {

@@ -2,8 +2,8 @@
 
 use super::activation::activate;
 use crate::error::Result;
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
 use crate::tensor::{HostTensor, broadcast_shapes, broadcast_strides};
 
 pub fn binary(op: BinaryOp, a: &HostTensor, b: &HostTensor, act: Activation) -> Result<HostTensor> {

@@ -1,7 +1,7 @@
 //! CPU twin of `shaders/concat.wgsl`.
 
 use crate::error::Result;
-use crate::kernels::concat::concat_shape;
+use crate::ops::concat::concat_shape;
 use crate::tensor::HostTensor;
 
 pub fn concat(inputs: &[&HostTensor], axis: usize) -> Result<HostTensor> {

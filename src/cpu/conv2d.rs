@@ -3,8 +3,8 @@
 
 use super::activation::activate;
 use crate::error::{Error, Result};
-use crate::kernels::Activation;
-use crate::kernels::conv2d::Conv2dParams;
+use crate::ops::Activation;
+use crate::ops::Conv2dParams;
 use crate::tensor::HostTensor;
 
 pub fn conv2d(

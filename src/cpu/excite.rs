@@ -6,10 +6,10 @@
 
 use super::activation::activate;
 use crate::error::Result;
-use crate::kernels::Activation;
-use crate::kernels::excite::{excite_dims, gate_dims, hidden_dims};
-use crate::kernels::squeeze::check_host;
+use crate::ops::Activation;
+use crate::ops::excite::{excite_dims, gate_dims, hidden_dims};
 use crate::tensor::HostTensor;
+use crate::tensor::check_host;
 
 pub fn excite(
     s: &HostTensor,

@@ -2,7 +2,7 @@
 
 use super::activation::activate;
 use crate::error::{Error, Result};
-use crate::kernels::Activation;
+use crate::ops::Activation;
 use crate::tensor::{HostTensor, broadcast_shapes, broadcast_strides};
 
 pub fn matmul(

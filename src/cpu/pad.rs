@@ -1,7 +1,7 @@
 //! CPU twin of `shaders/pad.wgsl`.
 
 use crate::error::Result;
-use crate::kernels::pad::{PadMode, pad_shape};
+use crate::ops::pad::{PadMode, pad_shape};
 use crate::tensor::HostTensor;
 
 pub fn pad(x: &HostTensor, pads: &[usize], mode: PadMode) -> Result<HostTensor> {

@@ -1,7 +1,7 @@
 //! CPU twin of `shaders/pool.wgsl`.
 
 use crate::error::Result;
-use crate::kernels::pool::Pool2dParams;
+use crate::ops::Pool2dParams;
 use crate::tensor::HostTensor;
 
 /// Output element `i`'s window origin: (first element of its input plane, top row,

@@ -2,10 +2,10 @@
 
 use super::activation::activate;
 use crate::error::Result;
-use crate::kernels::Activation;
-use crate::kernels::scale::scale_dims;
-use crate::kernels::squeeze::check_host;
+use crate::ops::Activation;
+use crate::ops::scale::scale_dims;
 use crate::tensor::HostTensor;
+use crate::tensor::check_host;
 
 pub fn scale(
     x: &HostTensor,

@@ -3,7 +3,7 @@
 
 use super::{excite::excite, scale::scale, squeeze::squeeze};
 use crate::error::Result;
-use crate::kernels::Activation;
+use crate::ops::Activation;
 use crate::se_block::SeBlock;
 use crate::tensor::HostTensor;
 

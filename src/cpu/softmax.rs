@@ -1,7 +1,7 @@
 //! CPU twin of `shaders/softmax.wgsl`.
 
 use crate::error::Result;
-use crate::kernels::softmax::split_axis;
+use crate::ops::softmax::split_axis;
 use crate::tensor::HostTensor;
 
 pub fn softmax(x: &HostTensor, axis: usize) -> Result<HostTensor> {

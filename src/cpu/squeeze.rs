@@ -2,8 +2,9 @@
 //! the same fold over lanes and a tree, so sums may differ in the last bits).
 
 use crate::error::Result;
-use crate::kernels::squeeze::{SqueezeMode, check_host, nchw};
+use crate::ops::squeeze::{SqueezeMode, nchw};
 use crate::tensor::HostTensor;
+use crate::tensor::check_host;
 
 pub fn squeeze(x: &HostTensor, mode: SqueezeMode) -> Result<HostTensor> {
     let [n, c, h, w] = nchw("squeeze input", &x.shape)?;

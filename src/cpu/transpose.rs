@@ -1,7 +1,7 @@
 //! CPU twin of `shaders/transpose.wgsl`, on the unsimplified axes (the definition).
 
 use crate::error::Result;
-use crate::kernels::transpose::transpose_shape;
+use crate::ops::transpose::transpose_shape;
 use crate::tensor::HostTensor;
 
 pub fn transpose(x: &HostTensor, perm: &[usize]) -> Result<HostTensor> {

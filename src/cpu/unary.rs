@@ -1,7 +1,7 @@
 //! CPU twin of `shaders/unary.wgsl`.
 
 use super::activation::activate;
-use crate::kernels::Activation;
+use crate::ops::Activation;
 use crate::tensor::HostTensor;
 
 pub fn unary(x: &HostTensor, act: Activation) -> HostTensor {

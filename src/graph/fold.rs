@@ -3,7 +3,7 @@
 //! arithmetic on constants goes through the CPU twins in `crate::cpu` instead.
 
 use super::{Const, IntTensor};
-use crate::kernels::binary::BinaryOp;
+use crate::ops::BinaryOp;
 use crate::tensor::{HostTensor, broadcast_shapes, broadcast_strides};
 
 /// Applies a shape-generic data movement to either element type.

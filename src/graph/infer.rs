@@ -12,12 +12,13 @@ use super::fold;
 use super::op::AutoPad;
 use super::{Const, DType, Dim, Graph, IntTensor, Node, Op, PadMode, SqueezeMode, ValueId};
 use crate::error::{Error, ModelError, Result, Unsupported};
-use crate::kernels::Activation;
-use crate::kernels::binary::{BinaryOp, MAX_RANK};
-use crate::kernels::conv2d::Conv2dParams;
-use crate::kernels::pool::Pool2dParams;
-use crate::kernels::transpose::MAX_RANK as MAX_LAYOUT_RANK;
 use crate::onnx::MAX_ELEMENTS;
+use crate::ops::Activation;
+use crate::ops::Conv2dParams;
+use crate::ops::Pool2dParams;
+use crate::ops::binary::{BinaryOp, MAX_RANK};
+use crate::ops::matmul::matmul_shapes;
+use crate::ops::transpose::MAX_RANK as MAX_LAYOUT_RANK;
 use crate::tensor::{HostTensor, broadcast_shapes};
 
 /// Binds the batch size, infers all shapes and folds constants. `unsupported` holds
@@ -293,42 +294,6 @@ fn resolve_pads(
             [t, l, b, r]
         }
     }
-}
-
-/// NumPy matmul shapes: `(a as [.., M, K], b as [.., K, N], result as [.., M, N],
-/// result as ONNX reports it (1-D operands drop their dimension))`.
-pub(crate) type MatMulShapes = (Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>);
-
-pub(crate) fn matmul_shapes(a: &[usize], b: &[usize]) -> Option<MatMulShapes> {
-    if a.is_empty() || b.is_empty() {
-        return None;
-    }
-    let a2: Vec<usize> = if a.len() == 1 {
-        vec![1, a[0]]
-    } else {
-        a.to_vec()
-    };
-    let b2: Vec<usize> = if b.len() == 1 {
-        vec![b[0], 1]
-    } else {
-        b.to_vec()
-    };
-    let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
-    let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
-    if k != k2 {
-        return None;
-    }
-    let batch = broadcast_shapes(&a2[..a2.len() - 2], &b2[..b2.len() - 2]).ok()?;
-    let mut full = batch.clone();
-    full.extend([m, n]);
-    let mut onnx = batch;
-    if a.len() > 1 {
-        onnx.push(m);
-    }
-    if b.len() > 1 {
-        onnx.push(n);
-    }
-    Some((a2, b2, full, onnx))
 }
 
 fn infer_node(c: &Ctx) -> R<Inferred> {

@@ -6,15 +6,15 @@
 //! and the plan work on. Fused variants (`Conv` with an activation and a residual,
 //! `MatMul` with a bias, `SeBlock`) are produced by the passes.
 
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
-use crate::kernels::conv2d::Conv2dParams;
-use crate::kernels::pool::Pool2dParams;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
+use crate::ops::Conv2dParams;
+use crate::ops::Pool2dParams;
 
 use super::DType;
 
-pub use crate::kernels::pad::PadMode;
-pub use crate::kernels::squeeze::SqueezeMode;
+pub use crate::ops::PadMode;
+pub use crate::ops::SqueezeMode;
 
 /// A 2-D convolution, possibly with fused bias, residual and activation.
 /// Inputs: `[x, w, bias?, residual?]`.
@@ -178,12 +178,12 @@ impl Op {
     pub fn label(&self) -> String {
         let with_act = |base: &str, act: &Activation| match act {
             Activation::Identity => base.to_string(),
-            a => format!("{base}+{}", act_name(a)),
+            a => format!("{base}+{}", a.onnx_name()),
         };
         match self {
             Op::Conv(c) => with_act("Conv", &c.act),
             Op::MatMul { act } => with_act("MatMul", act),
-            Op::Act(a) => act_name(a).to_string(),
+            Op::Act(a) => a.onnx_name().to_string(),
             Op::Binary(b, act) => with_act(&format!("{b:?}"), act),
             Op::Reduce { mode, .. } => format!("Reduce{mode:?}"),
             Op::Pool(p) => format!("{:?}Pool", p.mode),
@@ -195,20 +195,5 @@ impl Op {
             Op::SeBlock(se) => with_act("SeBlock", &se.act),
             other => format!("{other:?}"),
         }
-    }
-}
-
-/// The ONNX-style name of an activation.
-pub fn act_name(a: &Activation) -> &'static str {
-    match a {
-        Activation::Identity => "Identity",
-        Activation::Relu => "Relu",
-        Activation::Clip { min, max } if *min == 0.0 && *max == 6.0 => "Relu6",
-        Activation::Clip { .. } => "Clip",
-        Activation::HardSigmoid { .. } => "HardSigmoid",
-        Activation::HardSwish => "HardSwish",
-        Activation::Sigmoid => "Sigmoid",
-        Activation::Silu => "SiLU",
-        Activation::Tanh => "Tanh",
     }
 }

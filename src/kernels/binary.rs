@@ -1,24 +1,12 @@
 //! `out = act(a OP b)` with broadcasting (`shaders/binary.wgsl`; CPU twin
 //! `crate::cpu::binary`).
 
-use super::{Activation, Dispatch, grid, groups, shader};
+use super::{Dispatch, activation, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
+use crate::ops::Activation;
+use crate::ops::binary::{BinaryOp, MAX_RANK};
 use crate::tensor::{Tensor, broadcast_shapes, broadcast_strides};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add = 0,
-    Sub = 1,
-    Mul = 2,
-    Div = 3,
-}
-
-impl BinaryOp {
-    pub const ALL: [BinaryOp; 4] = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div];
-}
-
-pub const MAX_RANK: usize = 8;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -62,7 +50,7 @@ pub fn binary(
     if out.shape() != shape.as_slice() {
         return Err(Error::shape("binary output", &shape, out.shape()));
     }
-    let (kind, act_a, act_b) = act.code();
+    let (kind, act_a, act_b) = activation::code(act);
     let params = Params {
         len: out.len() as u32,
         op: op as u32,

@@ -1,101 +1,14 @@
 //! `y = act(conv2d(x, w) + bias + residual)` on NCHW tensors (`shaders/conv2d.wgsl`,
-//! 1x1 convolutions through `shaders/matmul.wgsl`; CPU twin `crate::cpu::conv2d`),
-//! and batch-norm folding for convolution weights.
+//! 1x1 convolutions through `shaders/matmul.wgsl`; CPU twin `crate::cpu::conv2d`).
 
 use super::matmul::{
     F16Operand, Gemm, GemmBias, Staging, Tiling, check_no_alias, gemm, require_f16,
 };
-use super::{Activation, Dispatch, grid, groups, shader};
+use super::{Dispatch, activation, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
-use crate::tensor::{HalfTensor, HostTensor, Tensor};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Conv2dParams {
-    pub stride: [usize; 2],
-    /// Top, left, bottom, right.
-    pub padding: [usize; 4],
-    pub dilation: [usize; 2],
-    pub groups: usize,
-}
-
-impl Default for Conv2dParams {
-    fn default() -> Self {
-        Self {
-            stride: [1, 1],
-            padding: [0; 4],
-            dilation: [1, 1],
-            groups: 1,
-        }
-    }
-}
-
-impl Conv2dParams {
-    /// `[N, Co, OH, OW]` for input `x` `[N, Ci, H, W]` and weights `w`
-    /// `[Co, Ci / groups, KH, KW]`, or why they do not fit together.
-    pub fn output_shape(&self, x: &[usize], w: &[usize]) -> Result<Vec<usize>> {
-        let (&[n, ci, h, wd], &[co, cg, kh, kw]) = (x, w) else {
-            return Err(Error::shape(
-                "conv2d input and weights (rank 4 each)",
-                "[N, Ci, H, W] and [Co, Ci/groups, KH, KW]",
-                format!("{x:?} and {w:?}"),
-            ));
-        };
-        let g = self.groups;
-        if self.stride.contains(&0) || self.dilation.contains(&0) || g == 0 {
-            return Err(Error::invalid(
-                "conv2d",
-                format!(
-                    "stride {:?}, dilation {:?} and groups {g} must all be >= 1",
-                    self.stride, self.dilation
-                ),
-            ));
-        }
-        if ci == 0 || co == 0 || kh == 0 || kw == 0 {
-            return Err(Error::invalid(
-                "conv2d",
-                format!("channels and kernel size must be >= 1, got input {x:?}, weights {w:?}"),
-            ));
-        }
-        if ci % g != 0 || co % g != 0 {
-            return Err(Error::invalid(
-                "conv2d",
-                format!("groups {g} must divide input channels {ci} and output channels {co}"),
-            ));
-        }
-        if cg * g != ci {
-            return Err(Error::shape(
-                "conv2d weights' input channels (Ci / groups)",
-                ci / g,
-                cg,
-            ));
-        }
-        let [top, left, bottom, right] = self.padding;
-        // Checked: direct callers may pass attribute values the importer never would.
-        let out = |size: usize, pad: [usize; 2], k: usize, s: usize, d: usize| {
-            let span = d.checked_mul(k - 1)?.checked_add(1)?;
-            let padded = size.checked_add(pad[0])?.checked_add(pad[1])?;
-            Some((padded >= span).then(|| (padded - span) / s + 1))
-        };
-        match (
-            out(h, [top, bottom], kh, self.stride[0], self.dilation[0]),
-            out(wd, [left, right], kw, self.stride[1], self.dilation[1]),
-        ) {
-            (Some(Some(oh)), Some(Some(ow))) => Ok(vec![n, co, oh, ow]),
-            (None, _) | (_, None) => Err(Error::invalid(
-                "conv2d",
-                format!(
-                    "padding {:?} and dilation {:?} overflow the output size",
-                    self.padding, self.dilation
-                ),
-            )),
-            _ => Err(Error::invalid(
-                "conv2d",
-                format!("the dilated {kh}x{kw} kernel is larger than the padded {h}x{wd} input"),
-            )),
-        }
-    }
-}
+use crate::ops::{Activation, Conv2dParams};
+use crate::tensor::{HalfTensor, Tensor};
 
 /// How a convolution is computed. [`conv2d`] picks by shape ([`choose_algo`]);
 /// [`conv2d_with`] forces one, for tests and benchmarks.
@@ -319,7 +232,7 @@ fn conv2d_any(
         _ => {}
     }
 
-    let (kind, act_a, act_b) = act.code();
+    let (kind, act_a, act_b) = activation::code(act);
     let mut params = Params {
         batch: batch as u32,
         ci: ci as u32,
@@ -380,58 +293,4 @@ fn conv2d_any(
     let mut wg = grid(rt, params.tiles);
     wg[2] = g as u32;
     rt.dispatch(shader, "conv2d_igemm", &constants, &params, &tensors, wg)
-}
-
-/// Folds inference batch norm into the preceding convolution: returns `(w', b')` with
-/// `conv(x, w') + b' == batch_norm(conv(x, w) + bias)`. `w` is `[Co, ...]`, `bias`
-/// and the batch-norm tensors `[Co]`.
-pub fn fold_batch_norm(
-    w: &HostTensor,
-    bias: Option<&HostTensor>,
-    gamma: &HostTensor,
-    beta: &HostTensor,
-    mean: &HostTensor,
-    var: &HostTensor,
-    eps: f32,
-) -> Result<(HostTensor, HostTensor)> {
-    let Some(&co) = w.shape.first() else {
-        return Err(Error::shape(
-            "fold_batch_norm weights",
-            "[Co, ...]",
-            &w.shape,
-        ));
-    };
-    let named = [
-        ("bias", bias),
-        ("gamma", Some(gamma)),
-        ("beta", Some(beta)),
-        ("mean", Some(mean)),
-        ("var", Some(var)),
-    ];
-    for (name, t) in named {
-        if let Some(t) = t
-            && t.shape != [co]
-        {
-            return Err(Error::shape(
-                format!("fold_batch_norm {name}"),
-                [co],
-                &t.shape,
-            ));
-        }
-    }
-    let per_channel = w.len().checked_div(co).unwrap_or(0);
-    let mut folded_w = w.data.clone();
-    let mut folded_b = Vec::with_capacity(co);
-    for c in 0..co {
-        let scale = gamma.data[c] / (var.data[c] + eps).sqrt();
-        for v in &mut folded_w[c * per_channel..(c + 1) * per_channel] {
-            *v *= scale;
-        }
-        let b = bias.map_or(0.0, |t| t.data[c]);
-        folded_b.push((b - mean.data[c]) * scale + beta.data[c]);
-    }
-    Ok((
-        HostTensor::new(&w.shape, folded_w)?,
-        HostTensor::new(&[co], folded_b)?,
-    ))
 }

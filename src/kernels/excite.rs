@@ -2,10 +2,13 @@
 //! (`shaders/excite.wgsl`; CPU twin `crate::cpu::excite`).
 
 use super::scale::scale;
-use super::squeeze::{SqueezeMode, nchw, squeeze};
-use super::{Activation, Dispatch, grid, shader};
+use super::squeeze::squeeze;
+use super::{Dispatch, activation, grid, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
+use crate::ops::Activation;
+use crate::ops::excite::{excite_dims, gate_dims, hidden_dims, matrix};
+use crate::ops::squeeze::{SqueezeMode, nchw};
 use crate::tensor::Tensor;
 
 /// Invocations per workgroup; must match `WG` in the shader.
@@ -25,34 +28,6 @@ struct Params {
     gate_b: f32,
     split: u32,
     pad: [u32; 2],
-}
-
-/// `(rows, cols)` of a weight given as `[rows, cols]` or as a 1x1 convolution kernel
-/// `[rows, cols, 1, 1]` (how ONNX stores SE weights).
-fn matrix(what: &str, shape: &[usize]) -> Result<(usize, usize)> {
-    match *shape {
-        [rows, cols] | [rows, cols, 1, 1] => Ok((rows, cols)),
-        _ => Err(Error::shape(what, "[R, C] or [R, C, 1, 1]", shape)),
-    }
-}
-
-/// Checks the excitation operands' shapes and returns `(N, C, R)`.
-/// Shared by the GPU kernel and its CPU twin so both accept exactly the same inputs.
-pub(crate) fn excite_dims(
-    s: &[usize],
-    w1: &[usize],
-    b1: &[usize],
-    w2: &[usize],
-    b2: &[usize],
-) -> Result<(usize, usize, usize)> {
-    let (n, c, r) = hidden_dims(s, w1, b1)?;
-    if matrix("excite w2", w2)? != (c, r) {
-        return Err(Error::shape("excite w2 (FC R -> C)", [c, r], w2));
-    }
-    if b2 != [c] {
-        return Err(Error::shape("excite b2", [c], b2));
-    }
-    Ok((n, c, r))
 }
 
 /// Invocations sharing each FC1 dot product: as many as leave the workgroup full
@@ -78,8 +53,8 @@ pub fn excite(
     if out.shape() != [n, c] {
         return Err(Error::shape("excite output", [n, c], out.shape()));
     }
-    let (hidden_kind, hidden_a, hidden_b) = hidden.code();
-    let (gate_kind, gate_a, gate_b) = gate.code();
+    let (hidden_kind, hidden_a, hidden_b) = activation::code(hidden);
+    let (gate_kind, gate_a, gate_b) = activation::code(gate);
     let params = Params {
         batch: n as u32,
         channels: c as u32,
@@ -140,7 +115,7 @@ fn layer(
         ));
     }
     super::matmul::check_no_alias(name, y, &[x, w, bias])?;
-    let (kind, act_a, act_b) = act.code();
+    let (kind, act_a, act_b) = activation::code(act);
     let params = LayerParams {
         batch: n as u32,
         inputs: inputs as u32,
@@ -179,31 +154,6 @@ pub fn excite_hidden(
     layer(rt, "excite hidden", s, w1, b1, hidden, out, (n, c, r))
 }
 
-/// Checks the first layer's operands and returns `(N, C, R)` (shared with the CPU twin).
-pub(crate) fn hidden_dims(
-    s: &[usize],
-    w1: &[usize],
-    b1: &[usize],
-) -> Result<(usize, usize, usize)> {
-    let [n, c] = *s else {
-        return Err(Error::shape("excite input", "[N, C]", s));
-    };
-    let (r, c1) = matrix("excite w1", w1)?;
-    if n == 0 || c == 0 || r == 0 {
-        return Err(Error::invalid(
-            "excite",
-            format!("empty operand: input {s:?}, w1 {w1:?}"),
-        ));
-    }
-    if c1 != c {
-        return Err(Error::shape("excite w1 (FC C -> R)", [r, c], w1));
-    }
-    if b1 != [r] {
-        return Err(Error::shape("excite b1", [r], b1));
-    }
-    Ok((n, c, r))
-}
-
 /// The MLP's second layer and gate after [`excite_hidden`]:
 /// `out[n] = gate(w2 . h[n] + b2)`, `h` `[N, R]`, `out` `[N, C]`.
 pub fn excite_gate(
@@ -216,27 +166,6 @@ pub fn excite_gate(
 ) -> Result<Dispatch> {
     let (n, c, r) = gate_dims(h.shape(), w2.shape(), b2.shape())?;
     layer(rt, "excite gate", h, w2, b2, gate, out, (n, r, c))
-}
-
-/// Checks the second layer's operands and returns `(N, C, R)` (shared with the CPU twin).
-pub(crate) fn gate_dims(h: &[usize], w2: &[usize], b2: &[usize]) -> Result<(usize, usize, usize)> {
-    let [n, r] = *h else {
-        return Err(Error::shape("excite hidden", "[N, R]", h));
-    };
-    let (c, r2) = matrix("excite w2", w2)?;
-    if n == 0 || c == 0 || r == 0 {
-        return Err(Error::invalid(
-            "excite",
-            format!("empty operand: hidden {h:?}, w2 {w2:?}"),
-        ));
-    }
-    if r2 != r {
-        return Err(Error::shape("excite w2 (FC R -> C)", [c, r], w2));
-    }
-    if b2 != [c] {
-        return Err(Error::shape("excite b2", [c], b2));
-    }
-    Ok((n, c, r))
 }
 
 /// The dispatches of a whole SE block, `y = act(x * excitation + residual)`, over the

@@ -2,9 +2,10 @@
 //! (`shaders/matmul.wgsl`; CPU twin `crate::cpu::matmul`). The same batched GEMM runs
 //! 1x1 convolutions (see [`gemm`]).
 
-use super::{Activation, Dispatch, grid, shader};
+use super::{Dispatch, activation, grid, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
+use crate::ops::Activation;
 use crate::tensor::{HalfTensor, Tensor, broadcast_shapes, broadcast_strides};
 
 /// Batch dimensions the shader indexes; more are merged where strides allow.
@@ -263,7 +264,7 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
     let tiling = Tiling::new(rt, g.staging, g.m, g.n, 0)?;
     // An empty batch still dispatches one workgroup: give it no tile to work on.
     let tiles = if batch == 0 { 0 } else { tiling.tiles };
-    let (kind, act_a, act_b) = g.act.code();
+    let (kind, act_a, act_b) = activation::code(g.act);
     let (bias_mode, bias_period, bias) = match g.bias {
         GemmBias::None => (0, 1, g.a),
         GemmBias::Row(t) => (1, t.len() as u32, t),

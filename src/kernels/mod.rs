@@ -101,8 +101,6 @@ use crate::device::Runtime;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-pub use activation::Activation;
-
 /// One prepared compute dispatch.
 pub struct Dispatch {
     pub label: &'static str,

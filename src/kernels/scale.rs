@@ -2,10 +2,11 @@
 //! SE-ResNet identity add and activation fused (`shaders/scale.wgsl`; CPU twin
 //! `crate::cpu::scale`).
 
-use super::squeeze::nchw;
-use super::{Activation, Dispatch, grid, groups, shader};
+use super::{Dispatch, activation, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
+use crate::ops::Activation;
+use crate::ops::scale::scale_dims;
 use crate::tensor::Tensor;
 
 #[repr(C)]
@@ -17,24 +18,6 @@ struct Params {
     act_a: f32,
     act_b: f32,
     pad: [u32; 3],
-}
-
-/// Checks `scale`'s operand shapes (shared with the CPU twin) and returns `[N, C, H, W]`.
-pub(crate) fn scale_dims(
-    x: &[usize],
-    g: &[usize],
-    residual: Option<&[usize]>,
-) -> Result<[usize; 4]> {
-    let [n, c, h, w] = nchw("scale input", x)?;
-    if g != [n, c] {
-        return Err(Error::shape("scale gate", [n, c], g));
-    }
-    if let Some(r) = residual {
-        if r != x {
-            return Err(Error::shape("scale residual", x, r));
-        }
-    }
-    Ok([n, c, h, w])
 }
 
 /// `out = act(x * g[n, c] + residual)`; `residual` optional, `act` may be `Identity`.
@@ -51,7 +34,7 @@ pub fn scale(
         return Err(Error::shape("scale output", x.shape(), out.shape()));
     }
     let hw = h * w;
-    let (kind, act_a, act_b) = act.code();
+    let (kind, act_a, act_b) = activation::code(act);
     let params = Params {
         len: x.len() as u32,
         hw: hw as u32,

@@ -5,6 +5,7 @@
 use super::{Dispatch, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
+use crate::ops::softmax::split_axis;
 use crate::tensor::Tensor;
 
 /// How the rows are normalised.
@@ -32,22 +33,6 @@ pub fn auto_path(rt: &Runtime, n: usize) -> SoftmaxPath {
     } else {
         SoftmaxPath::Rows
     }
-}
-
-/// `(outer, n, inner)` of `shape` around `axis`.
-pub fn split_axis(shape: &[usize], axis: usize) -> Result<(usize, usize, usize)> {
-    if axis >= shape.len() {
-        return Err(Error::invalid(
-            "softmax",
-            format!(
-                "axis {axis} is out of range for a rank-{} tensor",
-                shape.len()
-            ),
-        ));
-    }
-    let outer = shape[..axis].iter().product();
-    let inner = shape[axis + 1..].iter().product();
-    Ok((outer, shape[axis], inner))
 }
 
 #[repr(C)]

@@ -4,17 +4,8 @@
 use super::{Dispatch, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
-use crate::tensor::{HostTensor, Tensor, numel};
-
-/// How the squeeze summarises a channel's plane.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SqueezeMode {
-    /// Global average pooling (the SE paper's squeeze).
-    #[default]
-    Avg,
-    /// Global max pooling.
-    Max,
-}
+use crate::ops::squeeze::{SqueezeMode, nchw};
+use crate::tensor::Tensor;
 
 /// Invocations per workgroup; must match `WG` in the shader.
 pub const WORKGROUP: usize = 64;
@@ -39,33 +30,6 @@ struct Params {
     /// Invocations per plane (shared-memory tree), planes per workgroup (subgroups).
     lanes: u32,
     pad: u32,
-}
-
-/// `[N, C, H, W]` of a rank-4 shape with no zero dimension, or an error naming `what`.
-pub(crate) fn nchw(what: &str, shape: &[usize]) -> Result<[usize; 4]> {
-    let [n, c, h, w] = *shape else {
-        return Err(Error::shape(what, "[N, C, H, W]", shape));
-    };
-    if numel(shape)? == 0 {
-        return Err(Error::invalid(
-            what,
-            format!("shape {shape:?} has a zero dimension"),
-        ));
-    }
-    Ok([n, c, h, w])
-}
-
-/// Checks that a host tensor's data has as many values as its (public) shape says.
-pub(crate) fn check_host(what: &str, t: &HostTensor) -> Result<()> {
-    let want = numel(&t.shape)?;
-    if t.data.len() != want {
-        return Err(Error::shape(
-            format!("{what} data"),
-            format!("{want} values for shape {:?}", t.shape),
-            t.data.len(),
-        ));
-    }
-    Ok(())
 }
 
 /// Invocations per plane, for `planes` planes of `loads` loads each (scalar or vec4),

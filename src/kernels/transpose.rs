@@ -5,36 +5,8 @@
 use super::{Dispatch, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
+use crate::ops::transpose::transpose_shape;
 use crate::tensor::Tensor;
-
-/// Highest rank the layout kernels (transpose, pad) accept.
-pub const MAX_RANK: usize = 6;
-
-/// The output shape of `x` permuted by `perm`, after checking `perm` is a permutation
-/// of `0..rank` and the rank is at most [`MAX_RANK`].
-pub fn transpose_shape(x: &[usize], perm: &[usize]) -> Result<Vec<usize>> {
-    if x.len() > MAX_RANK {
-        return Err(Error::invalid(
-            "transpose",
-            format!("rank {} is over the supported {MAX_RANK}", x.len()),
-        ));
-    }
-    let mut seen = [false; MAX_RANK];
-    let valid = perm.len() == x.len()
-        && perm
-            .iter()
-            .all(|&a| a < x.len() && !std::mem::replace(&mut seen[a], true));
-    if !valid {
-        return Err(Error::invalid(
-            "transpose",
-            format!(
-                "{perm:?} is not a permutation of the axes of a rank-{} tensor",
-                x.len()
-            ),
-        ));
-    }
-    Ok(perm.iter().map(|&a| x[a]).collect())
-}
 
 /// An equivalent, smaller problem: size-1 axes dropped and input axes that stay
 /// adjacent and in order merged (NCHW -> NHWC becomes [N, C, H*W] with perm [0, 2, 1]),

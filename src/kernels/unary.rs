@@ -1,8 +1,9 @@
 //! `y = act(x)` elementwise (`shaders/unary.wgsl`; CPU twin `crate::cpu::unary`).
 
-use super::{Activation, Dispatch, grid, groups, shader};
+use super::{Dispatch, activation, grid, groups, shader};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
+use crate::ops::Activation;
 use crate::tensor::Tensor;
 
 #[repr(C)]
@@ -18,7 +19,7 @@ pub fn unary(rt: &Runtime, x: &Tensor, act: Activation, y: &Tensor) -> Result<Di
     if x.shape() != y.shape() {
         return Err(Error::shape("unary output", x.shape(), y.shape()));
     }
-    let (kind, a, b) = act.code();
+    let (kind, a, b) = activation::code(act);
     let params = Params {
         len: x.len() as u32,
         kind,

@@ -11,10 +11,10 @@ use super::{MAX_OPSET, MAX_SPATIAL, MIN_OPSET, TensorError, tensor_to_const};
 use crate::error::{ModelError, Result, Unsupported};
 use crate::graph::op::AutoPad;
 use crate::graph::{Conv, DType, Dim, Graph, Input, Node, Op, Pool, SqueezeMode};
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
-use crate::kernels::conv2d::Conv2dParams;
-use crate::kernels::pool::Pool2dParams;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
+use crate::ops::Conv2dParams;
+use crate::ops::Pool2dParams;
 
 /// An imported model: its graph and what the model says about itself.
 #[derive(Clone, Debug)]

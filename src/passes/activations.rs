@@ -10,14 +10,14 @@
 
 use super::{approx, remove_nodes, scalar};
 use crate::graph::{Graph, Op, ValueId};
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
 
 pub fn run(g: &mut Graph) -> usize {
     let mut count = 0;
     while let Some((i, x, act, dead)) = find(g) {
         g.nodes[i].op = Op::Act(act);
-        g.nodes[i].op_type = super::super::graph::op::act_name(&act).into();
+        g.nodes[i].op_type = act.onnx_name().into();
         g.nodes[i].inputs = vec![Some(x)];
         remove_nodes(g, dead);
         count += 1;

@@ -5,8 +5,8 @@
 
 use super::{add_f32, remove_nodes};
 use crate::graph::{Graph, Op};
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
 use crate::tensor::HostTensor;
 
 /// The per-channel values of constant `k` against an output of shape `out` whose

@@ -1,14 +1,14 @@
 //! BatchNormalization at inference is a per-channel affine map
 //! `y = x * s + t`, `s = gamma / sqrt(var + eps)`, `t = beta - mean * s`.
 //! [`fold`] merges it into the convolution before it (`w' = w * s`, `b' = b * s + t`,
-//! by `kernels::conv2d::fold_batch_norm`);
+//! by [`fold_batch_norm`]);
 //! [`lower`] turns the rest into a Mul and an Add by per-channel constants.
 
 use super::{add_f32, add_tensor, node, remove_nodes};
+use crate::error::{Error, Result};
 use crate::graph::{Graph, Op};
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
-use crate::kernels::conv2d::fold_batch_norm;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
 use crate::tensor::HostTensor;
 
 /// `(s, t)` of the BatchNorm node `i` (its parameters are constants: checked by inference).
@@ -132,4 +132,58 @@ pub fn lower(g: &mut Graph) -> usize {
         count += 1;
     }
     count
+}
+
+/// Folds inference batch norm into the preceding convolution: returns `(w', b')` with
+/// `conv(x, w') + b' == batch_norm(conv(x, w) + bias)`. `w` is `[Co, ...]`, `bias`
+/// and the batch-norm tensors `[Co]`.
+pub fn fold_batch_norm(
+    w: &HostTensor,
+    bias: Option<&HostTensor>,
+    gamma: &HostTensor,
+    beta: &HostTensor,
+    mean: &HostTensor,
+    var: &HostTensor,
+    eps: f32,
+) -> Result<(HostTensor, HostTensor)> {
+    let Some(&co) = w.shape.first() else {
+        return Err(Error::shape(
+            "fold_batch_norm weights",
+            "[Co, ...]",
+            &w.shape,
+        ));
+    };
+    let named = [
+        ("bias", bias),
+        ("gamma", Some(gamma)),
+        ("beta", Some(beta)),
+        ("mean", Some(mean)),
+        ("var", Some(var)),
+    ];
+    for (name, t) in named {
+        if let Some(t) = t
+            && t.shape != [co]
+        {
+            return Err(Error::shape(
+                format!("fold_batch_norm {name}"),
+                [co],
+                &t.shape,
+            ));
+        }
+    }
+    let per_channel = w.len().checked_div(co).unwrap_or(0);
+    let mut folded_w = w.data.clone();
+    let mut folded_b = Vec::with_capacity(co);
+    for c in 0..co {
+        let scale = gamma.data[c] / (var.data[c] + eps).sqrt();
+        for v in &mut folded_w[c * per_channel..(c + 1) * per_channel] {
+            *v *= scale;
+        }
+        let b = bias.map_or(0.0, |t| t.data[c]);
+        folded_b.push((b - mean.data[c]) * scale + beta.data[c]);
+    }
+    Ok((
+        HostTensor::new(&w.shape, folded_w)?,
+        HostTensor::new(&[co], folded_b)?,
+    ))
 }

@@ -5,7 +5,7 @@
 
 use super::remove_nodes;
 use crate::graph::{Graph, Op};
-use crate::kernels::Activation;
+use crate::ops::Activation;
 
 /// The activation slot of an op that can absorb one, if it is still free.
 fn slot(op: &mut Op) -> Option<&mut Activation> {

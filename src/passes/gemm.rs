@@ -4,8 +4,8 @@
 
 use super::{add_f32, add_tensor, node};
 use crate::graph::{Graph, Node, Op, ValueId};
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
 use crate::tensor::HostTensor;
 
 /// `t` (2-D) transposed, in 32x32 tiles: classifier weights reach 10^8 elements and

@@ -5,8 +5,8 @@
 
 use super::remove_nodes;
 use crate::graph::{Graph, Op};
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
 
 /// Whether node `p` can take a residual input.
 fn accepts(g: &Graph, p: usize) -> bool {

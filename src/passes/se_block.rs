@@ -14,8 +14,8 @@ use std::collections::HashSet;
 
 use super::{add_f32, add_tensor, remove_nodes};
 use crate::graph::{Graph, Node, Op, SeBlock, SqueezeMode, ValueId};
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
 use crate::tensor::HostTensor;
 
 pub fn run(g: &mut Graph) -> usize {

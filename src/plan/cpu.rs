@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use super::{Excitation, Inference, Loc, Operand, Plan, StepOp, order_inputs};
 use crate::cpu;
 use crate::error::{Error, Result};
-use crate::kernels::squeeze::SqueezeMode;
 use crate::model::Model;
+use crate::ops::SqueezeMode;
 use crate::tensor::HostTensor;
 
 /// A model planned for a batch size, run on the CPU.

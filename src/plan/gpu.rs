@@ -11,9 +11,9 @@
 use super::{Excitation, Inference, Loc, Operand, Plan, StepOp, order_inputs};
 use crate::device::Runtime;
 use crate::error::{Error, Result};
-use crate::kernels::squeeze::SqueezeMode;
 use crate::kernels::{self, Dispatch};
 use crate::model::Model;
+use crate::ops::SqueezeMode;
 use crate::tensor::{HalfTensor, HostTensor, STAGING_USAGE, Tensor};
 use std::cell::RefCell;
 

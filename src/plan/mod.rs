@@ -19,12 +19,12 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
-use crate::graph::infer::matmul_shapes;
 use crate::graph::{Const, Graph, Op, PadMode, SqueezeMode, ValueId};
-use crate::kernels::Activation;
-use crate::kernels::binary::BinaryOp;
-use crate::kernels::conv2d::Conv2dParams;
-use crate::kernels::pool::Pool2dParams;
+use crate::ops::Activation;
+use crate::ops::BinaryOp;
+use crate::ops::Conv2dParams;
+use crate::ops::Pool2dParams;
+use crate::ops::matmul::matmul_shapes;
 use crate::tensor::HostTensor;
 
 /// Where an operand's data lives.
