@@ -1,14 +1,15 @@
 //! se-runtime: GPU inference for Squeeze-and-Excitation networks on WebGPU.
 //!
 //! Module map:
-//! - [`ops`]: backend-neutral operator definitions (parameters, shape rules);
+//! - [`ops`]: backend-neutral operator definitions: the graph's ops, their parameters,
+//!   shape rules and per-op shape inference, the SE block's weights;
 //! - [`device`]: adapter choice, device, pipeline cache, submission, readback;
 //! - [`tensor`]: f32 GPU tensors (NCHW) and the buffer pool;
 //! - [`kernels`]: one module per WGSL kernel family in `shaders/`;
 //! - [`cpu`]: the plain-Rust reference of every kernel, named to match;
 //! - [`se_block`]: a whole SE block (squeeze, excite, scale) as one call;
 //! - [`onnx`] -> [`graph`] -> [`passes`] -> [`plan`]: the model compiler (ONNX import,
-//!   shape inference and constant folding, SE-aware fusion, buffer planning);
+//!   the inference walk and constant folding, SE-aware fusion, buffer planning);
 //! - [`model`]: the public `Model` API over it;
 //! - [`preprocess`]: images to input tensors, scores to labelled probabilities;
 //! - [`profile`]: GPU time per group of dispatches, from timestamp queries;

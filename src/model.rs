@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, ModelError, Result};
-use crate::graph::{Dim, SqueezeMode, infer};
+use crate::graph::{Dim, infer};
 use crate::onnx::{self, Imported};
 use crate::ops::Activation;
+use crate::ops::SqueezeMode;
 use crate::passes::{self, Fusions};
 use crate::plan::{self, Plan, StepOp};
 

@@ -494,3 +494,149 @@ impl Runtime {
         })
     }
 }
+
+// ---- Model constants: initializers, Constant nodes and folded values ----
+
+/// The most elements any tensor of a model may have (u32 indexing in the shaders,
+/// and a guard against absurd declared sizes before anything is allocated).
+pub const MAX_ELEMENTS: usize = 1 << 31;
+
+/// Element types a graph value can have. Activations are always f32; integer tensors
+/// only exist as constants (shapes, axes, indices) and are folded away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DType {
+    F32,
+    I64,
+}
+
+/// An integer constant (ONNX int8..int64, uint*, bool).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntTensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<i64>,
+}
+
+/// A constant: an initializer, a Constant node's value, or a folded result.
+/// Shared, so cloning a graph does not copy its weights.
+#[derive(Clone, Debug)]
+pub enum Const {
+    F32(std::sync::Arc<HostTensor>),
+    I64(std::sync::Arc<IntTensor>),
+}
+
+impl PartialEq for Const {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Const::F32(a), Const::F32(b)) => a == b,
+            (Const::I64(a), Const::I64(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Const {
+    pub fn f32(t: HostTensor) -> Self {
+        Const::F32(std::sync::Arc::new(t))
+    }
+
+    pub fn i64(shape: Vec<usize>, data: Vec<i64>) -> Self {
+        Const::I64(std::sync::Arc::new(IntTensor { shape, data }))
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Const::F32(t) => &t.shape,
+            Const::I64(t) => &t.shape,
+        }
+    }
+
+    pub fn dtype(&self) -> DType {
+        match self {
+            Const::F32(_) => DType::F32,
+            Const::I64(_) => DType::I64,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Const::F32(t) => t.data.len(),
+            Const::I64(t) => t.data.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn as_f32(&self) -> Option<&HostTensor> {
+        match self {
+            Const::F32(t) => Some(t),
+            Const::I64(_) => None,
+        }
+    }
+
+    /// The values as integers (floats truncated), for attributes given as inputs.
+    pub fn to_i64s(&self) -> Vec<i64> {
+        match self {
+            Const::F32(t) => t.data.iter().map(|&v| v as i64).collect(),
+            Const::I64(t) => t.data.clone(),
+        }
+    }
+
+    /// The values as floats, for attributes given as inputs (Clip bounds, pad value).
+    pub fn to_f32s(&self) -> Vec<f32> {
+        match self {
+            Const::F32(t) => t.data.clone(),
+            Const::I64(t) => t.data.iter().map(|&v| v as f32).collect(),
+        }
+    }
+}
+
+/// Checks that a tensor of `shape` stays within [`MAX_ELEMENTS`].
+pub(crate) fn check_elements(
+    what: &str,
+    shape: &[usize],
+) -> std::result::Result<(), crate::error::ModelError> {
+    match shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) {
+        Some(n) if n <= MAX_ELEMENTS => Ok(()),
+        _ => Err(too_large(
+            format!("{what} of shape {shape:?}"),
+            shape.iter().map(|&d| d as f64),
+        )),
+    }
+}
+
+/// ONNX dims as a shape: rejects negative dims and more than [`MAX_ELEMENTS`].
+pub(crate) fn checked_dims(
+    what: &str,
+    dims: &[i64],
+) -> std::result::Result<Vec<usize>, crate::error::ModelError> {
+    let too_large = || {
+        too_large(
+            format!("tensor '{what}' of shape {dims:?}"),
+            dims.iter().map(|&d| d as f64),
+        )
+    };
+    let mut n: usize = 1;
+    let mut shape = Vec::with_capacity(dims.len());
+    for &d in dims {
+        let d = usize::try_from(d).map_err(|_| crate::error::ModelError::BadTensor {
+            tensor: what.into(),
+            message: format!("negative dimension in {dims:?}"),
+        })?;
+        n = n.checked_mul(d).ok_or_else(too_large)?;
+        shape.push(d);
+    }
+    if n > MAX_ELEMENTS {
+        return Err(too_large());
+    }
+    Ok(shape)
+}
+
+fn too_large(what: String, dims: impl Iterator<Item = f64>) -> crate::error::ModelError {
+    crate::error::ModelError::TooLarge {
+        what,
+        elements: dims.product::<f64>().to_string(),
+        limit: MAX_ELEMENTS,
+    }
+}

@@ -1,9 +1,10 @@
 //! CPU twin of `shaders/matmul.wgsl`.
 
 use super::activation::activate;
+use super::binary::broadcast_offsets;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
-use crate::tensor::{HostTensor, broadcast_shapes, broadcast_strides};
+use crate::tensor::{HostTensor, broadcast_shapes};
 
 pub fn matmul(
     a: &HostTensor,
@@ -30,21 +31,10 @@ pub fn matmul(
     }
     let (a_batch, b_batch) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
     let batch = broadcast_shapes(a_batch, b_batch)?;
-    let (a_strides, b_strides) = (
-        broadcast_strides(a_batch, &batch),
-        broadcast_strides(b_batch, &batch),
-    );
     let count: usize = batch.iter().product();
     let mut out = Vec::with_capacity(count * m * n);
-    for i in 0..count {
-        // Offsets of this batch entry's matrices, in matrices.
-        let (mut rest, mut ia, mut ib) = (i, 0, 0);
-        for d in (0..batch.len()).rev() {
-            let c = rest % batch[d];
-            rest /= batch[d];
-            ia += c * a_strides[d];
-            ib += c * b_strides[d];
-        }
+    // Offsets of each batch entry's matrices, in matrices.
+    for (ia, ib) in broadcast_offsets(a_batch, b_batch, &batch) {
         let am = &a.data[ia * m * k..][..m * k];
         let bm = &b.data[ib * k * n..][..k * n];
         for row in 0..m {

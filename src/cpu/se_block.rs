@@ -4,7 +4,7 @@
 use super::{excite::excite, scale::scale, squeeze::squeeze};
 use crate::error::Result;
 use crate::ops::Activation;
-use crate::se_block::SeBlock;
+use crate::ops::se_block::SeBlock;
 use crate::tensor::HostTensor;
 
 /// `(output [N, C, H, W], excitation [N, C])` of `block` on `x`.

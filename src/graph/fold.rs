@@ -1,13 +1,101 @@
-//! Host evaluation of the data-movement and integer ops that constant folding needs
-//! (shape arithmetic exported from `x.view(x.size(0), -1)` and the like). Float
-//! arithmetic on constants goes through the CPU twins in `crate::cpu` instead.
+//! Constant folding: evaluates at load time the nodes that shape inference marked
+//! constant (shape arithmetic exported from `x.view(x.size(0), -1)` and the like,
+//! constant subgraphs). Data movement is generic over both element types; float
+//! arithmetic goes through the CPU twins in `crate::cpu`, integer arithmetic is here.
 
-use super::{Const, IntTensor};
-use crate::ops::BinaryOp;
-use crate::tensor::{HostTensor, broadcast_shapes, broadcast_strides};
+use crate::cpu::binary::broadcast_offsets;
+use crate::ops::binary::common_dtype;
+use crate::ops::constant::slice_picks;
+use crate::ops::infer::{InferResult, Inputs};
+use crate::ops::{Activation, BinaryOp, Op};
+use crate::tensor::{Const, DType, HostTensor, IntTensor, broadcast_shapes};
+
+/// The value of the constant node `op` (as inference canonicalised it) with output
+/// `shape`, from its inputs `x`.
+pub(super) fn evaluate(op: &Op, x: &Inputs, shape: &[usize]) -> InferResult<Const> {
+    let shape = shape.to_vec();
+    let konst = |i: usize| {
+        x.konst(i)
+            .ok_or_else(|| x.bad(format!("internal: input {i} of a constant is not one")))
+    };
+    Ok(match op {
+        Op::Identity => konst(0)?.clone(),
+        Op::View => map_data(konst(0)?, shape, <[f32]>::to_vec, <[i64]>::to_vec),
+        Op::Act(a) => match konst(0)?.as_f32() {
+            Some(t) => Const::f32(crate::cpu::unary::unary(t, *a)),
+            None => return Err(x.bad("internal: activation of an integer constant")),
+        },
+        Op::Binary(b, act) => binary(x, *b, *act, konst(0)?, konst(1)?)?,
+        // A broadcast as `x + 0`.
+        Op::Expand => {
+            let zeros = Const::i64(shape.clone(), vec![0; shape.iter().product()]);
+            binary(x, BinaryOp::Add, Activation::Identity, konst(0)?, &zeros)?
+        }
+        Op::Concat { axis } => {
+            let parts: Vec<&Const> = x.present().filter_map(|i| i.value).collect();
+            concat(&parts, *axis, shape)
+        }
+        Op::Transpose { perm } => {
+            let k = konst(0)?;
+            let sel = transposed(k.shape(), perm);
+            map_data(k, shape, |d| select(d, &sel), |d| select(d, &sel))
+        }
+        Op::Shape { start, end } => {
+            let dims = x.shape(0)?;
+            let (s, e) = (*start as usize, end.map_or(dims.len(), |e| e as usize));
+            let dims: Vec<i64> = dims[s..e].iter().map(|&d| d as i64).collect();
+            Const::i64(shape, dims)
+        }
+        Op::Gather { axis } => {
+            let (data, idx) = (konst(0)?, konst(1)?.to_i64s());
+            let (a, from) = (*axis as usize, data.shape());
+            let out = match data {
+                Const::F32(t) => gather(&t.data, from, a, &idx).map(|v| {
+                    Const::f32(HostTensor {
+                        shape: shape.clone(),
+                        data: v,
+                    })
+                }),
+                Const::I64(t) => gather(&t.data, from, a, &idx).map(|v| Const::i64(shape, v)),
+            };
+            out.ok_or_else(|| {
+                x.bad(format!(
+                    "indices {idx:?} out of range for axis {a} of {from:?}"
+                ))
+            })?
+        }
+        Op::Cast { to: DType::F32 } => {
+            let k = konst(0)?;
+            Const::f32(HostTensor {
+                shape,
+                data: k.to_f32s(),
+            })
+        }
+        Op::Cast { to: DType::I64 } => Const::i64(shape, konst(0)?.to_i64s()),
+        Op::Slice { .. } => {
+            let k = konst(0)?;
+            let sel = sliced(k.shape(), slice_picks(k.shape(), op));
+            map_data(k, shape, |d| select(d, &sel), |d| select(d, &sel))
+        }
+        Op::ConstantOfShape { value } => {
+            let n = shape.iter().product();
+            match value {
+                Const::F32(t) => Const::f32(HostTensor {
+                    shape,
+                    data: vec![t.data[0]; n],
+                }),
+                Const::I64(t) => Const::i64(shape, vec![t.data[0]; n]),
+            }
+        }
+        other => {
+            let what = other.label();
+            return Err(x.bad(format!("internal: {what} cannot be evaluated")));
+        }
+    })
+}
 
 /// Applies a shape-generic data movement to either element type.
-pub(super) fn map_data(
+fn map_data(
     c: &Const,
     shape: Vec<usize>,
     f32s: impl FnOnce(&[f32]) -> Vec<f32>,
@@ -22,8 +110,73 @@ pub(super) fn map_data(
     }
 }
 
+/// `x OP y` with broadcasting: integer when both are, else through the CPU twin.
+fn binary(x: &Inputs, op: BinaryOp, act: Activation, a: &Const, b: &Const) -> InferResult<Const> {
+    match (a, b) {
+        (Const::I64(a), Const::I64(b)) => binary_i64(op, a, b)
+            .map(|t| Const::I64(std::sync::Arc::new(t)))
+            .ok_or_else(|| x.bad("integer division by zero or shapes that do not broadcast")),
+        _ => {
+            let to_f = |k: &Const| HostTensor {
+                shape: k.shape().to_vec(),
+                data: k.to_f32s(),
+            };
+            let out = crate::cpu::binary::binary(op, &to_f(a), &to_f(b), act)
+                .map_err(|e| x.bad(e.to_string()))?;
+            Ok(Const::f32(out))
+        }
+    }
+}
+
+/// Integer `a OP b` with broadcasting (division truncates, as ONNX integer Div).
+fn binary_i64(op: BinaryOp, a: &IntTensor, b: &IntTensor) -> Option<IntTensor> {
+    let shape = broadcast_shapes(&a.shape, &b.shape).ok()?;
+    let data = broadcast_offsets(&a.shape, &b.shape, &shape)
+        .map(|(ia, ib)| {
+            let (x, y) = (a.data[ia], b.data[ib]);
+            match op {
+                BinaryOp::Add => Some(x.wrapping_add(y)),
+                BinaryOp::Sub => Some(x.wrapping_sub(y)),
+                BinaryOp::Mul => Some(x.wrapping_mul(y)),
+                BinaryOp::Div => x.checked_div(y),
+            }
+        })
+        .collect::<Option<_>>()?;
+    Some(IntTensor { shape, data })
+}
+
+/// Concatenation along `axis` (shapes already validated): integer when every part
+/// is, else f32.
+fn concat(parts: &[&Const], axis: usize, shape: Vec<usize>) -> Const {
+    let outer: usize = shape[..axis].iter().product();
+    let inner = |k: &Const| k.shape()[axis..].iter().product::<usize>();
+    if common_dtype(parts.iter().copied()) == DType::I64 {
+        let parts: Vec<_> = parts.iter().map(|k| (k.to_i64s(), inner(k))).collect();
+        Const::i64(shape, interleave(&parts, outer))
+    } else {
+        let parts: Vec<_> = parts.iter().map(|k| (k.to_f32s(), inner(k))).collect();
+        let data = interleave(&parts, outer);
+        Const::f32(HostTensor { shape, data })
+    }
+}
+
+/// For each of `outer` rows, each part's `inner` elements of that row in turn.
+fn interleave<T: Copy>(parts: &[(Vec<T>, usize)], outer: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(parts.iter().map(|(d, _)| d.len()).sum());
+    for o in 0..outer {
+        for (data, inner) in parts {
+            out.extend_from_slice(&data[o * inner..(o + 1) * inner]);
+        }
+    }
+    out
+}
+
+/// Per output axis, the input indices it reads and the input stride they step by:
+/// a transpose reads whole permuted axes, a slice selected indices.
+type Selection = Vec<(Vec<usize>, usize)>;
+
 /// Row-major strides of `shape`.
-pub(super) fn strides(shape: &[usize]) -> Vec<usize> {
+fn strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
         s[i] = s[i + 1] * shape[i + 1];
@@ -31,43 +184,35 @@ pub(super) fn strides(shape: &[usize]) -> Vec<usize> {
     s
 }
 
-pub(super) fn transpose<T: Copy>(data: &[T], shape: &[usize], perm: &[usize]) -> Vec<T> {
-    let out_shape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
-    let in_strides = strides(shape);
-    let n: usize = out_shape.iter().product();
+fn transposed(shape: &[usize], perm: &[usize]) -> Selection {
+    let st = strides(shape);
+    perm.iter()
+        .map(|&p| ((0..shape[p]).collect(), st[p]))
+        .collect()
+}
+
+fn sliced(shape: &[usize], picks: Vec<Vec<usize>>) -> Selection {
+    picks.into_iter().zip(strides(shape)).collect()
+}
+
+/// The elements of `data` that `sel` selects, in row-major output order.
+fn select<T: Copy>(data: &[T], sel: &Selection) -> Vec<T> {
+    let n: usize = sel.iter().map(|(p, _)| p.len()).product();
     (0..n)
         .map(|i| {
             let (mut rest, mut src) = (i, 0);
-            for d in (0..out_shape.len()).rev() {
-                src += (rest % out_shape[d]) * in_strides[perm[d]];
-                rest /= out_shape[d];
+            for (picks, stride) in sel.iter().rev() {
+                src += picks[rest % picks.len()] * stride;
+                rest /= picks.len();
             }
             data[src]
         })
         .collect()
 }
 
-/// Concatenation of row-major parts along `axis` (shapes already validated).
-pub(super) fn concat<T: Copy>(parts: &[(&[T], &[usize])], axis: usize) -> Vec<T> {
-    let outer: usize = parts[0].1[..axis].iter().product();
-    let mut out = Vec::new();
-    for o in 0..outer {
-        for (data, shape) in parts {
-            let inner: usize = shape[axis..].iter().product();
-            out.extend_from_slice(&data[o * inner..(o + 1) * inner]);
-        }
-    }
-    out
-}
-
 /// `numpy.take(data, indices, axis)` with negative indices wrapped; `None` if an
 /// index is out of range.
-pub(super) fn gather<T: Copy>(
-    data: &[T],
-    shape: &[usize],
-    axis: usize,
-    indices: &[i64],
-) -> Option<Vec<T>> {
+fn gather<T: Copy>(data: &[T], shape: &[usize], axis: usize, indices: &[i64]) -> Option<Vec<T>> {
     let outer: usize = shape[..axis].iter().product();
     let inner: usize = shape[axis + 1..].iter().product();
     let dim = shape[axis] as i64;
@@ -83,72 +228,4 @@ pub(super) fn gather<T: Copy>(
         }
     }
     Some(out)
-}
-
-/// Elements of a strided slice: per axis, the selected input indices.
-pub(super) fn slice<T: Copy>(data: &[T], shape: &[usize], picks: &[Vec<usize>]) -> Vec<T> {
-    let in_strides = strides(shape);
-    let out_shape: Vec<usize> = picks.iter().map(Vec::len).collect();
-    let n: usize = out_shape.iter().product();
-    (0..n)
-        .map(|i| {
-            let (mut rest, mut src) = (i, 0);
-            for d in (0..out_shape.len()).rev() {
-                src += picks[d][rest % out_shape[d]] * in_strides[d];
-                rest /= out_shape[d];
-            }
-            data[src]
-        })
-        .collect()
-}
-
-/// The indices `Slice` selects on one axis of size `dim` (ONNX clamping rules).
-pub(super) fn slice_indices(dim: usize, start: i64, end: i64, step: i64) -> Vec<usize> {
-    let d = dim as i64;
-    let norm = |v: i64| if v < 0 { v + d } else { v };
-    let mut out = Vec::new();
-    if step > 0 {
-        let (s, e) = (norm(start).clamp(0, d), norm(end).clamp(0, d));
-        let mut i = s;
-        while i < e {
-            out.push(i as usize);
-            i += step;
-        }
-    } else {
-        let (s, e) = (norm(start).clamp(-1, d - 1), norm(end).clamp(-1, d - 1));
-        let mut i = s;
-        while i > e {
-            out.push(i as usize);
-            i += step;
-        }
-    }
-    out
-}
-
-/// Integer `a OP b` with broadcasting (division truncates, as ONNX integer Div).
-pub(super) fn binary_i64(op: BinaryOp, a: &IntTensor, b: &IntTensor) -> Option<IntTensor> {
-    let shape = broadcast_shapes(&a.shape, &b.shape).ok()?;
-    let (sa, sb) = (
-        broadcast_strides(&a.shape, &shape),
-        broadcast_strides(&b.shape, &shape),
-    );
-    let n: usize = shape.iter().product();
-    let mut data = Vec::with_capacity(n);
-    for i in 0..n {
-        let (mut rest, mut ia, mut ib) = (i, 0, 0);
-        for d in (0..shape.len()).rev() {
-            let c = rest % shape[d];
-            rest /= shape[d];
-            ia += c * sa[d];
-            ib += c * sb[d];
-        }
-        let (x, y) = (a.data[ia], b.data[ib]);
-        data.push(match op {
-            BinaryOp::Add => x.wrapping_add(y),
-            BinaryOp::Sub => x.wrapping_sub(y),
-            BinaryOp::Mul => x.wrapping_mul(y),
-            BinaryOp::Div => x.checked_div(y)?,
-        });
-    }
-    Some(IntTensor { shape, data })
 }

@@ -1,5 +1,5 @@
 //! The graph IR between ONNX and the execution plan: values with static shapes,
-//! nodes with typed ops and parsed attributes.
+//! nodes with typed ops ([`crate::ops::Op`]) and parsed attributes.
 //!
 //! An imported graph ([`crate::onnx`]) knows only its input shapes, which may leave the
 //! batch dimension symbolic. [`infer::infer`] binds the batch, infers every shape,
@@ -7,109 +7,14 @@
 //! ([`crate::passes`]) then rewrite the graph, and [`crate::plan`] lowers it to steps.
 
 pub mod infer;
-pub mod op;
 
 mod fold;
 
-use std::sync::Arc;
-
 use crate::error::ModelError;
-use crate::tensor::HostTensor;
-
-pub use op::{Conv, Op, PadMode, Pool, SeBlock, SqueezeMode};
+use crate::ops::Op;
+use crate::tensor::{Const, DType, HostTensor};
 
 pub type ValueId = usize;
-
-/// Element types a graph value can have. Activations are always f32; integer tensors
-/// only exist as constants (shapes, axes, indices) and are folded away.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DType {
-    F32,
-    I64,
-}
-
-/// An integer constant (ONNX int8..int64, uint*, bool).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IntTensor {
-    pub shape: Vec<usize>,
-    pub data: Vec<i64>,
-}
-
-/// A constant: an initializer, a Constant node's value, or a folded result.
-/// Shared, so cloning a graph does not copy its weights.
-#[derive(Clone, Debug)]
-pub enum Const {
-    F32(Arc<HostTensor>),
-    I64(Arc<IntTensor>),
-}
-
-impl PartialEq for Const {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Const::F32(a), Const::F32(b)) => a == b,
-            (Const::I64(a), Const::I64(b)) => a == b,
-            _ => false,
-        }
-    }
-}
-
-impl Const {
-    pub fn f32(t: HostTensor) -> Self {
-        Const::F32(Arc::new(t))
-    }
-
-    pub fn i64(shape: Vec<usize>, data: Vec<i64>) -> Self {
-        Const::I64(Arc::new(IntTensor { shape, data }))
-    }
-
-    pub fn shape(&self) -> &[usize] {
-        match self {
-            Const::F32(t) => &t.shape,
-            Const::I64(t) => &t.shape,
-        }
-    }
-
-    pub fn dtype(&self) -> DType {
-        match self {
-            Const::F32(_) => DType::F32,
-            Const::I64(_) => DType::I64,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Const::F32(t) => t.data.len(),
-            Const::I64(t) => t.data.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn as_f32(&self) -> Option<&HostTensor> {
-        match self {
-            Const::F32(t) => Some(t),
-            Const::I64(_) => None,
-        }
-    }
-
-    /// The values as integers (floats truncated), for attributes given as inputs.
-    pub fn to_i64s(&self) -> Vec<i64> {
-        match self {
-            Const::F32(t) => t.data.iter().map(|&v| v as i64).collect(),
-            Const::I64(t) => t.data.clone(),
-        }
-    }
-
-    /// The values as floats, for attributes given as inputs (Clip bounds, pad value).
-    pub fn to_f32s(&self) -> Vec<f32> {
-        match self {
-            Const::F32(t) => t.data.clone(),
-            Const::I64(t) => t.data.iter().map(|&v| v as f32).collect(),
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct Value {

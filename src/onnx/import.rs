@@ -9,12 +9,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::proto::{self, AttributeProto, NodeProto, attribute_proto::AttributeType};
 use super::{MAX_OPSET, MAX_SPATIAL, MIN_OPSET, TensorError, tensor_to_const};
 use crate::error::{ModelError, Result, Unsupported};
-use crate::graph::op::AutoPad;
-use crate::graph::{Conv, DType, Dim, Graph, Input, Node, Op, Pool, SqueezeMode};
-use crate::ops::Activation;
-use crate::ops::BinaryOp;
-use crate::ops::Conv2dParams;
-use crate::ops::Pool2dParams;
+use crate::graph::{Dim, Graph, Input, Node};
+use crate::ops::SqueezeMode;
+use crate::ops::{Activation, AutoPad, BinaryOp, Conv, Conv2dParams, Op, Pool, Pool2dParams};
+use crate::tensor::{Const, DType, HostTensor};
 
 /// An imported model: its graph and what the model says about itself.
 #[derive(Clone, Debug)]
@@ -474,8 +472,7 @@ macro_rules! parsed {
     };
 }
 
-fn constant(c: &Ctx) -> Parsed<crate::graph::Const> {
-    use crate::graph::Const;
+fn constant(c: &Ctx) -> Parsed<Const> {
     if let Some(a) = c.typed("value", AttributeType::Tensor)? {
         let t = a.t.as_ref().ok_or_else(|| c.bad("value", "no tensor"))?;
         return Ok(match tensor_to_const(t) {
@@ -485,13 +482,13 @@ fn constant(c: &Ctx) -> Parsed<crate::graph::Const> {
         });
     }
     if let Some(f) = c.float_opt("value_float")? {
-        return Ok(Ok(Const::f32(crate::tensor::HostTensor {
+        return Ok(Ok(Const::f32(HostTensor {
             shape: vec![],
             data: vec![f],
         })));
     }
     if let Some(a) = c.typed("value_floats", AttributeType::Floats)? {
-        return Ok(Ok(Const::f32(crate::tensor::HostTensor {
+        return Ok(Ok(Const::f32(HostTensor {
             shape: vec![a.floats.len()],
             data: a.floats.clone(),
         })));
@@ -717,12 +714,14 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
                 ),
                 ends: Some(c.ints("ends")?.ok_or_else(|| c.bad("ends", "missing"))?),
                 axes: c.ints("axes")?,
+                steps: None,
             }
         } else {
             Op::Slice {
                 starts: None,
                 ends: None,
                 axes: None,
+                steps: None,
             }
         })),
         "ConstantOfShape" => {
@@ -736,7 +735,7 @@ fn parse_op(c: &Ctx) -> Parsed<Op> {
                         Err(TensorError::Unsupported(r)) => return Ok(Err(r)),
                     }
                 }
-                None => crate::graph::Const::f32(crate::tensor::HostTensor {
+                None => Const::f32(HostTensor {
                     shape: vec![1],
                     data: vec![0.0],
                 }),

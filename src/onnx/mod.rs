@@ -12,8 +12,7 @@ pub(crate) use import::{Imported, import};
 use prost::Message;
 
 use crate::error::{Error, ModelError, Result};
-use crate::graph::Const;
-use crate::tensor::HostTensor;
+use crate::tensor::{Const, HostTensor, checked_dims};
 use proto::tensor_proto::DataType;
 
 /// The default-domain opsets the importer understands. Opsets 22 to 25 only added
@@ -22,10 +21,6 @@ use proto::tensor_proto::DataType;
 /// conformance suite writes opsets up to 25).
 pub const MIN_OPSET: i64 = 9;
 pub const MAX_OPSET: i64 = 25;
-
-/// The most elements any tensor of a model may have (u32 indexing in the shaders,
-/// and a guard against absurd declared sizes before anything is allocated).
-pub const MAX_ELEMENTS: usize = 1 << 31;
 
 /// The largest kernel size, stride, dilation or pad a Conv or pool attribute may have:
 /// far above any real model, and small enough that output sizes computed from them
@@ -69,32 +64,6 @@ pub(crate) enum TensorError {
 impl From<ModelError> for TensorError {
     fn from(e: ModelError) -> Self {
         TensorError::Invalid(e)
-    }
-}
-
-/// Checked element count of ONNX dims; rejects negative dims and absurd sizes.
-pub(crate) fn checked_dims(what: &str, dims: &[i64]) -> Result<Vec<usize>, ModelError> {
-    let mut n: usize = 1;
-    let mut shape = Vec::with_capacity(dims.len());
-    for &d in dims {
-        let d = usize::try_from(d).map_err(|_| ModelError::BadTensor {
-            tensor: what.into(),
-            message: format!("negative dimension in {dims:?}"),
-        })?;
-        n = n.checked_mul(d).ok_or_else(|| too_large(what, dims))?;
-        shape.push(d);
-    }
-    if n > MAX_ELEMENTS {
-        return Err(too_large(what, dims));
-    }
-    Ok(shape)
-}
-
-fn too_large(what: &str, dims: &[i64]) -> ModelError {
-    ModelError::TooLarge {
-        what: format!("tensor '{what}' of shape {dims:?}"),
-        elements: dims.iter().map(|&d| d as f64).product::<f64>().to_string(),
-        limit: MAX_ELEMENTS,
     }
 }
 

@@ -1,6 +1,10 @@
 //! The elementwise activations that ops fuse into their outputs and SE blocks use as
 //! gates. GPU encoding: `kernels::activation`; CPU twin: `cpu::activation`.
 
+use super::Op;
+use super::infer::{InferResult, Inferred, Inputs};
+use crate::tensor::DType;
+
 /// An elementwise activation, also used as the SE gate.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum Activation {
@@ -63,4 +67,37 @@ impl Activation {
             Activation::Tanh => "Tanh",
         }
     }
+}
+
+/// An activation: folded when its input is a constant.
+pub fn infer(a: Activation, x: &Inputs) -> InferResult<Inferred> {
+    x.data_f32()?;
+    let shape = x.shape(0)?.to_vec();
+    if x.konst(0).is_some() {
+        return Inferred::constant(Op::Act(a), shape, DType::F32);
+    }
+    Inferred::tensor(Op::Act(a), shape)
+}
+
+/// Clip with its bounds as attributes (opset < 11) or constant inputs 1 and 2:
+/// `Relu` when it is `max(x, 0)`.
+pub fn infer_clip(min: Option<f32>, max: Option<f32>, x: &Inputs) -> InferResult<Inferred> {
+    let bound = |i: usize, attr: Option<f32>, default: f32| -> InferResult<f32> {
+        if let Some(v) = attr {
+            return Ok(v);
+        }
+        match x.const_input(i, "a Clip bound")? {
+            None => Ok(default),
+            Some(k) if k.len() == 1 => Ok(k.to_f32s()[0]),
+            Some(_) => Err(x.bad("Clip bounds must be scalars")),
+        }
+    };
+    let lo = bound(1, min, f32::MIN)?;
+    let hi = bound(2, max, f32::MAX)?;
+    let a = if lo == 0.0 && hi == f32::MAX {
+        Activation::Relu
+    } else {
+        Activation::Clip { min: lo, max: hi }
+    };
+    infer(a, x)
 }

@@ -1,6 +1,9 @@
 //! Matrix multiplication with NumPy semantics: its shape rule (GPU: `kernels::matmul`;
 //! CPU twin `cpu::matmul`).
 
+use super::Op;
+use super::binary::check_rank;
+use super::infer::{InferResult, Inferred, Inputs};
 use crate::tensor::broadcast_shapes;
 
 /// NumPy matmul shapes: `(a as [.., M, K], b as [.., K, N], result as [.., M, N],
@@ -37,4 +40,41 @@ pub fn matmul_shapes(a: &[usize], b: &[usize]) -> Option<MatMulShapes> {
         onnx.push(n);
     }
     Some((a2, b2, full, onnx))
+}
+
+/// MatMul `[a, b, bias?]` with NumPy semantics.
+pub fn infer(op: &Op, x: &Inputs) -> InferResult<Inferred> {
+    x.floats_only()?;
+    let (a, b) = (x.shape(0)?, x.shape(1)?);
+    let Some((_, _, _, out)) = matmul_shapes(a, b) else {
+        return Err(x.bad(format!("cannot multiply {a:?} by {b:?}")));
+    };
+    check_rank(out.len())?;
+    Inferred::tensor(op.clone(), out)
+}
+
+/// Gemm `alpha * A' @ B' + beta * C` over 2-D operands.
+/// `op` is the Gemm itself, kept as it is (the `gemm` pass lowers it).
+pub fn infer_gemm(op: &Op, trans_a: bool, trans_b: bool, x: &Inputs) -> InferResult<Inferred> {
+    x.floats_only()?;
+    let (a, b) = (x.shape(0)?, x.shape(1)?);
+    if a.len() != 2 || b.len() != 2 {
+        return Err(x.bad(format!("Gemm needs 2-D inputs, got {a:?} and {b:?}")));
+    }
+    let (m, k) = if trans_a { (a[1], a[0]) } else { (a[0], a[1]) };
+    let (k2, n) = if trans_b { (b[1], b[0]) } else { (b[0], b[1]) };
+    if k != k2 {
+        return Err(x.bad(format!(
+            "inner dimensions differ: A {a:?} (transA={trans_a}), B {b:?} (transB={trans_b})"
+        )));
+    }
+    if let Some(c) = x.get(2)
+        && broadcast_shapes(c.shape, &[m, n]).ok().as_deref() != Some(&[m, n][..])
+    {
+        return Err(x.bad(format!(
+            "C of shape {:?} does not broadcast to [{m}, {n}]",
+            c.shape
+        )));
+    }
+    Inferred::tensor(op.clone(), vec![m, n])
 }

@@ -1,7 +1,19 @@
-//! 2-D max and average pooling parameters and their shape rule, with ONNX
-//! MaxPool/AveragePool semantics (GPU: `kernels::pool`; CPU twin `cpu::pool`).
+//! 2-D max and average pooling: the graph op, its parameters and shape rule, with
+//! ONNX MaxPool/AveragePool semantics (GPU: `kernels::pool`; CPU twin `cpu::pool`).
 
+use super::conv::AutoPad;
+use super::infer::{InferResult, Inferred, Inputs, unsupported};
+use super::{Op, SqueezeMode};
 use crate::error::{Error, Result};
+
+/// MaxPool / AveragePool over H and W (`params.padding` resolved from `auto_pad`
+/// by inference).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    pub mode: SqueezeMode,
+    pub params: Pool2dParams,
+    pub auto_pad: AutoPad,
+}
 
 /// Pooling window geometry. `padding` is `[top, left, bottom, right]`, like conv2d.
 /// `count_include_pad` only affects average pooling; `dilation` applies to both.
@@ -95,4 +107,34 @@ impl Pool2dParams {
         }
         Ok(out)
     }
+}
+
+/// MaxPool / AveragePool over NCHW; resolves `auto_pad`.
+pub fn infer(pool: &Pool, x: &Inputs) -> InferResult<Inferred> {
+    x.floats_only()?;
+    let xs = x.shape(0)?;
+    if xs.len() != 4 {
+        unsupported!(
+            "input of rank {}: only 2-D pooling (NCHW) is supported",
+            xs.len()
+        );
+    }
+    let p = &pool.params;
+    let params = Pool2dParams {
+        padding: pool
+            .auto_pad
+            .resolve(p.padding, [xs[2], xs[3]], p.kernel, p.stride, p.dilation),
+        ..*p
+    };
+    // Valid ONNX, but windows over padding only have no defined value.
+    let out = match params.output_shape(xs) {
+        Ok(s) => s,
+        Err(e) => unsupported!("{e}"),
+    };
+    let op = Op::Pool(Pool {
+        mode: pool.mode,
+        params,
+        auto_pad: AutoPad::NotSet,
+    });
+    Inferred::tensor(op, out)
 }

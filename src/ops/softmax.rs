@@ -1,6 +1,8 @@
 //! Softmax along one axis: the tensor is viewed as `[outer, n, inner]` with `n` the
 //! axis length (GPU: `kernels::softmax`; CPU twin `cpu::softmax`).
 
+use super::Op;
+use super::infer::{InferResult, Inferred, Inputs};
 use crate::error::{Error, Result};
 
 /// `(outer, n, inner)` of `shape` around `axis`.
@@ -17,4 +19,17 @@ pub fn split_axis(shape: &[usize], axis: usize) -> Result<(usize, usize, usize)>
     let outer = shape[..axis].iter().product();
     let inner = shape[axis + 1..].iter().product();
     Ok((outer, shape[axis], inner))
+}
+
+/// Softmax along a possibly negative `axis`; `coerce_2d` (opset < 13) only matters
+/// when dimensions follow the axis.
+pub fn infer(axis: i64, coerce_2d: bool, x: &Inputs) -> InferResult<Inferred> {
+    x.floats_only()?;
+    let xs = x.shape(0)?.to_vec();
+    let a = x.axis(axis, xs.len())?;
+    let op = Op::Softmax {
+        axis: a,
+        coerce_2d: coerce_2d && a + 1 < xs.len(),
+    };
+    Inferred::tensor(op, xs)
 }

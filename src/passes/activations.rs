@@ -9,9 +9,10 @@
 //! depends on the nodes it removes.
 
 use super::{approx, remove_nodes, scalar};
-use crate::graph::{Graph, Op, ValueId};
+use crate::graph::{Graph, ValueId};
 use crate::ops::Activation;
 use crate::ops::BinaryOp;
+use crate::ops::Op;
 
 pub fn run(g: &mut Graph) -> usize {
     let mut count = 0;

@@ -4,9 +4,10 @@
 //! NCHW, MatMul: the last dim).
 
 use super::{add_f32, remove_nodes};
-use crate::graph::{Graph, Op};
+use crate::graph::Graph;
 use crate::ops::Activation;
 use crate::ops::BinaryOp;
+use crate::ops::Op;
 use crate::tensor::HostTensor;
 
 /// The per-channel values of constant `k` against an output of shape `out` whose

@@ -6,9 +6,10 @@
 
 use super::{add_f32, add_tensor, node, remove_nodes};
 use crate::error::{Error, Result};
-use crate::graph::{Graph, Op};
+use crate::graph::Graph;
 use crate::ops::Activation;
 use crate::ops::BinaryOp;
+use crate::ops::Op;
 use crate::tensor::HostTensor;
 
 /// `(s, t)` of the BatchNorm node `i` (its parameters are constants: checked by inference).

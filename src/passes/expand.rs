@@ -4,9 +4,10 @@
 //! zero constant shaped to broadcast `x` to the target.
 
 use super::{add_f32, remove_nodes};
-use crate::graph::{Graph, Op};
+use crate::graph::Graph;
 use crate::ops::Activation;
 use crate::ops::BinaryOp;
+use crate::ops::Op;
 use crate::tensor::{HostTensor, broadcast_shapes};
 
 pub fn run(g: &mut Graph) -> usize {

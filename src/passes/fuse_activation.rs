@@ -4,8 +4,9 @@
 //! before writing their output.
 
 use super::remove_nodes;
-use crate::graph::{Graph, Op};
+use crate::graph::Graph;
 use crate::ops::Activation;
+use crate::ops::Op;
 
 /// The activation slot of an op that can absorb one, if it is still free.
 fn slot(op: &mut Op) -> Option<&mut Activation> {
@@ -13,7 +14,7 @@ fn slot(op: &mut Op) -> Option<&mut Activation> {
         Op::Conv(c) => &mut c.act,
         Op::MatMul { act } => act,
         Op::Binary(_, act) => act,
-        Op::SeBlock(se) => &mut se.act,
+        Op::SeBlock { act, .. } => act,
         _ => return None,
     };
     (*act == Activation::Identity).then_some(act)

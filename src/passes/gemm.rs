@@ -3,9 +3,10 @@
 //! the bias; otherwise explicit Transpose / Mul / Add nodes are inserted.
 
 use super::{add_f32, add_tensor, node};
-use crate::graph::{Graph, Node, Op, ValueId};
+use crate::graph::{Graph, Node, ValueId};
 use crate::ops::Activation;
 use crate::ops::BinaryOp;
+use crate::ops::Op;
 use crate::tensor::HostTensor;
 
 /// `t` (2-D) transposed, in 32x32 tiles: classifier weights reach 10^8 elements and

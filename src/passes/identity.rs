@@ -1,7 +1,8 @@
 //! Removes Identity, Dropout (inference) and no-op Cast nodes: their readers read
 //! the input directly; graph outputs keep their names.
 
-use crate::graph::{Graph, Op};
+use crate::graph::Graph;
+use crate::ops::Op;
 
 pub fn run(g: &mut Graph) -> usize {
     let mut removed = 0;

@@ -18,8 +18,9 @@ pub mod residual;
 pub mod se_block;
 
 use crate::error::Result;
-use crate::graph::{Const, DType, Graph, Node, Op, ValueId};
-use crate::tensor::HostTensor;
+use crate::graph::{Graph, Node, ValueId};
+use crate::ops::Op;
+use crate::tensor::{Const, DType, HostTensor};
 
 /// What the compiler did to a model: counts per rewrite.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -4,16 +4,17 @@
 //! broadcasting) and `y` must be read by the Add alone.
 
 use super::remove_nodes;
-use crate::graph::{Graph, Op};
+use crate::graph::Graph;
 use crate::ops::Activation;
 use crate::ops::BinaryOp;
+use crate::ops::Op;
 
 /// Whether node `p` can take a residual input.
 fn accepts(g: &Graph, p: usize) -> bool {
     let n = &g.nodes[p];
     match &n.op {
         Op::Conv(c) => c.act == Activation::Identity && n.inputs.len() <= 3,
-        Op::SeBlock(se) => se.act == Activation::Identity && n.inputs.len() == 5,
+        Op::SeBlock { act, .. } => *act == Activation::Identity && n.inputs.len() == 5,
         _ => false,
     }
 }
@@ -56,7 +57,7 @@ pub fn run(g: &mut Graph) -> usize {
                 c.act = act;
                 pn.inputs.resize(3, None);
             }
-            Op::SeBlock(se) => se.act = act,
+            Op::SeBlock { act: a, .. } => *a = act,
             _ => return count,
         }
         pn.inputs.push(Some(r));

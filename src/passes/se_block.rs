@@ -13,9 +13,10 @@
 use std::collections::HashSet;
 
 use super::{add_f32, add_tensor, remove_nodes};
-use crate::graph::{Graph, Node, Op, SeBlock, SqueezeMode, ValueId};
+use crate::graph::{Graph, Node, ValueId};
 use crate::ops::Activation;
 use crate::ops::BinaryOp;
+use crate::ops::{Op, SqueezeMode};
 use crate::tensor::HostTensor;
 
 pub fn run(g: &mut Graph) -> usize {
@@ -23,7 +24,7 @@ pub fn run(g: &mut Graph) -> usize {
         .nodes
         .iter()
         .filter_map(|n| match &n.op {
-            Op::SeBlock(se) => Some(se.name.clone()),
+            Op::SeBlock { name, .. } => Some(name.clone()),
             _ => None,
         })
         .collect();
@@ -51,13 +52,13 @@ pub fn run(g: &mut Graph) -> usize {
         g.nodes[f.mul] = Node {
             name: name.clone(),
             op_type: "SeBlock".into(),
-            op: Op::SeBlock(SeBlock {
+            op: Op::SeBlock {
                 name,
                 pooling: f.pooling,
                 hidden: f.fc1.act,
                 gate: f.fc2.act,
                 act,
-            }),
+            },
             inputs: vec![Some(f.x), Some(w1), Some(b1), Some(w2), Some(b2)],
             outputs: vec![y, excitation],
         };

@@ -19,13 +19,10 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
-use crate::graph::{Const, Graph, Op, PadMode, SqueezeMode, ValueId};
-use crate::ops::Activation;
-use crate::ops::BinaryOp;
-use crate::ops::Conv2dParams;
-use crate::ops::Pool2dParams;
+use crate::graph::{Graph, ValueId};
 use crate::ops::matmul::matmul_shapes;
-use crate::tensor::HostTensor;
+use crate::ops::{Activation, BinaryOp, Conv2dParams, Op, PadMode, Pool2dParams, SqueezeMode};
+use crate::tensor::{Const, HostTensor};
 
 /// Where an operand's data lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,7 +277,7 @@ pub fn build(g: &Graph, batch: usize) -> Result<Plan> {
         last[root[*v]] = FOREVER;
     }
     for n in &g.nodes {
-        if let Op::SeBlock(_) = n.op {
+        if let Op::SeBlock { .. } = n.op {
             last[n.outputs[1]] = FOREVER;
         }
     }
@@ -441,14 +438,20 @@ pub fn build(g: &Graph, batch: usize) -> Result<Plan> {
                 kind: *kind,
                 y,
             },
-            Op::SeBlock(se) => {
+            Op::SeBlock {
+                name,
+                pooling,
+                hidden,
+                gate,
+                act,
+            } => {
                 let excitation = outs[1].clone();
                 let squeezed = Operand {
                     loc: Loc::Buffer(alloc.take(excitation.len())),
                     shape: excitation.shape.clone(),
                 };
                 excitations.push(ExcitationSlot {
-                    block: se.name.clone(),
+                    block: name.clone(),
                     channels: excitation.shape[1],
                     operand: excitation.clone(),
                 });
@@ -459,10 +462,10 @@ pub fn build(g: &Graph, batch: usize) -> Result<Plan> {
                     w2: input(3)?,
                     b2: input(4)?,
                     residual: opt(5),
-                    pooling: se.pooling,
-                    hidden: se.hidden,
-                    gate: se.gate,
-                    act: se.act,
+                    pooling: *pooling,
+                    hidden: *hidden,
+                    gate: *gate,
+                    act: *act,
                     squeezed,
                     excitation,
                     y,

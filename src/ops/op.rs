@@ -6,57 +6,10 @@
 //! and the plan work on. Fused variants (`Conv` with an activation and a residual,
 //! `MatMul` with a bias, `SeBlock`) are produced by the passes.
 
-use crate::ops::Activation;
-use crate::ops::BinaryOp;
-use crate::ops::Conv2dParams;
-use crate::ops::Pool2dParams;
-
-use super::DType;
-
-pub use crate::ops::PadMode;
-pub use crate::ops::SqueezeMode;
-
-/// A 2-D convolution, possibly with fused bias, residual and activation.
-/// Inputs: `[x, w, bias?, residual?]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Conv {
-    /// `kernel_shape` as the attribute declares it (checked against the weights).
-    pub kernel: Option<[usize; 2]>,
-    /// `params.padding` is resolved from `auto_pad` by inference.
-    pub params: Conv2dParams,
-    pub auto_pad: AutoPad,
-    pub act: Activation,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AutoPad {
-    NotSet,
-    SameUpper,
-    SameLower,
-    Valid,
-}
-
-/// MaxPool / AveragePool over H and W (`params.padding` resolved from `auto_pad`
-/// by inference).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Pool {
-    pub mode: SqueezeMode,
-    pub params: Pool2dParams,
-    pub auto_pad: AutoPad,
-}
-
-/// A squeeze-and-excitation block found by the `se_block` pass.
-/// Inputs: `[x, w1 [R,C], b1 [R], w2 [C,R], b2 [C], residual?]`;
-/// outputs: `[y [N,C,H,W], excitation [N,C]]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SeBlock {
-    pub name: String,
-    pub pooling: SqueezeMode,
-    pub hidden: Activation,
-    pub gate: Activation,
-    /// Applied after the scale and the residual add.
-    pub act: Activation,
-}
+use super::conv::Conv;
+use super::pool::Pool;
+use super::{Activation, BinaryOp, PadMode, SqueezeMode};
+use crate::tensor::{Const, DType};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -95,7 +48,17 @@ pub enum Op {
     },
     /// Reshape-like: the output is the input's data with the output value's shape.
     View,
-    SeBlock(SeBlock),
+    /// A squeeze-and-excitation block found by the `se_block` pass.
+    /// Inputs: `[x, w1 [R,C], b1 [R], w2 [C,R], b2 [C], residual?]`;
+    /// outputs: `[y [N,C,H,W], excitation [N,C]]`.
+    SeBlock {
+        name: String,
+        pooling: SqueezeMode,
+        hidden: Activation,
+        gate: Activation,
+        /// Applied after the scale and the residual add.
+        act: Activation,
+    },
 
     // ---- lowered by passes ----
     BatchNorm {
@@ -141,17 +104,17 @@ pub enum Op {
     Flatten {
         axis: i64,
     },
-    Reshape {
-        allowzero: bool,
-    },
     Squeeze {
         axes: Option<Vec<i64>>,
+    },
+    Reshape {
+        allowzero: bool,
     },
     Unsqueeze {
         axes: Option<Vec<i64>>,
     },
 
-    // ---- constant-only ops: folded by inference, unsupported otherwise ----
+    // ---- constant-only ops: evaluated at load time (`graph::fold`), unsupported otherwise ----
     Shape {
         start: i64,
         end: Option<i64>,
@@ -162,14 +125,16 @@ pub enum Op {
     Cast {
         to: DType,
     },
-    /// Attribute form (opset < 10) or inputs `[data, starts, ends, axes?, steps?]`.
+    /// Attribute form (opset < 10) or inputs `[data, starts, ends, axes?, steps?]`;
+    /// inference resolves every attribute (`Some`).
     Slice {
         starts: Option<Vec<i64>>,
         ends: Option<Vec<i64>>,
         axes: Option<Vec<i64>>,
+        steps: Option<Vec<i64>>,
     },
     ConstantOfShape {
-        value: super::Const,
+        value: Const,
     },
 }
 
@@ -192,7 +157,7 @@ impl Op {
             Op::Transpose { .. } => "Transpose".into(),
             Op::Pad { .. } => "Pad".into(),
             Op::View => "View".into(),
-            Op::SeBlock(se) => with_act("SeBlock", &se.act),
+            Op::SeBlock { act, .. } => with_act("SeBlock", act),
             other => format!("{other:?}"),
         }
     }
