@@ -1,0 +1,167 @@
+//! Lowering one canonical node to its [`StepOp`]: operands viewed with the shapes
+//! the kernels take (matmul as `[.., M, K] x [.., K, N]`, reductions as NCHW planes,
+//! opset-12 softmax as 2-D).
+
+use super::build::Allocator;
+use super::{Loc, Operand, StepOp};
+use crate::error::{Error, Result};
+use crate::graph::Node;
+use crate::ops::Op;
+use crate::ops::matmul::matmul_shapes;
+
+/// The step of node `n`, whose inputs and outputs are placed at `ins` and `outs`;
+/// scratch buffers come from `alloc` and go back to it.
+pub(super) fn lower(
+    n: &Node,
+    ins: &[Option<Operand>],
+    outs: &[Operand],
+    alloc: &mut Allocator,
+) -> Result<StepOp> {
+    let input = |i: usize| {
+        ins.get(i)
+            .cloned()
+            .flatten()
+            .ok_or_else(|| Error::invalid("plan", format!("node '{}' lacks input {i}", n.name)))
+    };
+    let opt = |i: usize| ins.get(i).cloned().flatten();
+    let y = outs[0].clone();
+    Ok(match &n.op {
+        Op::Conv(c) => StepOp::Conv {
+            x: input(0)?,
+            w: input(1)?,
+            bias: opt(2),
+            residual: opt(3),
+            conv: c.params,
+            act: c.act,
+            y,
+        },
+        Op::MatMul { act } => {
+            let (a, b) = (input(0)?, input(1)?);
+            let (a2, b2, full, _) = matmul_shapes(&a.shape, &b.shape)
+                .ok_or_else(|| Error::shape("matmul operands", &a.shape, &b.shape))?;
+            StepOp::MatMul {
+                a: Operand { shape: a2, ..a },
+                b: Operand { shape: b2, ..b },
+                bias: opt(2),
+                act: *act,
+                y: Operand { shape: full, ..y },
+            }
+        }
+        Op::Act(a) => StepOp::Unary {
+            x: input(0)?,
+            act: *a,
+            y,
+        },
+        Op::Binary(b, act) => StepOp::Binary {
+            op: *b,
+            a: input(0)?,
+            b: input(1)?,
+            act: *act,
+            y,
+        },
+        Op::Reduce { mode, axis } => {
+            let x = input(0)?;
+            let outer: usize = x.shape[..*axis].iter().product();
+            let inner: usize = x.shape[*axis..].iter().product();
+            let nchw = if *axis == 2 && x.shape.len() == 4 {
+                x.shape.clone()
+            } else {
+                vec![1, outer, inner, 1]
+            };
+            let nc = nchw[..2].to_vec();
+            StepOp::Squeeze {
+                x: Operand { shape: nchw, ..x },
+                mode: *mode,
+                y: Operand { shape: nc, ..y },
+            }
+        }
+        Op::Pool(p) => StepOp::Pool {
+            x: input(0)?,
+            mode: p.mode,
+            params: p.params,
+            y,
+        },
+        Op::Softmax {
+            axis,
+            coerce_2d: true,
+        } => {
+            let x = input(0)?;
+            let shape = vec![
+                x.shape[..*axis].iter().product(),
+                x.shape[*axis..].iter().product(),
+            ];
+            StepOp::Softmax {
+                x: Operand {
+                    shape: shape.clone(),
+                    ..x
+                },
+                axis: 1,
+                y: Operand { shape, ..y },
+            }
+        }
+        Op::Softmax {
+            axis,
+            coerce_2d: false,
+        } => StepOp::Softmax {
+            x: input(0)?,
+            axis: *axis,
+            y,
+        },
+        Op::Concat { axis } => StepOp::Concat {
+            xs: ins.iter().flatten().cloned().collect(),
+            axis: *axis,
+            y,
+        },
+        Op::Transpose { perm } => StepOp::Transpose {
+            x: input(0)?,
+            perm: perm.clone(),
+            y,
+        },
+        Op::Pad { pads, kind } => StepOp::Pad {
+            x: input(0)?,
+            pads: pads.clone(),
+            kind: *kind,
+            y,
+        },
+        Op::SeBlock {
+            pooling,
+            hidden,
+            gate,
+            act,
+            ..
+        } => {
+            let excitation = outs[1].clone();
+            // Only needed during the step.
+            let scratch = alloc.take(excitation.len());
+            alloc.give_back(scratch);
+            StepOp::SeBlock {
+                x: input(0)?,
+                w1: input(1)?,
+                b1: input(2)?,
+                w2: input(3)?,
+                b2: input(4)?,
+                residual: opt(5),
+                pooling: *pooling,
+                hidden: *hidden,
+                gate: *gate,
+                act: *act,
+                squeezed: Operand {
+                    loc: Loc::Buffer(scratch),
+                    shape: excitation.shape.clone(),
+                },
+                excitation,
+                y,
+            }
+        }
+        other => {
+            return Err(Error::invalid(
+                "plan",
+                format!(
+                    "node '{}': {} was not lowered before planning",
+                    n.name,
+                    other.label()
+                ),
+            ));
+        }
+    })
+}
