@@ -5,9 +5,12 @@
 #[allow(clippy::all, missing_docs, rustdoc::all)]
 pub mod proto;
 
+mod attributes;
 mod import;
+mod operators;
 
 pub(crate) use import::{Imported, import};
+pub use operators::{Operands, operators};
 
 use prost::Message;
 
@@ -90,23 +93,24 @@ pub(crate) fn tensor_to_const(t: &proto::TensorProto) -> Result<Const, TensorErr
             message,
         })
     };
-    let count = |got: usize| {
-        if got == n {
-            Ok(())
-        } else {
-            Err(bad(format!("{got} values for shape {shape:?}")))
-        }
-    };
     let raw = t.raw_data.as_deref();
-    let raw_chunks = |size: usize| -> Result<std::slice::ChunksExact<'_, u8>, TensorError> {
-        let r = raw.unwrap_or_default();
+    // The raw little-endian data in `size`-byte chunks if the tensor has raw data
+    // (`None`: the `typed_len` values of its typed field are the elements).
+    let raw_or_typed = |size: usize, typed_len: usize| {
+        let Some(r) = raw else {
+            return if typed_len == n {
+                Ok(None)
+            } else {
+                Err(bad(format!("{typed_len} values for shape {shape:?}")))
+            };
+        };
         if Some(r.len()) != n.checked_mul(size) {
             return Err(bad(format!(
                 "{} bytes of raw data for {n} elements of {size} bytes",
                 r.len()
             )));
         }
-        Ok(r.chunks_exact(size))
+        Ok(Some(r.chunks_exact(size)))
     };
     let floats = |v: Vec<f32>| {
         Ok(Const::f32(
@@ -119,38 +123,24 @@ pub(crate) fn tensor_to_const(t: &proto::TensorProto) -> Result<Const, TensorErr
         return Err(bad(format!("unknown data type {dtype}")));
     };
     match dt {
-        DataType::Float => {
-            if raw.is_some() {
-                floats(
-                    raw_chunks(4)?
-                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                        .collect(),
-                )
-            } else {
-                count(t.float_data.len())?;
-                floats(t.float_data.clone())
-            }
-        }
-        DataType::Double => {
-            if raw.is_some() {
-                floats(
-                    raw_chunks(8)?
-                        .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
-                        .collect(),
-                )
-            } else {
-                count(t.double_data.len())?;
-                floats(t.double_data.iter().map(|&v| v as f32).collect())
-            }
-        }
+        DataType::Float => floats(match raw_or_typed(4, t.float_data.len())? {
+            Some(raw) => raw
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+            None => t.float_data.clone(),
+        }),
+        DataType::Double => floats(match raw_or_typed(8, t.double_data.len())? {
+            Some(raw) => raw
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
+                .collect(),
+            None => t.double_data.iter().map(|&v| v as f32).collect(),
+        }),
         DataType::Float16 | DataType::Bfloat16 => {
-            let bits: Vec<u16> = if raw.is_some() {
-                raw_chunks(2)?
+            let bits: Vec<u16> = match raw_or_typed(2, t.int32_data.len())? {
+                Some(raw) => raw
                     .map(|c| u16::from_le_bytes(c.try_into().unwrap()))
-                    .collect()
-            } else {
-                count(t.int32_data.len())?;
-                t.int32_data.iter().map(|&v| v as u16).collect()
+                    .collect(),
+                None => t.int32_data.iter().map(|&v| v as u16).collect(),
             };
             let conv = if dt == DataType::Float16 {
                 f16_to_f32
@@ -159,46 +149,36 @@ pub(crate) fn tensor_to_const(t: &proto::TensorProto) -> Result<Const, TensorErr
             };
             floats(bits.into_iter().map(conv).collect())
         }
-        DataType::Int64 => {
-            if raw.is_some() {
-                ints(
-                    raw_chunks(8)?
-                        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-                        .collect(),
-                )
-            } else {
-                count(t.int64_data.len())?;
-                ints(t.int64_data.clone())
-            }
-        }
+        DataType::Int64 => ints(match raw_or_typed(8, t.int64_data.len())? {
+            Some(raw) => raw
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+            None => t.int64_data.clone(),
+        }),
         DataType::Int32
         | DataType::Int16
         | DataType::Int8
         | DataType::Uint16
         | DataType::Uint8
         | DataType::Bool => {
-            if raw.is_some() {
-                let (size, signed) = match dt {
-                    DataType::Int32 => (4, true),
-                    DataType::Int16 => (2, true),
-                    DataType::Uint16 => (2, false),
-                    DataType::Int8 => (1, true),
-                    _ => (1, false),
-                };
-                ints(raw_chunks(size)?.map(|c| le_int(c, signed)).collect())
-            } else {
-                count(t.int32_data.len())?;
-                ints(t.int32_data.iter().map(|&v| v as i64).collect())
-            }
+            let (size, signed) = match dt {
+                DataType::Int32 => (4, true),
+                DataType::Int16 => (2, true),
+                DataType::Uint16 => (2, false),
+                DataType::Int8 => (1, true),
+                _ => (1, false),
+            };
+            ints(match raw_or_typed(size, t.int32_data.len())? {
+                Some(raw) => raw.map(|c| le_int(c, signed)).collect(),
+                None => t.int32_data.iter().map(|&v| v as i64).collect(),
+            })
         }
         DataType::Uint32 | DataType::Uint64 => {
-            if raw.is_some() {
-                let size = if dt == DataType::Uint32 { 4 } else { 8 };
-                ints(raw_chunks(size)?.map(|c| le_int(c, false)).collect())
-            } else {
-                count(t.uint64_data.len())?;
-                ints(t.uint64_data.iter().map(|&v| v as i64).collect())
-            }
+            let size = if dt == DataType::Uint32 { 4 } else { 8 };
+            ints(match raw_or_typed(size, t.uint64_data.len())? {
+                Some(raw) => raw.map(|c| le_int(c, false)).collect(),
+                None => t.uint64_data.iter().map(|&v| v as i64).collect(),
+            })
         }
         other => Err(TensorError::Unsupported(format!(
             "tensor '{name}' has data type {}",
