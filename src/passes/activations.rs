@@ -10,9 +10,7 @@
 
 use super::{approx, remove_nodes, scalar};
 use crate::graph::{Graph, ValueId};
-use crate::ops::Activation;
-use crate::ops::BinaryOp;
-use crate::ops::Op;
+use crate::ops::{Activation, BinaryOp, Op};
 
 pub fn run(g: &mut Graph) -> usize {
     let mut count = 0;

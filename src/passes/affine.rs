@@ -3,11 +3,9 @@
 //! a scale. The constant may vary along the output channel only (Conv: dim 1 of
 //! NCHW, MatMul: the last dim).
 
-use super::{add_f32, remove_nodes};
+use super::{Uses, fold_into, rewrite_all};
 use crate::graph::Graph;
-use crate::ops::Activation;
-use crate::ops::BinaryOp;
-use crate::ops::Op;
+use crate::ops::{Activation, BinaryOp, Op};
 use crate::tensor::HostTensor;
 
 /// The per-channel values of constant `k` against an output of shape `out` whose
@@ -31,95 +29,84 @@ fn per_channel(k: &HostTensor, out: &[usize], axis: usize) -> Option<Vec<f32>> {
     })
 }
 
+/// A match: the Binary node, the Conv or MatMul before it, the op, its per-channel
+/// constant and the producer's weights.
+type Match = (usize, usize, BinaryOp, Vec<f32>, HostTensor);
+
 pub fn run(g: &mut Graph) -> usize {
-    let mut count = 0;
-    loop {
-        let consumers = g.consumers();
-        let producers = g.producers();
-        let found = (0..g.nodes.len()).find_map(|i| {
-            let n = &g.nodes[i];
-            let Op::Binary(op, Activation::Identity) = n.op else {
-                return None;
-            };
-            let (a, b) = (n.input(0)?, n.input(1)?);
-            // (producer output, constant, whether the producer's output is the left operand)
-            let candidates = [(a, b, true), (b, a, false)];
-            candidates.into_iter().find_map(|(y, k, left)| {
-                let commutes = matches!(op, BinaryOp::Add | BinaryOp::Mul);
-                if !left && !commutes {
-                    return None;
-                }
-                let p = producers[y]?;
-                if !g.single_use(&consumers, y) {
-                    return None;
-                }
-                let k = g.const_f32(k)?;
-                let pn = &g.nodes[p];
-                let (axis, w_const) = match &pn.op {
-                    Op::Conv(c) if c.act == Activation::Identity && pn.inputs.len() <= 3 => {
-                        (1, pn.input(1)?)
-                    }
-                    Op::MatMul {
-                        act: Activation::Identity,
-                    } if g.shape(pn.input(1)?).len() == 2 => (g.shape(y).len() - 1, pn.input(1)?),
-                    _ => return None,
-                };
-                g.const_f32(w_const)?;
-                if pn.input(2).is_some_and(|b| g.const_f32(b).is_none()) {
-                    return None;
-                }
-                let ch = per_channel(k, g.shape(y), axis)?;
-                Some((i, p, op, ch))
-            })
-        });
-        let Some((i, p, op, ch)) = found else {
-            return count;
-        };
-        let pn = g.nodes[p].clone();
-        let channels = ch.len();
-        let w = g.const_f32(pn.input(1).unwrap_or_default()).cloned();
-        let Some(mut w) = w else { return count };
-        let mut bias = match pn.input(2).and_then(|b| g.const_f32(b)) {
-            Some(b) => b.data.clone(),
-            None => vec![0.0; channels],
-        };
-        let is_conv = matches!(pn.op, Op::Conv(_));
-        // Conv weights are [Co, ...] (channel-major); MatMul weights [K, N] (channel-minor).
-        let mut scale_w = |f: &dyn Fn(f32, f32) -> f32| {
-            let per = w.len() / channels;
-            for (idx, v) in w.data.iter_mut().enumerate() {
-                let c = if is_conv { idx / per } else { idx % channels };
-                *v = f(*v, ch[c]);
+    rewrite_all(g, find, apply)
+}
+
+fn find(g: &Graph, uses: &Uses, i: usize) -> Option<Match> {
+    let n = &g.nodes[i];
+    let Op::Binary(op, Activation::Identity) = n.op else {
+        return None;
+    };
+    let (a, b) = (n.input(0)?, n.input(1)?);
+    // (producer output, constant, whether the producer's output is the left operand)
+    let candidates = [(a, b, true), (b, a, false)];
+    candidates.into_iter().find_map(|(y, k, left)| {
+        let commutes = matches!(op, BinaryOp::Add | BinaryOp::Mul);
+        if !left && !commutes {
+            return None;
+        }
+        let p = uses.producers[y]?;
+        if !g.single_use(&uses.consumers, y) {
+            return None;
+        }
+        let k = g.const_f32(k)?;
+        let pn = &g.nodes[p];
+        let (axis, w) = match &pn.op {
+            Op::Conv(c) if c.act == Activation::Identity && pn.inputs.len() <= 3 => {
+                (1, pn.input(1)?)
             }
+            Op::MatMul {
+                act: Activation::Identity,
+            } if g.shape(pn.input(1)?).len() == 2 => (g.shape(y).len() - 1, pn.input(1)?),
+            _ => return None,
         };
-        match op {
-            BinaryOp::Mul => scale_w(&|v, k| v * k),
-            BinaryOp::Div => scale_w(&|v, k| v / k),
-            _ => {}
+        let w = g.const_f32(w)?;
+        if pn.input(2).is_some_and(|b| g.const_f32(b).is_none()) {
+            return None;
         }
-        for (b, &k) in bias.iter_mut().zip(&ch) {
-            *b = match op {
-                BinaryOp::Mul => *b * k,
-                BinaryOp::Div => *b / k,
-                BinaryOp::Add => *b + k,
-                BinaryOp::Sub => *b - k,
-            };
+        let ch = per_channel(k, g.shape(y), axis)?;
+        Some((i, p, op, ch, w.clone()))
+    })
+}
+
+fn apply(g: &mut Graph, (i, p, op, ch, mut w): Match) -> bool {
+    let pn = &g.nodes[p];
+    let channels = ch.len();
+    let mut bias = match pn.input(2).and_then(|b| g.const_f32(b)) {
+        Some(b) => b.data.clone(),
+        None => vec![0.0; channels],
+    };
+    let is_conv = matches!(pn.op, Op::Conv(_));
+    // Conv weights are [Co, ...] (channel-major); MatMul weights [K, N] (channel-minor).
+    let mut scale_w = |f: &dyn Fn(f32, f32) -> f32| {
+        let per = w.len() / channels;
+        for (idx, v) in w.data.iter_mut().enumerate() {
+            let c = if is_conv { idx / per } else { idx % channels };
+            *v = f(*v, ch[c]);
         }
-        let name = pn.name.clone();
-        let wv = add_f32(g, format!("{name}/weight_affine"), w);
-        let bv = add_f32(
-            g,
-            format!("{name}/bias_affine"),
-            HostTensor {
-                shape: vec![channels],
-                data: bias,
-            },
-        );
-        let out = g.nodes[i].outputs[0];
-        let pn = &mut g.nodes[p];
-        pn.inputs = vec![pn.inputs[0], Some(wv), Some(bv)];
-        pn.outputs = vec![out];
-        remove_nodes(g, vec![i]);
-        count += 1;
+    };
+    match op {
+        BinaryOp::Mul => scale_w(&|v, k| v * k),
+        BinaryOp::Div => scale_w(&|v, k| v / k),
+        _ => {}
     }
+    for (b, &k) in bias.iter_mut().zip(&ch) {
+        *b = match op {
+            BinaryOp::Mul => *b * k,
+            BinaryOp::Div => *b / k,
+            BinaryOp::Add => *b + k,
+            BinaryOp::Sub => *b - k,
+        };
+    }
+    let bias = HostTensor {
+        shape: vec![channels],
+        data: bias,
+    };
+    fold_into(g, p, i, w, bias, "affine");
+    true
 }

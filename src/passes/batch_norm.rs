@@ -4,12 +4,10 @@
 //! by [`fold_batch_norm`]);
 //! [`lower`] turns the rest into a Mul and an Add by per-channel constants.
 
-use super::{add_f32, add_tensor, node, remove_nodes};
+use super::{Uses, add_f32, add_tensor, binary_node, fold_into, rewrite_all};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::ops::Activation;
-use crate::ops::BinaryOp;
-use crate::ops::Op;
+use crate::ops::{Activation, BinaryOp, Op};
 use crate::tensor::HostTensor;
 
 /// `(s, t)` of the BatchNorm node `i` (its parameters are constants: checked by inference).
@@ -35,50 +33,39 @@ fn scale_shift(g: &Graph, i: usize) -> Option<(Vec<f32>, Vec<f32>)> {
 }
 
 pub fn fold(g: &mut Graph) -> usize {
-    let mut count = 0;
-    loop {
-        let consumers = g.consumers();
-        let producers = g.producers();
-        let found = (0..g.nodes.len()).find_map(|i| {
-            let bn = &g.nodes[i];
-            let Op::BatchNorm { epsilon } = bn.op else {
-                return None;
-            };
-            let x = bn.input(0)?;
-            let c = producers[x]?;
-            let conv = &g.nodes[c];
-            let Op::Conv(cv) = &conv.op else {
-                return None;
-            };
-            let foldable = cv.act == Activation::Identity
-                && conv.inputs.len() <= 3
-                && g.single_use(&consumers, x);
-            if !foldable {
-                return None;
-            }
-            let w = g.const_f32(conv.input(1)?)?;
-            let b = match conv.input(2) {
-                Some(b) => Some(g.const_f32(b)?),
-                None => None,
-            };
-            let p = |k: usize| g.const_f32(bn.input(k)?);
-            let (gamma, beta, mean, var) = (p(1)?, p(2)?, p(3)?, p(4)?);
-            let folded = fold_batch_norm(w, b, gamma, beta, mean, var, epsilon).ok()?;
-            Some((i, c, folded))
-        });
-        let Some((i, c, (w2, b2))) = found else {
-            return count;
-        };
-        let name = g.nodes[c].name.clone();
-        let wv = add_f32(g, format!("{name}/weight_bn"), w2);
-        let bv = add_f32(g, format!("{name}/bias_bn"), b2);
-        let out = g.nodes[i].outputs[0];
-        let conv = &mut g.nodes[c];
-        conv.inputs = vec![conv.inputs[0], Some(wv), Some(bv)];
-        conv.outputs = vec![out];
-        remove_nodes(g, vec![i]);
-        count += 1;
+    rewrite_all(g, foldable, |g, (i, c, (w, b))| {
+        fold_into(g, c, i, w, b, "bn");
+        true
+    })
+}
+
+/// BatchNorm node `i` after a Conv it folds into: `(i, the conv, (w', b'))`.
+fn foldable(g: &Graph, uses: &Uses, i: usize) -> Option<(usize, usize, (HostTensor, HostTensor))> {
+    let bn = &g.nodes[i];
+    let Op::BatchNorm { epsilon } = bn.op else {
+        return None;
+    };
+    let x = bn.input(0)?;
+    let c = uses.producers[x]?;
+    let conv = &g.nodes[c];
+    let Op::Conv(cv) = &conv.op else {
+        return None;
+    };
+    let foldable = cv.act == Activation::Identity
+        && conv.inputs.len() <= 3
+        && g.single_use(&uses.consumers, x);
+    if !foldable {
+        return None;
     }
+    let w = g.const_f32(conv.input(1)?)?;
+    let b = match conv.input(2) {
+        Some(b) => Some(g.const_f32(b)?),
+        None => None,
+    };
+    let p = |k: usize| g.const_f32(bn.input(k)?);
+    let (gamma, beta, mean, var) = (p(1)?, p(2)?, p(3)?, p(4)?);
+    let folded = fold_batch_norm(w, b, gamma, beta, mean, var, epsilon).ok()?;
+    Some((i, c, folded))
 }
 
 pub fn lower(g: &mut Graph) -> usize {
@@ -115,18 +102,12 @@ pub fn lower(g: &mut Graph) -> usize {
             },
         );
         let mid = add_tensor(g, format!("{}/scaled", bn.name), shape);
-        let mul = node(
-            format!("{}/scale", bn.name),
-            "Mul",
-            Op::Binary(BinaryOp::Mul, Activation::Identity),
-            vec![Some(x), Some(sv)],
-            mid,
-        );
-        let add = node(
+        let mul = binary_node(format!("{}/scale", bn.name), BinaryOp::Mul, x, sv, mid);
+        let add = binary_node(
             format!("{}/shift", bn.name),
-            "Add",
-            Op::Binary(BinaryOp::Add, Activation::Identity),
-            vec![Some(mid), Some(tv)],
+            BinaryOp::Add,
+            mid,
+            tv,
             bn.outputs[0],
         );
         g.nodes.splice(i..=i, [mul, add]);

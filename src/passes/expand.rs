@@ -5,9 +5,7 @@
 
 use super::{add_f32, remove_nodes};
 use crate::graph::Graph;
-use crate::ops::Activation;
-use crate::ops::BinaryOp;
-use crate::ops::Op;
+use crate::ops::{Activation, BinaryOp, Op};
 use crate::tensor::{HostTensor, broadcast_shapes};
 
 pub fn run(g: &mut Graph) -> usize {

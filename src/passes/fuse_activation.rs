@@ -3,10 +3,9 @@
 //! between, when nothing else reads the pre-activation value: the kernels apply it
 //! before writing their output.
 
-use super::remove_nodes;
+use super::{Uses, absorb, rewrite_all};
 use crate::graph::Graph;
-use crate::ops::Activation;
-use crate::ops::Op;
+use crate::ops::{Activation, Op};
 
 /// The activation slot of an op that can absorb one, if it is still free.
 fn slot(op: &mut Op) -> Option<&mut Activation> {
@@ -21,47 +20,39 @@ fn slot(op: &mut Op) -> Option<&mut Activation> {
 }
 
 pub fn run(g: &mut Graph) -> usize {
-    let mut count = 0;
-    loop {
-        let consumers = g.consumers();
-        let producers = g.producers();
-        // The op that can take the activation reading `x`, directly or through one
-        // view (an elementwise activation commutes with a reshape).
-        let fusable = |x: usize| -> Option<usize> {
-            let p = producers[x]?;
-            // The SE block's second output (the excitation) is not its scaled output.
-            let ok = g.single_use(&consumers, x)
-                && g.nodes[p].outputs[0] == x
-                && slot(&mut g.nodes[p].op.clone()).is_some();
-            ok.then_some(p)
-        };
-        let found = (0..g.nodes.len()).find_map(|i| {
-            let Op::Act(a) = g.nodes[i].op else {
-                return None;
-            };
-            let x = g.nodes[i].input(0)?;
-            if let Some(p) = fusable(x) {
-                return Some((i, p, None, a));
-            }
-            let v = producers[x]?;
-            if g.nodes[v].op != Op::View || !g.single_use(&consumers, x) {
-                return None;
-            }
-            let p = fusable(g.nodes[v].input(0)?)?;
-            Some((i, p, Some(v), a))
-        });
-        let Some((i, p, view, a)) = found else {
-            return count;
-        };
-        let out = g.nodes[i].outputs[0];
+    rewrite_all(g, find, |g, (i, p, view, a)| {
         if let Some(act) = slot(&mut g.nodes[p].op) {
             *act = a;
         }
-        match view {
-            None => g.nodes[p].outputs[0] = out,
-            Some(v) => g.nodes[v].outputs[0] = out,
-        }
-        remove_nodes(g, vec![i]);
-        count += 1;
+        absorb(g, view.unwrap_or(p), i);
+        true
+    })
+}
+
+/// An activation node `i` fusable into `p`, directly or through the view `v`:
+/// `(i, p, v, the activation)`.
+fn find(g: &Graph, uses: &Uses, i: usize) -> Option<(usize, usize, Option<usize>, Activation)> {
+    // The op that can take the activation reading `x`, directly or through one
+    // view (an elementwise activation commutes with a reshape).
+    let fusable = |x: usize| -> Option<usize> {
+        let p = uses.producers[x]?;
+        // The SE block's second output (the excitation) is not its scaled output.
+        let ok = g.single_use(&uses.consumers, x)
+            && g.nodes[p].outputs[0] == x
+            && slot(&mut g.nodes[p].op.clone()).is_some();
+        ok.then_some(p)
+    };
+    let Op::Act(a) = g.nodes[i].op else {
+        return None;
+    };
+    let x = g.nodes[i].input(0)?;
+    if let Some(p) = fusable(x) {
+        return Some((i, p, None, a));
     }
+    let v = uses.producers[x]?;
+    if g.nodes[v].op != Op::View || !g.single_use(&uses.consumers, x) {
+        return None;
+    }
+    let p = fusable(g.nodes[v].input(0)?)?;
+    Some((i, p, Some(v), a))
 }

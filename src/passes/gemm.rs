@@ -2,11 +2,9 @@
 //! (the usual Linear layer) the transposes and scalars fold into the weights and
 //! the bias; otherwise explicit Transpose / Mul / Add nodes are inserted.
 
-use super::{add_f32, add_tensor, node};
+use super::{add_f32, add_scalar, add_tensor, binary_node, node};
 use crate::graph::{Graph, Node, ValueId};
-use crate::ops::Activation;
-use crate::ops::BinaryOp;
-use crate::ops::Op;
+use crate::ops::{Activation, BinaryOp, Op};
 use crate::tensor::HostTensor;
 
 /// `t` (2-D) transposed, in 32x32 tiles: classifier weights reach 10^8 elements and
@@ -107,22 +105,10 @@ pub fn run(g: &mut Graph) -> usize {
             }
             Some((_, Some(t))) => (None, Some(add_f32(g, format!("{name}/c"), scaled(t, beta)))),
             Some((cv, None)) if beta != 1.0 => {
-                let k = add_f32(
-                    g,
-                    format!("{name}/beta"),
-                    HostTensor {
-                        shape: vec![],
-                        data: vec![beta],
-                    },
-                );
+                let k = add_scalar(g, format!("{name}/beta"), beta);
                 let scaled_c = add_tensor(g, format!("{name}/beta_c"), g.shape(cv).to_vec());
-                nodes.push(node(
-                    format!("{name}/scale_c"),
-                    "Mul",
-                    Op::Binary(BinaryOp::Mul, Activation::Identity),
-                    vec![Some(cv), Some(k)],
-                    scaled_c,
-                ));
+                let (scale_c, mul) = (format!("{name}/scale_c"), BinaryOp::Mul);
+                nodes.push(binary_node(scale_c, mul, cv, k, scaled_c));
                 (None, Some(scaled_c))
             }
             Some((cv, None)) => (None, Some(cv)),
@@ -145,36 +131,19 @@ pub fn run(g: &mut Graph) -> usize {
         });
         let mut last = mm_out;
         if alpha_left != 1.0 {
-            let k = add_f32(
-                g,
-                format!("{name}/alpha"),
-                HostTensor {
-                    shape: vec![],
-                    data: vec![alpha_left],
-                },
-            );
+            let k = add_scalar(g, format!("{name}/alpha"), alpha_left);
             let o = if c_left.is_some() {
                 add_tensor(g, format!("{name}/alpha_ab"), vec![m, n])
             } else {
                 out
             };
-            nodes.push(node(
-                format!("{name}/scale_ab"),
-                "Mul",
-                Op::Binary(BinaryOp::Mul, Activation::Identity),
-                vec![Some(last), Some(k)],
-                o,
-            ));
+            let scale_ab = format!("{name}/scale_ab");
+            nodes.push(binary_node(scale_ab, BinaryOp::Mul, last, k, o));
             last = o;
         }
         if let Some(cv) = c_left {
-            nodes.push(node(
-                format!("{name}/add_c"),
-                "Add",
-                Op::Binary(BinaryOp::Add, Activation::Identity),
-                vec![Some(last), Some(cv)],
-                out,
-            ));
+            let add_c = format!("{name}/add_c");
+            nodes.push(binary_node(add_c, BinaryOp::Add, last, cv, out));
         }
         g.nodes.splice(i..i, nodes);
         count += 1;

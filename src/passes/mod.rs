@@ -19,7 +19,7 @@ pub mod se_block;
 
 use crate::error::Result;
 use crate::graph::{Graph, Node, ValueId};
-use crate::ops::Op;
+use crate::ops::{Activation, BinaryOp, Op};
 use crate::tensor::{Const, DType, HostTensor};
 
 /// What the compiler did to a model: counts per rewrite.
@@ -55,31 +55,90 @@ pub struct Fusions {
 
 /// Runs every pass in order.
 pub fn run(g: &mut Graph, f: &mut Fusions) -> Result<()> {
-    f.identities_removed += identity::run(g);
-    f.expands_lowered += expand::run(g);
-    f.activations_recognized += activations::run(g);
-    f.batch_norms_folded += batch_norm::fold(g);
-    f.batch_norms_lowered += batch_norm::lower(g);
-    f.gemms_lowered += gemm::run(g);
-    f.affine_folded += affine::run(g);
-    f.activations_fused += fuse_activation::run(g);
-    f.se_blocks += se_block::run(g);
-    f.residuals_fused += residual::run(g);
-    f.dead_nodes_removed += dead::run(g);
-    g.toposort()?;
-    Ok(())
+    rewrite(g, f, true)
 }
 
 /// Only what planning requires: Identity removal, Expand, BatchNorm and Gemm
 /// lowering, dead nodes. The graph otherwise runs op by op.
 pub fn lower_only(g: &mut Graph, f: &mut Fusions) -> Result<()> {
+    rewrite(g, f, false)
+}
+
+/// The passes in order; the fusions only with `fuse`.
+fn rewrite(g: &mut Graph, f: &mut Fusions, fuse: bool) -> Result<()> {
     f.identities_removed += identity::run(g);
     f.expands_lowered += expand::run(g);
+    if fuse {
+        f.activations_recognized += activations::run(g);
+        f.batch_norms_folded += batch_norm::fold(g);
+    }
     f.batch_norms_lowered += batch_norm::lower(g);
     f.gemms_lowered += gemm::run(g);
+    if fuse {
+        f.affine_folded += affine::run(g);
+        f.activations_fused += fuse_activation::run(g);
+        f.se_blocks += se_block::run(g);
+        f.residuals_fused += residual::run(g);
+    }
     f.dead_nodes_removed += dead::run(g);
     g.toposort()?;
     Ok(())
+}
+
+/// Who reads and who writes each value, as the graph is when a pass looks.
+pub(crate) struct Uses {
+    pub consumers: Vec<Vec<usize>>,
+    pub producers: Vec<Option<usize>>,
+}
+
+/// Rewrites one match at a time until none is left: `find` tries node `i` of the
+/// graph as it is, `apply` rewrites the first match (and may decline, which stops
+/// the pass). Returns how many matches were rewritten.
+pub(crate) fn rewrite_all<M>(
+    g: &mut Graph,
+    find: impl Fn(&Graph, &Uses, usize) -> Option<M>,
+    mut apply: impl FnMut(&mut Graph, M) -> bool,
+) -> usize {
+    let mut count = 0;
+    loop {
+        let uses = Uses {
+            consumers: g.consumers(),
+            producers: g.producers(),
+        };
+        let Some(m) = (0..g.nodes.len()).find_map(|i| find(g, &uses, i)) else {
+            return count;
+        };
+        if !apply(g, m) {
+            return count;
+        }
+        count += 1;
+    }
+}
+
+/// Node `p` takes over the output of node `i`, which goes: what fusing `i` into
+/// `p` leaves.
+pub(crate) fn absorb(g: &mut Graph, p: usize, i: usize) {
+    g.nodes[p].outputs[0] = g.nodes[i].outputs[0];
+    remove_nodes(g, vec![i]);
+}
+
+/// Folds node `i` into the Conv or MatMul `p` before it: `p` gets the constant
+/// weights `w` and bias `b` (named after it with `suffix`) and `i`'s output.
+pub(crate) fn fold_into(
+    g: &mut Graph,
+    p: usize,
+    i: usize,
+    w: HostTensor,
+    b: HostTensor,
+    suffix: &str,
+) {
+    let name = g.nodes[p].name.clone();
+    let wv = add_f32(g, format!("{name}/weight_{suffix}"), w);
+    let bv = add_f32(g, format!("{name}/bias_{suffix}"), b);
+    let pn = &mut g.nodes[p];
+    pn.inputs = vec![pn.inputs[0], Some(wv), Some(bv)];
+    pn.outputs.truncate(1);
+    absorb(g, p, i);
 }
 
 /// The value of a one-element constant.
@@ -110,11 +169,33 @@ pub(crate) fn add_f32(g: &mut Graph, name: String, t: HostTensor) -> ValueId {
     g.add_const(name, Const::f32(t))
 }
 
+/// Adds a one-element f32 constant.
+pub(crate) fn add_scalar(g: &mut Graph, name: String, v: f32) -> ValueId {
+    let t = HostTensor {
+        shape: vec![],
+        data: vec![v],
+    };
+    add_f32(g, name, t)
+}
+
 /// Adds a computed f32 value of a known shape.
 pub(crate) fn add_tensor(g: &mut Graph, name: String, shape: Vec<usize>) -> ValueId {
     let v = g.add_value(name, DType::F32);
     g.values[v].shape = Some(shape);
     v
+}
+
+/// An `a OP b` node created by a pass.
+pub(crate) fn binary_node(
+    name: String,
+    op: BinaryOp,
+    a: ValueId,
+    b: ValueId,
+    output: ValueId,
+) -> Node {
+    let onnx = format!("{op:?}");
+    let op = Op::Binary(op, Activation::Identity);
+    node(name, &onnx, op, vec![Some(a), Some(b)], output)
 }
 
 /// A node created by a pass.

@@ -14,9 +14,7 @@ use std::collections::HashSet;
 
 use super::{add_f32, add_tensor, remove_nodes};
 use crate::graph::{Graph, Node, ValueId};
-use crate::ops::Activation;
-use crate::ops::BinaryOp;
-use crate::ops::{Op, SqueezeMode};
+use crate::ops::{Activation, BinaryOp, Op, SqueezeMode};
 use crate::tensor::HostTensor;
 
 pub fn run(g: &mut Graph) -> usize {
