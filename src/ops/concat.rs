@@ -3,6 +3,7 @@
 
 use super::Op;
 use super::binary::common_dtype;
+use super::check_axis;
 use super::infer::{InferResult, Inferred, Inputs};
 use super::view::view;
 use crate::error::{Error, Result};
@@ -13,15 +14,7 @@ pub fn concat_shape(shapes: &[&[usize]], axis: usize) -> Result<Vec<usize>> {
     let Some(first) = shapes.first() else {
         return Err(Error::invalid("concat", "no inputs"));
     };
-    if axis >= first.len() {
-        return Err(Error::invalid(
-            "concat",
-            format!(
-                "axis {axis} is out of range for rank-{} inputs",
-                first.len()
-            ),
-        ));
-    }
+    check_axis("concat", axis, first.len())?;
     let mut out = first.to_vec();
     for (i, s) in shapes.iter().enumerate().skip(1) {
         let same_elsewhere =

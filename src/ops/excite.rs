@@ -33,42 +33,46 @@ pub fn excite_dims(
 
 /// Checks the first layer's operands and returns `(N, C, R)`.
 pub fn hidden_dims(s: &[usize], w1: &[usize], b1: &[usize]) -> Result<(usize, usize, usize)> {
-    let [n, c] = *s else {
-        return Err(Error::shape("excite input", "[N, C]", s));
-    };
-    let (r, c1) = matrix("excite w1", w1)?;
-    if n == 0 || c == 0 || r == 0 {
-        return Err(Error::invalid(
-            "excite",
-            format!("empty operand: input {s:?}, w1 {w1:?}"),
-        ));
-    }
-    if c1 != c {
-        return Err(Error::shape("excite w1 (FC C -> R)", [r, c], w1));
-    }
-    if b1 != [r] {
-        return Err(Error::shape("excite b1", [r], b1));
-    }
+    let names = ["input", "[N, C]", "w1", "C -> R", "b1"];
+    let (n, c, r) = layer_dims(names, s, w1, b1)?;
     Ok((n, c, r))
 }
 
 /// Checks the second layer's operands and returns `(N, C, R)`.
 pub fn gate_dims(h: &[usize], w2: &[usize], b2: &[usize]) -> Result<(usize, usize, usize)> {
-    let [n, r] = *h else {
-        return Err(Error::shape("excite hidden", "[N, R]", h));
+    let names = ["hidden", "[N, R]", "w2", "R -> C", "b2"];
+    let (n, r, c) = layer_dims(names, h, w2, b2)?;
+    Ok((n, c, r))
+}
+
+/// One fully connected layer: input `x [N, in]`, weights `w [out, in]`, bias
+/// `b [out]`, named in errors by `[input, its dims, weights, in -> out, bias]`;
+/// returns `(N, in, out)`.
+fn layer_dims(
+    [input, dims, weights, fc, bias]: [&str; 5],
+    x: &[usize],
+    w: &[usize],
+    b: &[usize],
+) -> Result<(usize, usize, usize)> {
+    let [n, inputs] = *x else {
+        return Err(Error::shape(format!("excite {input}"), dims, x));
     };
-    let (c, r2) = matrix("excite w2", w2)?;
-    if n == 0 || c == 0 || r == 0 {
+    let (outputs, w_inputs) = matrix(&format!("excite {weights}"), w)?;
+    if n == 0 || inputs == 0 || outputs == 0 {
         return Err(Error::invalid(
             "excite",
-            format!("empty operand: hidden {h:?}, w2 {w2:?}"),
+            format!("empty operand: {input} {x:?}, {weights} {w:?}"),
         ));
     }
-    if r2 != r {
-        return Err(Error::shape("excite w2 (FC R -> C)", [c, r], w2));
+    if w_inputs != inputs {
+        return Err(Error::shape(
+            format!("excite {weights} (FC {fc})"),
+            [outputs, inputs],
+            w,
+        ));
     }
-    if b2 != [c] {
-        return Err(Error::shape("excite b2", [c], b2));
+    if b != [outputs] {
+        return Err(Error::shape(format!("excite {bias}"), [outputs], b));
     }
-    Ok((n, c, r))
+    Ok((n, inputs, outputs))
 }

@@ -30,3 +30,14 @@ pub use op::Op;
 pub use pad::PadMode;
 pub use pool::{Pool, Pool2dParams};
 pub use squeeze::SqueezeMode;
+
+/// Checks that `axis` indexes a rank-`rank` shape (`what`: the op, for the error).
+fn check_axis(what: &str, axis: usize, rank: usize) -> crate::error::Result<()> {
+    if axis >= rank {
+        return Err(crate::error::Error::invalid(
+            what,
+            format!("axis {axis} is out of range for rank {rank}"),
+        ));
+    }
+    Ok(())
+}

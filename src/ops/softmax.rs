@@ -2,20 +2,13 @@
 //! axis length (GPU: `kernels::softmax`; CPU twin `cpu::softmax`).
 
 use super::Op;
+use super::check_axis;
 use super::infer::{InferResult, Inferred, Inputs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// `(outer, n, inner)` of `shape` around `axis`.
 pub fn split_axis(shape: &[usize], axis: usize) -> Result<(usize, usize, usize)> {
-    if axis >= shape.len() {
-        return Err(Error::invalid(
-            "softmax",
-            format!(
-                "axis {axis} is out of range for a rank-{} tensor",
-                shape.len()
-            ),
-        ));
-    }
+    check_axis("softmax", axis, shape.len())?;
     let outer = shape[..axis].iter().product();
     let inner = shape[axis + 1..].iter().product();
     Ok((outer, shape[axis], inner))
