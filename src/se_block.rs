@@ -6,6 +6,7 @@
 //! `b2 [C]` (a `[R, C, 1, 1]` kernel is accepted and flattened).
 
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::kernels::excite::excite;
 use crate::kernels::scale::scale;
@@ -13,7 +14,7 @@ use crate::kernels::squeeze::squeeze;
 use crate::ops::Activation;
 use crate::ops::excite::excite_dims;
 use crate::ops::squeeze::{SqueezeMode, nchw};
-use crate::tensor::{HostTensor, Tensor, check_host};
+use crate::tensor::{HostTensor, check_host};
 
 /// One SE block's configuration and weights.
 #[derive(Clone, Debug, PartialEq)]

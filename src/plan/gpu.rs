@@ -10,16 +10,18 @@
 
 use super::{Excitation, Inference, Loc, Operand, Plan, StepOp, order_inputs};
 use crate::device::Runtime;
+use crate::device::{Dispatch, HalfTensor, Tensor};
 use crate::error::{Error, Result};
-use crate::kernels::{self, Dispatch};
+use crate::kernels;
 use crate::model::Model;
 use crate::ops::SqueezeMode;
-use crate::tensor::{HalfTensor, HostTensor, STAGING_USAGE, Tensor};
+use crate::tensor::HostTensor;
 use std::cell::RefCell;
 
-/// What one inference reads back: a device tensor, or a constant output known on the host.
+/// What one inference reads back: the tensor at an index of the session's `reads`, or a
+/// constant output known on the host.
 enum Readback {
-    Device { tensor: Tensor, offset: u64 },
+    Device(usize),
     Host(HostTensor),
 }
 
@@ -36,7 +38,8 @@ pub struct Session {
     step_ends: Vec<usize>,
     outputs: Vec<(String, Readback)>,
     excitations: Vec<(String, usize, Readback)>,
-    staging_bytes: u64,
+    /// The device tensors one inference reads back, in order.
+    reads: Vec<Tensor>,
     /// Bytes of the weights on the device, f16 ones counted at 2 bytes per value.
     weight_bytes: usize,
     /// Keeps the weights and activation buffers alive (dispatches bind them).
@@ -61,7 +64,7 @@ impl Session {
         let plan = model.plan(batch)?;
         check_limits(rt, &plan)?;
         let f16 = model.options().f16_weights;
-        if f16 && !rt.features().contains(wgpu::Features::SHADER_F16) {
+        if f16 && !rt.has_f16() {
             return Err(Error::invalid(
                 "CompileOptions::f16_weights",
                 format!(
@@ -117,16 +120,14 @@ impl Session {
             .map(|b| view(&b.operand))
             .collect::<Result<_>>()?;
 
-        let mut staging_bytes = 0;
+        let mut reads = Vec::new();
         let mut readback = |o: &Operand| -> Result<Readback> {
             if let Loc::Const(c) = o.loc {
                 let t = &plan.constants[c];
                 return Ok(Readback::Host(HostTensor::new(&o.shape, t.data.clone())?));
             }
-            let tensor = view(o)?;
-            let offset = staging_bytes;
-            staging_bytes += (tensor.len() * 4) as u64;
-            Ok(Readback::Device { tensor, offset })
+            reads.push(view(o)?);
+            Ok(Readback::Device(reads.len() - 1))
         };
         let outputs = plan
             .outputs
@@ -155,7 +156,7 @@ impl Session {
             step_ends,
             outputs,
             excitations,
-            staging_bytes,
+            reads,
             weight_bytes,
             _storage: buffers
                 .into_iter()
@@ -187,54 +188,15 @@ impl Session {
         let _turn = self.turn.lock().await;
         rt.check_lost()?;
         self.write_inputs(inputs)?;
-        let mut staging = rt.pool.take(self.staging_bytes, STAGING_USAGE)?;
-        let mut encoder = rt
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("inference"),
-            });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-            for d in &self.dispatches {
-                d.record(&mut pass);
-            }
-        }
-        let all = self
-            .outputs
-            .iter()
-            .map(|(_, r)| r)
-            .chain(self.excitations.iter().map(|(_, _, r)| r));
-        for r in all {
-            if let Readback::Device { tensor, offset } = r {
-                encoder.copy_buffer_to_buffer(
-                    tensor.buffer(),
-                    0,
-                    staging.buffer(),
-                    *offset,
-                    (tensor.len() * 4) as u64,
-                );
-            }
-        }
-        rt.queue.submit([encoder.finish()]);
-
-        let bytes = if self.staging_bytes == 0 {
-            rt.check("running the model")?;
-            Vec::new()
-        } else {
-            staging
-                .read_mapped(rt, self.staging_bytes, "running the model")
-                .await?
-        };
-        let take = |r: &Readback| -> Result<HostTensor> {
+        let reads: Vec<&Tensor> = self.reads.iter().collect();
+        let mut values = rt
+            .submit_and_read(&self.dispatches, &reads, "running the model")
+            .await?;
+        let mut take = |r: &Readback| -> Result<HostTensor> {
             match r {
                 Readback::Host(t) => Ok(t.clone()),
-                Readback::Device { tensor, offset } => {
-                    let start = *offset as usize;
-                    let end = start + tensor.len() * 4;
-                    HostTensor::new(
-                        tensor.shape(),
-                        bytemuck::pod_collect_to_vec(&bytes[start..end]),
-                    )
+                Readback::Device(i) => {
+                    HostTensor::new(self.reads[*i].shape(), std::mem::take(&mut values[*i]))
                 }
             }
         };
@@ -270,9 +232,7 @@ impl Session {
     fn write_inputs(&self, inputs: &[(&str, HostTensor)]) -> Result<()> {
         let ordered = order_inputs(&self.plan, inputs)?;
         for (t, host) in self.inputs.iter().zip(ordered) {
-            self.rt
-                .queue
-                .write_buffer(t.buffer(), 0, bytemuck::cast_slice(&host.data));
+            self.rt.write(t, bytemuck::cast_slice(&host.data));
         }
         Ok(())
     }
