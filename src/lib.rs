@@ -10,10 +10,13 @@
 //! - [`se_block`]: a whole SE block (squeeze, excite, scale) as one call;
 //! - [`onnx`] -> [`graph`] -> [`passes`] -> [`plan`]: the model compiler (ONNX import,
 //!   shape inference and constant folding, SE-aware fusion, buffer planning);
+//! - [`backend`]: what runs a plan: the GPU ([`Session`]), the CPU reference
+//!   ([`CpuSession`]), behind one trait;
 //! - [`model`]: the public `Model` API over it;
 //! - [`preprocess`]: images to input tensors, scores to labelled probabilities;
 //! - `web` (wasm32 only): the JavaScript API of the npm package.
 
+pub mod backend;
 pub mod cpu;
 pub mod device;
 pub mod error;
@@ -30,12 +33,12 @@ pub mod tensor;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
+pub use backend::{CpuSession, Excitation, Inference, Session};
 pub use device::{HalfTensor, LimitCaps, Runtime, RuntimeOptions, Tensor};
 pub use error::{Error, ModelError, Result, Unsupported};
 pub use model::{CompileOptions, LayerInfo, Model, ModelInfo, SeBlockInfo, TensorInfo};
 pub use ops::{Activation, SqueezeMode};
 pub use passes::Fusions;
-pub use plan::{CpuSession, Excitation, Inference, Session};
 pub use se_block::{SeBlock, SeOutput};
 pub use tensor::HostTensor;
 

@@ -58,7 +58,7 @@ impl Runtime {
     pub(crate) async fn submit_and_read(
         &self,
         dispatches: &[Dispatch],
-        reads: &[&Tensor],
+        reads: &[Tensor],
         during: &str,
     ) -> Result<Vec<Vec<f32>>> {
         let mut encoder = self.encoder(Some("inference"));

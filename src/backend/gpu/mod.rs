@@ -1,25 +1,28 @@
-//! The GPU executor. Session creation uploads the weights, allocates the plan's
-//! buffers and prepares every dispatch (pipeline, bind group, uniforms) once; an
-//! inference writes the inputs, records all dispatches and the copies of the outputs
-//! and excitation vectors into one staging buffer, submits that as one command
-//! buffer, and maps the staging buffer once.
+//! The GPU backend. Session creation uploads the weights, allocates the plan's
+//! buffers and prepares every dispatch (pipeline, bind group, uniforms) once, each
+//! step lowered to its kernels by `lower.rs`; an inference writes the inputs, records
+//! all dispatches and the copies of the outputs and excitation vectors into one
+//! staging buffer, submits that as one command buffer, and maps the staging buffer
+//! once.
 //!
 //! A session owns a clone of its runtime and can be shared by threads (or overlapping
 //! browser calls): runs are serialised per session, since they share the input and
 //! activation buffers.
 
-use super::{Excitation, Inference, Loc, Operand, Plan, StepOp, order_inputs};
-use crate::device::Runtime;
-use crate::device::{Dispatch, HalfTensor, Tensor};
-use crate::error::{Error, Result};
-use crate::kernels;
-use crate::model::Model;
-use crate::ops::SqueezeMode;
-use crate::tensor::HostTensor;
-use std::cell::RefCell;
+mod lower;
 
-/// What one inference reads back: the tensor at an index of the session's `reads`, or a
-/// constant output known on the host.
+use std::cell::RefCell;
+use std::future::Future;
+
+use super::{Backend, BackendSession, Inference, inference, order_inputs, read_back};
+use crate::device::{Dispatch, HalfTensor, Runtime, Tensor};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::plan::{Loc, Operand, Plan};
+use crate::tensor::HostTensor;
+
+/// What one inference reads back of an output or excitation: the tensor at an index
+/// of the session's `reads`, or a constant known on the host.
 enum Readback {
     Device(usize),
     Host(HostTensor),
@@ -36,8 +39,8 @@ pub struct Session {
     dispatches: Vec<Dispatch>,
     /// Where each step's dispatches end in `dispatches`, for per-step profiling.
     step_ends: Vec<usize>,
-    outputs: Vec<(String, Readback)>,
-    excitations: Vec<(String, usize, Readback)>,
+    /// One per operand of [`read_back`], in its order.
+    readbacks: Vec<Readback>,
     /// The device tensors one inference reads back, in order.
     reads: Vec<Tensor>,
     /// Bytes of the weights on the device, f16 ones counted at 2 bytes per value.
@@ -104,7 +107,7 @@ impl Session {
         let mut dispatches = Vec::new();
         let mut step_ends = Vec::with_capacity(plan.steps.len());
         for step in &plan.steps {
-            let prepared = prepare(rt, &step.op, &view, &half).map_err(|e| match e {
+            let prepared = lower::step(rt, &step.op, &view, &half).map_err(|e| match e {
                 Error::Shape { .. } | Error::InvalidArgument { .. } => Error::invalid(
                     format!("step '{}' ({})", step.name, step.label),
                     e.to_string(),
@@ -121,23 +124,15 @@ impl Session {
             .collect::<Result<_>>()?;
 
         let mut reads = Vec::new();
-        let mut readback = |o: &Operand| -> Result<Readback> {
-            if let Loc::Const(c) = o.loc {
-                let t = &plan.constants[c];
-                return Ok(Readback::Host(HostTensor::new(&o.shape, t.data.clone())?));
-            }
-            reads.push(view(o)?);
-            Ok(Readback::Device(reads.len() - 1))
-        };
-        let outputs = plan
-            .outputs
-            .iter()
-            .map(|b| Ok((b.name.clone(), readback(&b.operand)?)))
-            .collect::<Result<_>>()?;
-        let excitations = plan
-            .excitations
-            .iter()
-            .map(|e| Ok((e.block.clone(), e.channels, readback(&e.operand)?)))
+        let readbacks = read_back(&plan)
+            .map(|o| {
+                if let Loc::Const(c) = o.loc {
+                    let t = &plan.constants[c];
+                    return Ok(Readback::Host(HostTensor::new(&o.shape, t.data.clone())?));
+                }
+                reads.push(view(o)?);
+                Ok(Readback::Device(reads.len() - 1))
+            })
             .collect::<Result<_>>()?;
         rt.check("creating a session")?;
         let (constants, halves) = (constants.into_inner(), halves.into_inner());
@@ -154,8 +149,7 @@ impl Session {
             inputs,
             dispatches,
             step_ends,
-            outputs,
-            excitations,
+            readbacks,
             reads,
             weight_bytes,
             _storage: buffers
@@ -188,38 +182,20 @@ impl Session {
         let _turn = self.turn.lock().await;
         rt.check_lost()?;
         self.write_inputs(inputs)?;
-        let reads: Vec<&Tensor> = self.reads.iter().collect();
         let mut values = rt
-            .submit_and_read(&self.dispatches, &reads, "running the model")
+            .submit_and_read(&self.dispatches, &self.reads, "running the model")
             .await?;
-        let mut take = |r: &Readback| -> Result<HostTensor> {
-            match r {
+        let values = self
+            .readbacks
+            .iter()
+            .map(|r| match r {
                 Readback::Host(t) => Ok(t.clone()),
                 Readback::Device(i) => {
                     HostTensor::new(self.reads[*i].shape(), std::mem::take(&mut values[*i]))
                 }
-            }
-        };
-        let outputs = self
-            .outputs
-            .iter()
-            .map(|(n, r)| Ok((n.clone(), take(r)?)))
-            .collect::<Result<_>>()?;
-        let excitations = self
-            .excitations
-            .iter()
-            .map(|(block, channels, r)| {
-                Ok(Excitation {
-                    block: block.clone(),
-                    channels: *channels,
-                    values: take(r)?,
-                })
             })
             .collect::<Result<_>>()?;
-        Ok(Inference {
-            outputs,
-            excitations,
-        })
+        Ok(inference(&self.plan, values))
     }
 }
 
@@ -269,11 +245,7 @@ fn check_limits(rt: &Runtime, plan: &Plan) -> Result<()> {
             (c.len() as u64).saturating_mul(4),
         )?;
     }
-    let readback: u64 = plan
-        .outputs
-        .iter()
-        .map(|b| &b.operand)
-        .chain(plan.excitations.iter().map(|e| &e.operand))
+    let readback: u64 = read_back(plan)
         .filter(|o| matches!(o.loc, Loc::Buffer(_)))
         .map(|o| (o.len() as u64).saturating_mul(4))
         .sum();
@@ -297,142 +269,25 @@ fn cached<T: Clone>(
     Ok(t)
 }
 
-/// The dispatches of one step. `half`: the f16 copy of a constant operand when weights
-/// are stored as f16.
-fn prepare(
-    rt: &Runtime,
-    op: &StepOp,
-    view: &dyn Fn(&Operand) -> Result<Tensor>,
-    half: &dyn Fn(&Operand) -> Result<Option<HalfTensor>>,
-) -> Result<Vec<Dispatch>> {
-    let opt = |o: &Option<Operand>| o.as_ref().map(view).transpose();
-    Ok(match op {
-        StepOp::Conv {
-            x,
-            w,
-            bias,
-            residual,
-            conv,
-            act,
-            y,
-        } => {
-            let (b, r) = (opt(bias)?, opt(residual)?);
-            if let Some(w) = half(w)? {
-                return Ok(vec![kernels::conv2d::conv2d_f16(
-                    rt,
-                    kernels::conv2d::ConvAlgo::Auto,
-                    &view(x)?,
-                    &w,
-                    b.as_ref(),
-                    r.as_ref(),
-                    conv,
-                    *act,
-                    &view(y)?,
-                )?]);
-            }
-            vec![kernels::conv2d::conv2d(
-                rt,
-                &view(x)?,
-                &view(w)?,
-                b.as_ref(),
-                r.as_ref(),
-                conv,
-                *act,
-                &view(y)?,
-            )?]
-        }
-        StepOp::MatMul { a, b, bias, act, y } => {
-            let bias = opt(bias)?;
-            if let Some(b) = half(b)? {
-                return Ok(vec![kernels::matmul::matmul_f16(
-                    rt,
-                    kernels::matmul::Staging::Auto,
-                    &view(a)?,
-                    &b,
-                    bias.as_ref(),
-                    *act,
-                    &view(y)?,
-                )?]);
-            }
-            vec![kernels::matmul::matmul(
-                rt,
-                &view(a)?,
-                &view(b)?,
-                bias.as_ref(),
-                *act,
-                &view(y)?,
-            )?]
-        }
-        StepOp::Unary { x, act, y } => vec![kernels::unary::unary(rt, &view(x)?, *act, &view(y)?)?],
-        StepOp::Binary { op, a, b, act, y } => {
-            vec![kernels::binary::binary(
-                rt,
-                *op,
-                &view(a)?,
-                &view(b)?,
-                *act,
-                &view(y)?,
-            )?]
-        }
-        StepOp::Squeeze { x, mode, y } => {
-            vec![kernels::squeeze::squeeze(rt, &view(x)?, *mode, &view(y)?)?]
-        }
-        StepOp::Pool { x, mode, params, y } => {
-            let (x, y) = (view(x)?, view(y)?);
-            vec![match mode {
-                SqueezeMode::Max => kernels::pool::max_pool2d(rt, &x, params, &y)?,
-                SqueezeMode::Avg => kernels::pool::avg_pool2d(rt, &x, params, &y)?,
-            }]
-        }
-        StepOp::Softmax { x, axis, y } => {
-            vec![kernels::softmax::softmax(rt, &view(x)?, *axis, &view(y)?)?]
-        }
-        StepOp::Concat { xs, axis, y } => {
-            let xs = xs.iter().map(view).collect::<Result<Vec<_>>>()?;
-            let refs: Vec<&Tensor> = xs.iter().collect();
-            kernels::concat::concat(rt, &refs, *axis, &view(y)?)?
-        }
-        StepOp::Transpose { x, perm, y } => vec![kernels::transpose::transpose(
-            rt,
-            &view(x)?,
-            perm,
-            &view(y)?,
-        )?],
-        StepOp::Pad { x, pads, kind, y } => {
-            vec![kernels::pad::pad(rt, &view(x)?, pads, *kind, &view(y)?)?]
-        }
-        StepOp::SeBlock {
-            x,
-            w1,
-            b1,
-            w2,
-            b2,
-            residual,
-            pooling,
-            hidden,
-            gate,
-            act,
-            squeezed,
-            excitation,
-            y,
-        } => {
-            let r = opt(residual)?;
-            kernels::excite::se_block(
-                rt,
-                &view(x)?,
-                &view(w1)?,
-                &view(b1)?,
-                &view(w2)?,
-                &view(b2)?,
-                r.as_ref(),
-                *pooling,
-                *hidden,
-                *gate,
-                *act,
-                &view(squeezed)?,
-                &view(excitation)?,
-                &view(y)?,
-            )?
-        }
-    })
+/// The GPU backend: a runtime prepares [`Session`]s on its device.
+impl Backend for Runtime {
+    type Session = Session;
+
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn prepare(&self, model: &Model, batch: usize) -> Result<Session> {
+        Session::new(self, model, batch)
+    }
+}
+
+impl BackendSession for Session {
+    fn plan(&self) -> &Plan {
+        Session::plan(self)
+    }
+
+    fn run(&self, inputs: &[(&str, HostTensor)]) -> impl Future<Output = Result<Inference>> {
+        Session::run(self, inputs)
+    }
 }
