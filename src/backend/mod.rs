@@ -8,7 +8,7 @@
 //! weights, builds kernels, packs buffers, as it needs); the prepared plan
 //! ([`BackendSession`]) then runs named inputs to an [`Inference`], any number of times.
 //! What every backend shares lives here: matching the caller's inputs to the plan's
-//! ([`order_inputs`]) and assembling the [`Inference`] from the values read back.
+//! (`order_inputs`) and assembling the [`Inference`] from the values read back.
 
 mod gpu;
 mod reference;
