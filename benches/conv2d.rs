@@ -10,9 +10,9 @@
 use std::time::Instant;
 
 use se_runtime::device::Shader;
+use se_runtime::device::{Dispatch, grid};
 use se_runtime::kernels::conv2d::{ConvAlgo, choose_algo, conv2d, conv2d_f16, conv2d_with};
 use se_runtime::kernels::matmul::{Staging, matmul, matmul_f16, matmul_with};
-use se_runtime::kernels::{Dispatch, grid};
 use se_runtime::ops::Conv2dParams;
 use se_runtime::{Activation, Runtime, Tensor};
 

@@ -29,8 +29,8 @@ use std::time::Instant;
 
 use se_runtime::SqueezeMode;
 use se_runtime::device::Shader;
+use se_runtime::device::{Dispatch, grid};
 use se_runtime::kernels::squeeze::{WORKGROUP, squeeze, squeeze_with, squeeze_with_lanes};
-use se_runtime::kernels::{Dispatch, grid};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Runtime, Tensor, cpu};
 

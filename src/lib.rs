@@ -3,18 +3,21 @@
 //! Module map:
 //! - [`ops`]: backend-neutral operator definitions: the graph's ops, their parameters,
 //!   shape rules and per-op shape inference, the SE block's weights;
-//! - [`device`]: adapter choice, device, pipeline cache, submission, readback;
-//! - [`tensor`]: f32 GPU tensors (NCHW) and the buffer pool;
+//! - [`device`]: the only code that talks to wgpu: adapter choice, device, pipeline
+//!   cache, GPU tensors and the buffer pool, submission, readback, timestamp profiling;
+//! - [`tensor`]: f32 host tensors (NCHW), model constants and shape helpers;
 //! - [`kernels`]: one module per WGSL kernel family in `shaders/`;
 //! - [`cpu`]: the plain-Rust reference of every kernel, named to match;
 //! - [`se_block`]: a whole SE block (squeeze, excite, scale) as one call;
 //! - [`onnx`] -> [`graph`] -> [`passes`] -> [`plan`]: the model compiler (ONNX import,
 //!   the inference walk and constant folding, SE-aware fusion, buffer planning);
+//! - [`backend`]: what runs a plan: the GPU ([`Session`]), the CPU reference
+//!   ([`CpuSession`]), behind one trait;
 //! - [`model`]: the public `Model` API over it;
 //! - [`preprocess`]: images to input tensors, scores to labelled probabilities;
-//! - [`profile`]: GPU time per group of dispatches, from timestamp queries;
 //! - `web` (wasm32 only): the JavaScript API of the npm package.
 
+pub mod backend;
 pub mod cpu;
 pub mod device;
 pub mod error;
@@ -26,21 +29,19 @@ pub mod ops;
 pub mod passes;
 pub mod plan;
 pub mod preprocess;
-pub mod profile;
 pub mod se_block;
 pub mod tensor;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use device::{LimitCaps, Runtime, RuntimeOptions};
+pub use backend::{CpuSession, Excitation, Inference, Session};
+pub use device::{HalfTensor, LimitCaps, Runtime, RuntimeOptions, Tensor};
 pub use error::{Error, ModelError, Result, Unsupported};
 pub use model::{CompileOptions, LayerInfo, Model, ModelInfo, SeBlockInfo, TensorInfo};
 pub use ops::{Activation, SqueezeMode};
 pub use passes::Fusions;
-pub use plan::{CpuSession, Excitation, Inference, Session};
 pub use se_block::{SeBlock, SeOutput};
-pub use tensor::HalfTensor;
-pub use tensor::{HostTensor, Tensor};
+pub use tensor::HostTensor;
 
 // Native image decoding's error ([`preprocess::decode_image`]).
 pub use error::ImageError;

@@ -4,12 +4,12 @@
 //! are backend-neutral ([`crate::ops::se_block`]); CPU twin: `crate::cpu::se_block`.
 
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::Result;
 use crate::kernels::excite::excite;
 use crate::kernels::scale::scale;
 use crate::kernels::squeeze::squeeze;
 use crate::ops::Activation;
-use crate::tensor::Tensor;
 
 pub use crate::ops::se_block::SeBlock;
 

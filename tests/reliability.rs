@@ -289,7 +289,7 @@ fn dispatches_over_the_workgroup_limit_are_tiled() {
         return;
     };
     assert_eq!(rt.limits().max_compute_workgroups_per_dimension, MAX);
-    let over = |d: &kernels::Dispatch| {
+    let over = |d: &se_runtime::device::Dispatch| {
         let wg = d.workgroups();
         assert!(wg.iter().all(|&n| n <= MAX), "{} {wg:?}", d.label);
         wg[0] * wg[1] * wg[2] > MAX

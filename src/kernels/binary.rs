@@ -3,10 +3,11 @@
 
 use super::{Dispatch, activation, grid, groups, shader};
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::binary::{BinaryOp, MAX_RANK};
-use crate::tensor::{Tensor, broadcast_shapes, broadcast_strides};
+use crate::tensor::{broadcast_shapes, broadcast_strides};
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

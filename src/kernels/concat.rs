@@ -3,9 +3,9 @@
 
 use super::{Dispatch, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::concat::concat_shape;
-use crate::tensor::Tensor;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

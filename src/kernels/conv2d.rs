@@ -1,14 +1,12 @@
 //! `y = act(conv2d(x, w) + bias + residual)` on NCHW tensors (`shaders/conv2d.wgsl`,
 //! 1x1 convolutions through `shaders/matmul.wgsl`; CPU twin `crate::cpu::conv2d`).
 
-use super::matmul::{
-    F16Operand, Gemm, GemmBias, Staging, Tiling, check_no_alias, gemm, require_f16,
-};
+use super::matmul::{F16Operand, Gemm, GemmBias, Staging, Tiling, gemm, require_f16};
 use super::{Dispatch, activation, grid, groups, shader};
 use crate::device::Runtime;
+use crate::device::{HalfTensor, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::{Activation, Conv2dParams};
-use crate::tensor::{HalfTensor, Tensor};
 
 /// How a convolution is computed. [`conv2d`] picks by shape ([`choose_algo`]);
 /// [`conv2d_with`] forces one, for tests and benchmarks.
@@ -170,7 +168,7 @@ fn conv2d_any(
     let mut inputs = vec![x, w];
     inputs.extend(bias);
     inputs.extend(residual);
-    check_no_alias("conv2d", y, &inputs)?;
+    super::distinct_output("conv2d", &inputs, y)?;
 
     let xs = x.shape();
     let algo = match algo {

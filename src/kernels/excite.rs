@@ -5,11 +5,11 @@ use super::scale::scale;
 use super::squeeze::squeeze;
 use super::{Dispatch, activation, grid, shader};
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::excite::{excite_dims, gate_dims, hidden_dims, matrix};
 use crate::ops::squeeze::{SqueezeMode, nchw};
-use crate::tensor::Tensor;
 
 /// Invocations per workgroup; must match `WG` in the shader.
 pub const WORKGROUP: usize = 256;
@@ -114,7 +114,7 @@ fn layer(
             y.shape(),
         ));
     }
-    super::matmul::check_no_alias(name, y, &[x, w, bias])?;
+    super::distinct_output(name, &[x, w, bias], y)?;
     let (kind, act_a, act_b) = activation::code(act);
     let params = LayerParams {
         batch: n as u32,

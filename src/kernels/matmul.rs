@@ -4,9 +4,10 @@
 
 use super::{Dispatch, activation, grid, shader};
 use crate::device::Runtime;
+use crate::device::{HalfTensor, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::Activation;
-use crate::tensor::{HalfTensor, Tensor, broadcast_shapes, broadcast_strides};
+use crate::tensor::{broadcast_shapes, broadcast_strides};
 
 /// Batch dimensions the shader indexes; more are merged where strides allow.
 const MAX_BATCH_DIMS: usize = 4;
@@ -193,7 +194,7 @@ pub(crate) enum F16Operand {
 
 /// Fails unless `rt`'s adapter can read f16 weights.
 pub(crate) fn require_f16(rt: &Runtime, op: &str) -> Result<()> {
-    if rt.features().contains(wgpu::Features::SHADER_F16) {
+    if rt.has_f16() {
         return Ok(());
     }
     Err(Error::invalid(
@@ -308,18 +309,6 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
     rt.dispatch(shader, "matmul", &constants, &params, &tensors, wg)
 }
 
-/// Fails when `out` shares storage with one of `inputs`: a kernel cannot read and write
-/// one buffer in a dispatch.
-pub(crate) fn check_no_alias(op: &str, out: &Tensor, inputs: &[&Tensor]) -> Result<()> {
-    if inputs.iter().any(|t| t.buffer() == out.buffer()) {
-        return Err(Error::invalid(
-            op,
-            "the output must not share storage with an input",
-        ));
-    }
-    Ok(())
-}
-
 /// `out = act(a x b + bias)`: `a` is `[..., M, K]`, `b` `[K, N]` or `[..., K, N]` with
 /// batch dimensions broadcast against `a`'s, `bias` `[N]`, `out` `[..., M, N]`.
 pub fn matmul(
@@ -405,7 +394,7 @@ fn matmul_any(
     }
     let mut inputs = vec![a, b];
     inputs.extend(bias);
-    check_no_alias("matmul", out, &inputs)?;
+    super::distinct_output("matmul", &inputs, out)?;
     let scale = |s: Vec<usize>, by: usize| s.into_iter().map(|x| x * by).collect();
     gemm(
         rt,

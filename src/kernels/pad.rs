@@ -2,9 +2,9 @@
 
 use super::{Dispatch, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::pad::{PadMode, pad_shape};
-use crate::tensor::Tensor;
 
 /// The shader's `MODE` override.
 fn mode_code(mode: PadMode) -> u32 {

@@ -4,10 +4,10 @@
 
 use super::{Dispatch, activation, grid, groups, shader};
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::scale::scale_dims;
-use crate::tensor::Tensor;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

@@ -4,9 +4,9 @@
 
 use super::{Dispatch, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::softmax::split_axis;
-use crate::tensor::Tensor;
 
 /// How the rows are normalised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 use super::{Dispatch, grid, groups, shader};
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::squeeze::{SqueezeMode, nchw};
-use crate::tensor::Tensor;
 
 /// Invocations per workgroup; must match `WG` in the shader.
 pub const WORKGROUP: usize = 64;

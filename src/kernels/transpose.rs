@@ -4,9 +4,9 @@
 
 use super::{Dispatch, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::transpose::transpose_shape;
-use crate::tensor::Tensor;
 
 /// An equivalent, smaller problem: size-1 axes dropped and input axes that stay
 /// adjacent and in order merged (NCHW -> NHWC becomes [N, C, H*W] with perm [0, 2, 1]),

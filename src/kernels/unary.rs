@@ -2,9 +2,9 @@
 
 use super::{Dispatch, activation, grid, groups, shader};
 use crate::device::Runtime;
+use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
-use crate::tensor::Tensor;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

@@ -9,17 +9,12 @@
 //! excitation vectors keep their buffers to the end, for the readback.
 
 mod build;
-mod cpu;
-mod gpu;
 mod lower;
 
 pub use build::build;
-pub use cpu::CpuSession;
-pub use gpu::Session;
 
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
 use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode};
 use crate::tensor::HostTensor;
 
@@ -206,65 +201,4 @@ impl Plan {
     pub fn macs(&self) -> u64 {
         self.steps.iter().map(Step::macs).sum()
     }
-}
-
-/// The result of one inference: the model's outputs, and the excitation vector of
-/// every SE block (in network order).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Inference {
-    pub outputs: Vec<(String, HostTensor)>,
-    pub excitations: Vec<Excitation>,
-}
-
-/// One SE block's channel weights for every image of the batch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Excitation {
-    pub block: String,
-    pub channels: usize,
-    /// `[N, C]`: the gate applied to each channel of each image.
-    pub values: HostTensor,
-}
-
-impl Inference {
-    pub fn output(&self, name: &str) -> Option<&HostTensor> {
-        self.outputs.iter().find(|(n, _)| n == name).map(|(_, t)| t)
-    }
-
-    pub fn excitation(&self, block: &str) -> Option<&Excitation> {
-        self.excitations.iter().find(|e| e.block == block)
-    }
-}
-
-/// Matches named inputs to the plan's, in plan order; every input exactly once,
-/// with its planned shape.
-fn order_inputs<'a>(plan: &Plan, inputs: &'a [(&str, HostTensor)]) -> Result<Vec<&'a HostTensor>> {
-    for (name, _) in inputs {
-        if !plan.inputs.iter().any(|b| b.name == *name) {
-            let known: Vec<&str> = plan.inputs.iter().map(|b| b.name.as_str()).collect();
-            return Err(Error::invalid(
-                "run",
-                format!("the model has no input '{name}' (inputs: {known:?})"),
-            ));
-        }
-    }
-    plan.inputs
-        .iter()
-        .map(|b| {
-            let mut found = inputs.iter().filter(|(n, _)| *n == b.name);
-            let (Some((_, t)), None) = (found.next(), found.next()) else {
-                return Err(Error::invalid(
-                    "run",
-                    format!("input '{}' must be given exactly once", b.name),
-                ));
-            };
-            if t.shape != b.operand.shape {
-                return Err(Error::shape(
-                    format!("input '{}'", b.name),
-                    &b.operand.shape,
-                    &t.shape,
-                ));
-            }
-            Ok(t)
-        })
-        .collect()
 }

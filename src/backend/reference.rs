@@ -1,15 +1,21 @@
-//! The CPU executor: runs a plan's steps with the plain-Rust twins of the kernels,
-//! in the same buffers the GPU uses. The reference in tests, and the fallback where
-//! WebGPU is missing.
+//! The CPU reference backend: runs a plan's steps with the plain-Rust twins of the
+//! kernels, in the same buffers the GPU uses. The reference in tests, and the fallback
+//! where WebGPU is missing.
 
 use std::borrow::Cow;
+use std::future::Future;
 
-use super::{Excitation, Inference, Loc, Operand, Plan, StepOp, order_inputs};
+use super::{Backend, BackendSession, Inference, inference, order_inputs, read_back};
 use crate::cpu;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::ops::SqueezeMode;
+use crate::plan::{Loc, Operand, Plan, StepOp};
 use crate::tensor::HostTensor;
+
+/// The CPU reference backend: it prepares [`CpuSession`]s.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reference;
 
 /// A model planned for a batch size, run on the CPU.
 #[derive(Clone, Debug)]
@@ -92,26 +98,32 @@ impl CpuSession {
         for step in &plan.steps {
             run_step(&mut mem, &step.op)?;
         }
-        let outputs = plan
-            .outputs
-            .iter()
-            .map(|b| Ok((b.name.clone(), mem.get(&b.operand)?.into_owned())))
+        let values = read_back(plan)
+            .map(|o| Ok(mem.get(o)?.into_owned()))
             .collect::<Result<_>>()?;
-        let excitations = plan
-            .excitations
-            .iter()
-            .map(|e| {
-                Ok(Excitation {
-                    block: e.block.clone(),
-                    channels: e.channels,
-                    values: mem.get(&e.operand)?.into_owned(),
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(Inference {
-            outputs,
-            excitations,
-        })
+        Ok(inference(plan, values))
+    }
+}
+
+impl Backend for Reference {
+    type Session = CpuSession;
+
+    fn name(&self) -> &'static str {
+        "cpu-reference"
+    }
+
+    fn prepare(&self, model: &Model, batch: usize) -> Result<CpuSession> {
+        CpuSession::new(model, batch)
+    }
+}
+
+impl BackendSession for CpuSession {
+    fn plan(&self) -> &Plan {
+        CpuSession::plan(self)
+    }
+
+    fn run(&self, inputs: &[(&str, HostTensor)]) -> impl Future<Output = Result<Inference>> {
+        CpuSession::run(self, inputs)
     }
 }
 

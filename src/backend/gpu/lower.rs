@@ -1,0 +1,117 @@
+//! The lowering of each plan step to the kernel dispatches that compute it.
+
+use crate::device::{Dispatch, HalfTensor, Runtime, Tensor};
+use crate::error::Result;
+use crate::kernels;
+use crate::kernels::conv2d::{self, ConvAlgo};
+use crate::kernels::matmul::{self, Staging};
+use crate::ops::SqueezeMode;
+use crate::plan::{Operand, StepOp};
+
+/// The dispatches of one step. `half`: the f16 copy of a constant operand when weights
+/// are stored as f16.
+pub(super) fn step(
+    rt: &Runtime,
+    op: &StepOp,
+    view: &dyn Fn(&Operand) -> Result<Tensor>,
+    half: &dyn Fn(&Operand) -> Result<Option<HalfTensor>>,
+) -> Result<Vec<Dispatch>> {
+    let opt = |o: &Option<Operand>| o.as_ref().map(view).transpose();
+    Ok(match op {
+        StepOp::Conv {
+            x,
+            w,
+            bias,
+            residual,
+            conv,
+            act,
+            y,
+        } => {
+            let (x, b, r, y) = (view(x)?, opt(bias)?, opt(residual)?, view(y)?);
+            let (b, r) = (b.as_ref(), r.as_ref());
+            vec![match half(w)? {
+                Some(w) => conv2d::conv2d_f16(rt, ConvAlgo::Auto, &x, &w, b, r, conv, *act, &y)?,
+                None => conv2d::conv2d(rt, &x, &view(w)?, b, r, conv, *act, &y)?,
+            }]
+        }
+        StepOp::MatMul { a, b, bias, act, y } => {
+            let (a, bias, y) = (view(a)?, opt(bias)?, view(y)?);
+            let bias = bias.as_ref();
+            vec![match half(b)? {
+                Some(b) => matmul::matmul_f16(rt, Staging::Auto, &a, &b, bias, *act, &y)?,
+                None => matmul::matmul(rt, &a, &view(b)?, bias, *act, &y)?,
+            }]
+        }
+        StepOp::Unary { x, act, y } => vec![kernels::unary::unary(rt, &view(x)?, *act, &view(y)?)?],
+        StepOp::Binary { op, a, b, act, y } => {
+            vec![kernels::binary::binary(
+                rt,
+                *op,
+                &view(a)?,
+                &view(b)?,
+                *act,
+                &view(y)?,
+            )?]
+        }
+        StepOp::Squeeze { x, mode, y } => {
+            vec![kernels::squeeze::squeeze(rt, &view(x)?, *mode, &view(y)?)?]
+        }
+        StepOp::Pool { x, mode, params, y } => {
+            let (x, y) = (view(x)?, view(y)?);
+            vec![match mode {
+                SqueezeMode::Max => kernels::pool::max_pool2d(rt, &x, params, &y)?,
+                SqueezeMode::Avg => kernels::pool::avg_pool2d(rt, &x, params, &y)?,
+            }]
+        }
+        StepOp::Softmax { x, axis, y } => {
+            vec![kernels::softmax::softmax(rt, &view(x)?, *axis, &view(y)?)?]
+        }
+        StepOp::Concat { xs, axis, y } => {
+            let xs = xs.iter().map(view).collect::<Result<Vec<_>>>()?;
+            let refs: Vec<&Tensor> = xs.iter().collect();
+            kernels::concat::concat(rt, &refs, *axis, &view(y)?)?
+        }
+        StepOp::Transpose { x, perm, y } => vec![kernels::transpose::transpose(
+            rt,
+            &view(x)?,
+            perm,
+            &view(y)?,
+        )?],
+        StepOp::Pad { x, pads, kind, y } => {
+            vec![kernels::pad::pad(rt, &view(x)?, pads, *kind, &view(y)?)?]
+        }
+        StepOp::SeBlock {
+            x,
+            w1,
+            b1,
+            w2,
+            b2,
+            residual,
+            pooling,
+            hidden,
+            gate,
+            act,
+            squeezed,
+            excitation,
+            y,
+        } => {
+            let r = opt(residual)?;
+            kernels::excite::se_block(
+                rt,
+                &view(x)?,
+                &view(w1)?,
+                &view(b1)?,
+                &view(w2)?,
+                &view(b2)?,
+                r.as_ref(),
+                *pooling,
+                *hidden,
+                *gate,
+                *act,
+                &view(squeezed)?,
+                &view(excitation)?,
+                &view(y)?,
+            )?
+        }
+    })
+}

@@ -1,0 +1,163 @@
+//! The GPU device: the only code that talks to wgpu. A [`Runtime`] is one adapter's
+//! device and queue with the caches built on them; its methods are spread over:
+//! - `adapter.rs`: adapter choice (environment options, limit caps, ranking);
+//! - `mod.rs`: device creation and the capture of wgpu's errors ([`Runtime::check`]);
+//! - `pipeline.rs`: shaders, the pipeline cache, prepared [`Dispatch`]es;
+//! - `buffer.rs`: tensors, the buffer pool, uploads, readback mapping, size checks;
+//! - `submit.rs`: the command encoders (made nowhere else), submission, readback
+//!   copies, timestamp profiling.
+
+mod adapter;
+mod buffer;
+mod pipeline;
+mod submit;
+
+pub use adapter::{LimitCaps, RuntimeOptions, list_adapters, parse_backend};
+pub use buffer::{HalfTensor, PoolStats, Tensor};
+pub use pipeline::{Dispatch, Shader, grid};
+pub(crate) use pipeline::{distinct_output, groups};
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+use buffer::BufferPool;
+use pipeline::PipelineCache;
+
+/// Errors wgpu reports outside an error scope; checked after every submission.
+#[derive(Default)]
+struct ErrorSink {
+    lost: Option<String>,
+    oom: Option<String>,
+    validation: Option<String>,
+}
+
+/// The GPU runtime: one adapter, one device and queue, and the caches built on them.
+/// A handle: clones share the device, caches and buffer pool (a few reference counts
+/// to copy), so sessions own one and can move between threads. All methods take `&self`.
+#[derive(Clone)]
+pub struct Runtime {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    pool: BufferPool,
+    shared: Arc<Shared>,
+}
+
+/// The part of a [`Runtime`] its clones share.
+struct Shared {
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    features: wgpu::Features,
+    errors: Arc<Mutex<ErrorSink>>,
+    pipelines: PipelineCache,
+}
+
+/// Optional features used when the adapter has them.
+const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_F16
+    .union(wgpu::Features::TIMESTAMP_QUERY)
+    .union(wgpu::Features::SUBGROUP);
+
+impl Runtime {
+    pub async fn from_adapter(adapter: wgpu::Adapter) -> Result<Self> {
+        Self::from_adapter_with(adapter, LimitCaps::default()).await
+    }
+
+    /// A runtime on `adapter` whose device gets the adapter's limits lowered to `caps`.
+    pub async fn from_adapter_with(adapter: wgpu::Adapter, caps: LimitCaps) -> Result<Self> {
+        let info = adapter.get_info();
+        let features = adapter.features() & WANTED_FEATURES;
+        // Ask for everything the adapter allows: big models need big storage buffers.
+        let limits = caps.apply(adapter.limits());
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("se-runtime"),
+                required_features: features,
+                required_limits: limits.clone(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::RequestDevice {
+                adapter: info.name.clone(),
+                reason: e.to_string(),
+            })?;
+
+        let errors = Arc::new(Mutex::new(ErrorSink::default()));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            sink.lock().unwrap().lost = Some(format!("{reason:?}: {message}"));
+        });
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let mut s = sink.lock().unwrap();
+            match e {
+                wgpu::Error::OutOfMemory { .. } => s.oom.get_or_insert(e.to_string()),
+                _ => s.validation.get_or_insert(e.to_string()),
+            };
+        }));
+
+        Ok(Self {
+            pool: BufferPool::new(device.clone()),
+            device,
+            queue,
+            shared: Arc::new(Shared {
+                info,
+                limits,
+                features,
+                errors,
+                pipelines: PipelineCache::default(),
+            }),
+        })
+    }
+
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.shared.info
+    }
+
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.shared.limits
+    }
+
+    pub fn features(&self) -> wgpu::Features {
+        self.shared.features
+    }
+
+    /// Whether shaders can read f16 values (the `shader-f16` feature).
+    pub fn has_f16(&self) -> bool {
+        self.features().contains(wgpu::Features::SHADER_F16)
+    }
+
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    /// Fails with [`Error::DeviceLost`] once the device is lost, so callers stop before
+    /// touching it.
+    pub fn check_lost(&self) -> Result<()> {
+        match &self.shared.errors.lock().unwrap().lost {
+            Some(reason) => Err(Error::DeviceLost {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Turns any error wgpu reported since the last check into an `Error`.
+    pub fn check(&self, during: &str) -> Result<()> {
+        let mut s = self.shared.errors.lock().unwrap();
+        if let Some(reason) = s.lost.clone() {
+            return Err(Error::DeviceLost { reason });
+        }
+        if s.oom.take().is_some() {
+            return Err(Error::OutOfMemory {
+                during: during.into(),
+            });
+        }
+        if let Some(message) = s.validation.take() {
+            return Err(Error::Validation {
+                during: during.into(),
+                message,
+            });
+        }
+        Ok(())
+    }
+}

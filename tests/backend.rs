@@ -1,0 +1,70 @@
+//! The backend seam: one generic function runs a model on the GPU and on the CPU
+//! reference through the `Backend` trait, without knowing which it holds, and the two
+//! agree.
+
+mod common;
+
+use se_runtime::backend::{Backend, BackendSession, Reference};
+use se_runtime::{HostTensor, Inference, Model};
+
+fn model() -> Model {
+    Model::from_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/fashion_tiny.onnx"
+    ))
+    .unwrap()
+}
+
+/// Prepares `model` on `backend` for `input`'s batch and runs it once.
+fn run_on(backend: &impl Backend, model: &Model, input: &HostTensor) -> Inference {
+    let what = backend.name();
+    let session = backend
+        .prepare(model, input.shape[0])
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let name = session.plan().inputs[0].name.clone();
+    pollster::block_on(session.run(&[(&name, input.clone())]))
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+fn input(model: &Model, batch: usize) -> HostTensor {
+    let shape = model.plan(batch).unwrap().inputs[0].operand.shape.clone();
+    let n = shape.iter().product();
+    HostTensor::new(&shape, common::random(3, n, 1.0)).unwrap()
+}
+
+#[test]
+fn gpu_and_reference_agree_through_the_trait() {
+    let model = model();
+    let x = input(&model, 2);
+    let cpu = run_on(&Reference, &model, &x);
+    assert!(!cpu.excitations.is_empty(), "the model has SE blocks");
+    let rt = gpu_or_skip!();
+    let gpu = run_on(rt, &model, &x);
+    assert_eq!(gpu.outputs.len(), cpu.outputs.len());
+    for ((gn, g), (cn, c)) in gpu.outputs.iter().zip(&cpu.outputs) {
+        assert_eq!(gn, cn);
+        assert_eq!(g.shape, c.shape, "{gn}");
+        common::assert_close(gn, &g.data, &c.data);
+    }
+    assert_eq!(gpu.excitations.len(), cpu.excitations.len());
+    for (g, c) in gpu.excitations.iter().zip(&cpu.excitations) {
+        assert_eq!((&g.block, g.channels), (&c.block, c.channels));
+        common::assert_close(&g.block, &g.values.data, &c.values.data);
+    }
+}
+
+#[test]
+fn backends_reject_a_wrong_input_the_same_way() {
+    let model = model();
+    let session = Reference.prepare(&model, 1).unwrap();
+    let bad = pollster::block_on(session.run(&[("no such input", input(&model, 1))]));
+    assert!(bad.is_err(), "reference accepted an unknown input");
+    let rt = gpu_or_skip!();
+    let session = rt.prepare(&model, 1).unwrap();
+    let gpu = pollster::block_on(session.run(&[("no such input", input(&model, 1))]));
+    assert_eq!(
+        gpu.unwrap_err().to_string(),
+        bad.unwrap_err().to_string(),
+        "both backends check inputs with the shared order_inputs"
+    );
+}
