@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use se_runtime::kernels::matmul::{Staging, matmul_with};
+use se_runtime::kernels::matmul::{Staging, Strategy, matmul_with};
 use se_runtime::plan::{Loc, Operand};
 use se_runtime::{Activation, HostTensor, Runtime, Session};
 use serde_json::{Value, json};
@@ -480,7 +480,8 @@ fn matmul_peak(rt: &Runtime) -> Result<Peak> {
         (Staging::Direct, "direct"),
         (Staging::Workgroup, "workgroup"),
     ] {
-        let d = matmul_with(rt, staging, &a, &b, None, Activation::Identity, &out)?;
+        let strategy = Strategy::with_staging(rt.profile(), staging, N, N)?;
+        let d = matmul_with(rt, strategy, &a, &b, None, Activation::Identity, &out)?;
         let time = |n: usize| -> Result<f64> {
             let t = Instant::now();
             rt.submit(std::iter::repeat_n(&d, n));
