@@ -25,6 +25,16 @@ impl std::fmt::Display for Strategy {
     }
 }
 
+impl Strategy {
+    /// Rows each workgroup normalises.
+    pub fn rows_per_workgroup(&self) -> usize {
+        match self {
+            Strategy::Rows => 64,
+            Strategy::WorkgroupPerRow => 1,
+        }
+    }
+}
+
 /// Axis length from which [`softmax`] reduces each row with a workgroup on a GPU.
 pub const WORKGROUP_MIN_AXIS: usize = 128;
 
@@ -80,10 +90,11 @@ pub fn softmax_with(
         inner: inner as u32,
         _pad: 0,
     };
-    let (entry, wg) = match strategy {
-        Strategy::WorkgroupPerRow => ("softmax_workgroup", grid(rt, groups(rows, 1))),
-        Strategy::Rows => ("softmax_rows", grid(rt, groups(rows, 64))),
+    let entry = match strategy {
+        Strategy::WorkgroupPerRow => "softmax_workgroup",
+        Strategy::Rows => "softmax_rows",
     };
+    let wg = grid(rt, groups(rows, strategy.rows_per_workgroup()));
     rt.dispatch(shader!("softmax"), entry, &[], &params, &[x, y], wg)
         .map(|d| d.with_strategy("softmax", strategy))
 }

@@ -58,6 +58,16 @@ impl std::fmt::Display for Strategy {
 }
 
 impl Strategy {
+    /// Planes each workgroup of [`WORKGROUP`] invocations reduces.
+    pub fn planes_per_workgroup(&self) -> usize {
+        match *self {
+            Strategy::Subgroups {
+                planes_per_workgroup,
+            } => planes_per_workgroup,
+            Strategy::Tree { lanes } => WORKGROUP / lanes,
+        }
+    }
+
     /// The subgroup reduction laid out for `profile`'s adapter: a subgroup per plane at
     /// the smallest subgroup size it reports; larger subgroups deal the workgroup's
     /// planes out among themselves. `None` where shaders cannot use subgroups.
@@ -129,7 +139,7 @@ pub fn squeeze_with(
         return Err(Error::shape("squeeze output", [n, c], out.shape()));
     }
     let (planes, hw) = (n * c, h * w);
-    let (shader, entry, lanes, per_group) = match strategy {
+    let (shader, entry, lanes) = match strategy {
         Strategy::Tree { lanes } => {
             if !lanes.is_power_of_two() || lanes > WORKGROUP {
                 return Err(Error::invalid(
@@ -142,7 +152,7 @@ pub fn squeeze_with(
             } else {
                 "squeeze"
             };
-            (shader!("squeeze"), entry, lanes, WORKGROUP / lanes)
+            (shader!("squeeze"), entry, lanes)
         }
         Strategy::Subgroups {
             planes_per_workgroup,
@@ -168,7 +178,7 @@ pub fn squeeze_with(
                 "squeeze_subgroup"
             };
             let shader = shader!("squeeze_subgroup");
-            (shader, entry, planes_per_workgroup, planes_per_workgroup)
+            (shader, entry, planes_per_workgroup)
         }
     };
     let params = Params {
@@ -184,7 +194,7 @@ pub fn squeeze_with(
         &[("MAX_POOL", max)],
         &params,
         &[x, out],
-        grid(rt, groups(planes, per_group)),
+        grid(rt, groups(planes, strategy.planes_per_workgroup())),
     )
     .map(|d| d.with_strategy("squeeze", strategy))
 }
