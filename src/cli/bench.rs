@@ -55,6 +55,8 @@ struct Layer {
     ms: f64,
     macs: u64,
     se_block: bool,
+    /// The kernel strategies the layer's dispatches run.
+    strategy: String,
 }
 
 /// Bytes a session keeps on the device, from its plan.
@@ -168,15 +170,18 @@ impl Subject {
         self.gpu_runs.push(times.iter().map(|t| t.ms).sum());
         if self.layers.is_empty() {
             self.samples = vec![Vec::new(); times.len()];
+            let strategies = model::step_strategies(&self.session);
             self.layers = times
                 .iter()
                 .zip(&self.session.plan().steps)
-                .map(|(t, step)| Layer {
+                .zip(strategies)
+                .map(|((t, step), strategy)| Layer {
                     name: t.name.clone(),
                     op: t.op.clone(),
                     ms: 0.0,
                     macs: step.macs(),
                     se_block: t.se_block,
+                    strategy,
                 })
                 .collect();
         }
@@ -362,7 +367,7 @@ fn print_subject(
     outln!("\nGPU time per layer (timestamp queries, median of {runs} runs): {total:.3} ms in all");
     let peak_head = if peak.is_some() { "  % peak" } else { "" };
     outln!(
-        "  {:>3}  {:<w$} {:<22} {:>9} {:>6} {:>8}{peak_head}",
+        "  {:>3}  {:<w$} {:<22} {:>9} {:>6} {:>8}{peak_head}  strategy",
         "#",
         "layer",
         "op",
@@ -380,15 +385,18 @@ fn print_subject(
         };
         let share = match peak {
             Some(p) if is_gemm_like(l) => format!("  {:5.1}%", gflops / p * 100.0),
-            _ => String::new(),
+            // Blank under the heading, so the strategies line up.
+            Some(_) => " ".repeat(peak_head.len()),
+            None => String::new(),
         };
         outln!(
-            "  {:>3}  {:<w$} {:<22} {:>9.4} {:>5.1}% {rate:>8}{share}",
+            "  {:>3}  {:<w$} {:<22} {:>9.4} {:>5.1}% {rate:>8}{share}  {}",
             n,
             l.name,
             l.op,
             l.ms,
             l.ms / total * 100.0,
+            l.strategy,
             w = w
         );
     }
@@ -449,6 +457,7 @@ fn subject_json(s: &Subject, peak: Option<f64>) -> Value {
             "ms": l.ms,
             "macs": l.macs,
             "se_block": l.se_block,
+            "strategy": l.strategy,
             "gflops": if is_gemm_like(l) { Some(gflops(l)) } else { None },
             "peak_share": match peak { Some(p) if is_gemm_like(l) => Some(gflops(l) / p), _ => None },
         })).collect::<Vec<_>>(),

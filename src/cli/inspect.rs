@@ -1,24 +1,40 @@
-//! `se-runtime inspect`: what a model is and what the compiler made of it.
+//! `se-runtime inspect`: what a model is, what the compiler made of it, and the kernel
+//! strategies each layer would run on the chosen adapter.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use se_runtime::preprocess::{self, Preprocess};
-use se_runtime::{Error, Model};
+use se_runtime::{Error, Model, Session};
 
-use super::{Outcome, fmt_bytes, fmt_count, name_width};
+use super::{Cli, Outcome, error_line, fmt_bytes, fmt_count, model::step_strategies, name_width};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The ONNX model
     #[arg(value_name = "M.onnx")]
     model: PathBuf,
-    /// Leave out the per-layer table
+    /// Leave out the per-layer table (and the GPU adapter it opens for the strategies)
     #[arg(long)]
     brief: bool,
 }
 
-pub fn run(args: &Args) -> Result<Outcome> {
+/// The adapter, its class and the batch, and each layer's kernel strategies: what a
+/// session of `model` would run on the adapter the other commands choose.
+fn strategies(cli: &Cli, model: &Model, batch: usize) -> Result<(String, Vec<String>)> {
+    let rt = cli.runtime()?;
+    let session = Session::new(&rt, model, batch)?;
+    let a = rt.adapter_info();
+    let on = format!(
+        "{} ({:?}, {} class), batch {batch}",
+        a.name,
+        a.backend,
+        rt.profile().class
+    );
+    Ok((on, step_strategies(&session)))
+}
+
+pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let path = &args.model;
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
     let model = match Model::from_bytes(&bytes) {
@@ -123,8 +139,23 @@ pub fn run(args: &Args) -> Result<Outcome> {
         let total = i.macs.max(1) as f64;
         let w = name_width(i.layers.iter().map(|l| l.name.as_str()));
         outln!("\nLayers:");
+        let strategies = match strategies(cli, &model, i.batch.unwrap_or(1)) {
+            Ok((on, strategies)) => {
+                outln!("  kernel strategies on {on}");
+                strategies
+            }
+            Err(e) => {
+                outln!("  kernel strategies not shown: {}", error_line(&e));
+                Vec::new()
+            }
+        };
+        let head = if strategies.is_empty() {
+            ""
+        } else {
+            "  strategy"
+        };
         outln!(
-            "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>6}",
+            "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>6}{head}",
             "#",
             "name",
             "op",
@@ -134,8 +165,11 @@ pub fn run(args: &Args) -> Result<Outcome> {
             w = w
         );
         for (n, l) in i.layers.iter().enumerate() {
+            let strategy = strategies
+                .get(n)
+                .map_or(String::new(), |s| format!("  {s}"));
             outln!(
-                "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>5.1}%",
+                "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>5.1}%{strategy}",
                 n,
                 l.name,
                 l.op,
