@@ -11,9 +11,12 @@
 //!   shape inference and constant folding, SE-aware fusion, buffer planning);
 //! - [`model`]: the public `Model` API over it;
 //! - [`preprocess`]: images to input tensors, scores to labelled probabilities;
+//! - [`classifier`]: an image classifier's input, preprocessing and labels, from its
+//!   metadata (used by the program and the browser bindings alike);
 //! - [`profile`]: GPU time per group of dispatches, from timestamp queries;
 //! - `web` (wasm32 only): the JavaScript API of the npm package.
 
+pub mod classifier;
 pub mod cpu;
 pub mod device;
 pub mod error;
@@ -32,7 +35,7 @@ pub mod tensor;
 pub mod web;
 
 pub use device::{LimitCaps, Runtime, RuntimeOptions};
-pub use error::{Error, ModelError, Result, Unsupported};
+pub use error::{ClassifierError, Error, ModelError, PreprocessError, Result, Unsupported};
 pub use model::{CompileOptions, LayerInfo, Model, ModelInfo, SeBlockInfo, TensorInfo};
 pub use ops::{Activation, SqueezeMode};
 pub use passes::Fusions;

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use js_sys::{Array, Float32Array, Object};
 use wasm_bindgen::prelude::*;
 
-use crate::preprocess::{self, ImageRef, Preprocess};
+use crate::classifier::{ImageClassifier, Overrides};
+use crate::preprocess::{self, ImageRef};
 use crate::{CpuSession, HostTensor, Inference, Model, ModelInfo, Session};
 
 use super::convert;
@@ -37,18 +38,15 @@ impl WebRuntime {
         let options = convert::options(options);
         let mut metadata = model.info().metadata.clone();
         metadata.extend(convert::metadata_option(&options)?);
-        let input = image_input(model.info()).map_err(fail)?;
-        let mut pre = Preprocess::from_metadata(&metadata).map_err(fail)?;
-        pre.fit_input(Some(input.channels), Some(input.size))
-            .map_err(fail)?;
+        let classifier = ImageClassifier::new(model.info(), &metadata, Overrides::default())
+            .map_err(|e| JsError::new(&format!("loadModel: {e}")))?;
         let classes = model
             .info()
             .outputs
             .first()
             .and_then(|o| o.shape.last().copied())
             .unwrap_or(0);
-        let labels = preprocess::labels_from_metadata(&metadata).map_err(fail)?;
-        if let Some(l) = &labels
+        if let Some(l) = &classifier.labels
             && l.len() != classes
         {
             return Err(JsError::new(&format!(
@@ -64,49 +62,25 @@ impl WebRuntime {
             },
             Backend::Cpu { .. } => Executor::Cpu(CpuSession::new(&model, batch).map_err(fail)?),
         };
+        let [h, w] = classifier.size();
         let web = WebModel {
             info: model.info().clone(),
             executor,
-            preprocess: pre,
+            classifier,
             metadata,
-            labels,
-            input_name: input.name,
             batch,
         };
-        let blank = vec![255u8; 4 * input.size[0] * input.size[1]];
-        let blank =
-            ImageRef::new(input.size[1] as u32, input.size[0] as u32, &blank).map_err(fail)?;
-        web.run(web.preprocess.to_tensor(&[blank]).map_err(fail)?)
-            .await
-            .map_err(fail)?;
+        let blank = vec![255u8; 4 * h as usize * w as usize];
+        let blank = ImageRef::new(w, h, &blank).map_err(fail)?;
+        web.run(
+            web.classifier
+                .preprocess
+                .to_tensor(&[blank])
+                .map_err(fail)?,
+        )
+        .await
+        .map_err(fail)?;
         Ok(web)
-    }
-}
-
-/// The image input of a classifier: one `[N, C, H, W]` tensor.
-struct ImageInput {
-    name: String,
-    channels: usize,
-    size: [usize; 2],
-}
-
-fn image_input(info: &ModelInfo) -> crate::Result<ImageInput> {
-    match (&info.inputs[..], info.outputs.len()) {
-        ([input], 1..) if input.shape.len() == 4 => Ok(ImageInput {
-            name: input.name.clone(),
-            channels: input.shape[1],
-            size: [input.shape[2], input.shape[3]],
-        }),
-        _ => Err(crate::Error::invalid(
-            "model",
-            format!(
-                "classify needs one [N, C, H, W] image input and an output; this model has inputs {:?}",
-                info.inputs
-                    .iter()
-                    .map(|i| (&i.name, &i.shape))
-                    .collect::<Vec<_>>()
-            ),
-        )),
     }
 }
 
@@ -121,10 +95,9 @@ enum Executor {
 pub struct WebModel {
     info: ModelInfo,
     executor: Executor,
-    preprocess: Preprocess,
+    classifier: ImageClassifier,
+    /// The model's metadata with `options.metadata` merged in.
     metadata: BTreeMap<String, String>,
-    labels: Option<Vec<String>>,
-    input_name: String,
     batch: usize,
 }
 
@@ -150,17 +123,10 @@ impl WebModel {
     /// queue: a GPU session holds its lock from input to readback, and the CPU session
     /// runs to completion without awaiting.
     async fn run_raw(&self, input: HostTensor) -> crate::Result<Inference> {
-        let inputs = [(self.input_name.as_str(), input)];
+        let inputs = [(self.classifier.input.as_str(), input)];
         match &self.executor {
             Executor::Gpu { session, .. } => session.run(&inputs).await,
             Executor::Cpu(session) => session.run(&inputs).await,
-        }
-    }
-
-    fn label(&self, i: usize) -> String {
-        match &self.labels {
-            Some(l) => l[i].clone(),
-            None => format!("class {i}"),
         }
     }
 
@@ -187,7 +153,11 @@ impl WebModel {
         let k = convert::top_k_option(&convert::options(options))?;
         let pixels = convert::image_pixels(&image)?;
         let image = ImageRef::new(pixels.width, pixels.height, &pixels.data).map_err(fail)?;
-        let input = self.preprocess.to_tensor(&[image]).map_err(fail)?;
+        let input = self
+            .classifier
+            .preprocess
+            .to_tensor(&[image])
+            .map_err(fail)?;
         let prepared = now();
         let inference = self.run(input).await.map_err(fail)?;
         let done = now();
@@ -199,7 +169,7 @@ impl WebModel {
             .into_iter()
             .map(|(index, probability)| ClassScore {
                 index,
-                label: self.label(index),
+                label: self.classifier.label(index),
                 probability,
             })
             .collect();
@@ -248,7 +218,7 @@ impl WebModel {
         };
         let input = self.input_tensor(&input).map_err(fail)?;
         let times = session
-            .profile(&[(self.input_name.as_str(), input)])
+            .profile(&[(self.classifier.input.as_str(), input)])
             .await
             .map_err(fail)?;
         Ok(result::step_times(&session.plan().steps, &times))
@@ -260,8 +230,8 @@ impl WebModel {
     pub fn info(&self) -> JsValue {
         let loaded = result::Loaded {
             metadata: &self.metadata,
-            preprocess: &self.preprocess,
-            labels: self.labels.as_deref(),
+            preprocess: &self.classifier.preprocess,
+            labels: self.classifier.labels.as_deref(),
             backend: self.backend_name(),
         };
         result::model_info(&self.info, loaded).into()
