@@ -1,5 +1,7 @@
-//! One error type for the whole runtime: every failure a user can cause or meet
-//! names the problem and, where there is one, what to do about it.
+//! One error type for the whole runtime, [`Error`], with typed causes for what callers
+//! match on (a malformed model, image, preprocessing or classifier set-up): every
+//! failure a user can cause or meet names the problem and, where there is one, what
+//! to do about it.
 
 use thiserror::Error;
 
@@ -61,6 +63,10 @@ pub enum Error {
     /// Preprocessing settings that are malformed or do not fit the model's input.
     #[error("{0}")]
     Preprocess(#[from] PreprocessError),
+
+    /// A model that cannot be set up as an image classifier.
+    #[error("{0}")]
+    Classifier(#[from] ClassifierError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
