@@ -30,6 +30,11 @@ pub(super) fn describe(e: &JsValue) -> String {
     message.as_string().unwrap_or_else(|| format!("{e:?}"))
 }
 
+/// A runtime error as the JS error of API call `call`: "`call`: what went wrong".
+pub(super) fn failed(call: &'static str) -> impl Fn(crate::Error) -> JsError + Copy {
+    move |e| JsError::new(&format!("{call}: {e}"))
+}
+
 /// An optional options object as a value `get` can read (`undefined` when absent).
 pub(super) fn options(options: Option<Object>) -> JsValue {
     options.map_or(JsValue::UNDEFINED, Into::into)

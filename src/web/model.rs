@@ -32,14 +32,14 @@ impl WebRuntime {
         #[wasm_bindgen(unchecked_param_type = "ModelSource")] source: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: Option<Object>,
     ) -> Result<WebModel, JsError> {
-        let fail = |e: crate::Error| JsError::new(&format!("loadModel: {e}"));
         let bytes = convert::source_bytes(&source, "loadModel").await?;
+        let fail = convert::failed("loadModel");
         let model = Model::from_bytes(&bytes).map_err(fail)?;
         let options = convert::options(options);
         let mut metadata = model.info().metadata.clone();
         metadata.extend(convert::metadata_option(&options)?);
         let classifier = ImageClassifier::new(model.info(), &metadata, Overrides::default())
-            .map_err(|e| JsError::new(&format!("loadModel: {e}")))?;
+            .map_err(|e| fail(e.into()))?;
         let classes = model
             .info()
             .outputs
@@ -148,8 +148,8 @@ impl WebModel {
         #[wasm_bindgen(unchecked_param_type = "ImageInput")] image: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "ClassifyOptions")] options: Option<Object>,
     ) -> Result<JsValue, JsError> {
-        let fail = |e: crate::Error| JsError::new(&format!("classify: {e}"));
         let start = now();
+        let fail = convert::failed("classify");
         let k = convert::top_k_option(&convert::options(options))?;
         let pixels = convert::image_pixels(&image)?;
         let image = ImageRef::new(pixels.width, pixels.height, &pixels.data).map_err(fail)?;
@@ -198,7 +198,7 @@ impl WebModel {
     /// comparisons with other runtimes) and returns the first output, all rows.
     #[wasm_bindgen(js_name = runTensor)]
     pub async fn run_tensor(&self, input: Float32Array) -> Result<Float32Array, JsError> {
-        let fail = |e: crate::Error| JsError::new(&format!("runTensor: {e}"));
+        let fail = convert::failed("runTensor");
         let inference = self
             .run_raw(self.input_tensor(&input).map_err(fail)?)
             .await
@@ -210,7 +210,7 @@ impl WebModel {
     /// queries; rejects where the adapter has no `timestamp-query` or on the CPU.
     #[wasm_bindgen(unchecked_return_type = "StepTime[]")]
     pub async fn profile(&self, input: Float32Array) -> Result<Array, JsError> {
-        let fail = |e: crate::Error| JsError::new(&format!("profile: {e}"));
+        let fail = convert::failed("profile");
         let Executor::Gpu { session, .. } = &self.executor else {
             return Err(JsError::new(
                 "profile: the CPU fallback has no GPU timestamps",
