@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use se_runtime::preprocess::{self, Preprocess};
 use se_runtime::{Error, Model};
 
-use super::{Outcome, fmt_bytes, fmt_count, name_width};
+use super::{Outcome, fmt_bytes, fmt_count, layer_columns, name_width};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -123,26 +123,15 @@ pub fn run(args: &Args) -> Result<Outcome> {
         let total = i.macs.max(1) as f64;
         let w = name_width(i.layers.iter().map(|l| l.name.as_str()));
         outln!("\nLayers:");
-        outln!(
-            "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>6}",
-            "#",
-            "name",
-            "op",
-            "output",
-            "MACs",
-            "%",
-            w = w
-        );
+        let header = layer_columns("#", "name", "op", w);
+        outln!("{header} {:<18} {:>9} {:>6}", "output", "MACs", "%");
         for (n, l) in i.layers.iter().enumerate() {
             outln!(
-                "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>5.1}%",
-                n,
-                l.name,
-                l.op,
+                "{} {:<18} {:>9} {:>5.1}%",
+                layer_columns(n, &l.name, &l.op, w),
                 format!("{:?}", l.output),
                 fmt_count(l.macs as f64),
-                l.macs as f64 / total * 100.0,
-                w = w
+                l.macs as f64 / total * 100.0
             );
         }
     }
