@@ -1,5 +1,7 @@
-//! One error type for the whole runtime: every failure a user can cause or meet
-//! names the problem and, where there is one, what to do about it.
+//! One error type for the whole runtime, [`Error`], with typed causes for what callers
+//! match on (a malformed model, image, preprocessing or classifier set-up): every
+//! failure a user can cause or meet names the problem and, where there is one, what
+//! to do about it.
 
 use thiserror::Error;
 
@@ -57,6 +59,14 @@ pub enum Error {
     /// An image file that cannot be decoded, or is over the decoding limits.
     #[error("{0}")]
     Image(#[from] ImageError),
+
+    /// Preprocessing settings that are malformed or do not fit the model's input.
+    #[error("{0}")]
+    Preprocess(#[from] PreprocessError),
+
+    /// A model that cannot be set up as an image classifier.
+    #[error("{0}")]
+    Classifier(#[from] ClassifierError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -180,4 +190,139 @@ pub enum ImageError {
     },
     #[error("corrupt or unsupported image: {0}")]
     Corrupt(String),
+}
+
+/// Why preprocessing settings are malformed or do not fit the model's input
+/// ([`crate::preprocess`]). Each variant names the setting or the input it is about;
+/// [`subject`](Self::subject) and [`problem`](Self::problem) are the two halves of its
+/// message, for callers that name the setting their own way (a command-line flag).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PreprocessError {
+    /// `se_runtime.<key>` does not parse or is out of range; `problem` says how.
+    Setting { key: &'static str, problem: String },
+    /// A channel order other than gray, rgb and bgr.
+    UnknownChannels(String),
+    /// A setting name that `Preprocess::set` does not know, and those it knows.
+    UnknownSetting {
+        key: String,
+        known: &'static [&'static str],
+    },
+    /// `mean` or `std` has neither one value nor one per channel.
+    ValuesPerChannel {
+        key: &'static str,
+        values: usize,
+        channels: usize,
+    },
+    /// The model input's channel count is not one an image has (1 or 3).
+    InputChannels(usize),
+    /// The model input's channel count and the channel order (`order`, making
+    /// `channels`) disagree.
+    ChannelMismatch {
+        input: usize,
+        order: String,
+        channels: usize,
+    },
+    /// The model input's height and width are open and no input size was given.
+    SizeUnknown,
+    /// The model input's height and width (`input`) and the input size disagree.
+    SizeMismatch { input: [usize; 2], size: [u32; 2] },
+    /// `Preprocess::to_tensor` before the size and channels are known.
+    NotFitted,
+}
+
+impl PreprocessError {
+    /// What the error is about: `se_runtime.<key>`, `model input`, `preprocess ...`.
+    pub fn subject(&self) -> String {
+        match self {
+            Self::Setting { key, .. } | Self::ValuesPerChannel { key, .. } => {
+                format!("se_runtime.{key}")
+            }
+            Self::UnknownChannels(_) => "preprocess channels".into(),
+            Self::UnknownSetting { .. } | Self::NotFitted => "preprocess".into(),
+            Self::InputChannels(_)
+            | Self::ChannelMismatch { .. }
+            | Self::SizeUnknown
+            | Self::SizeMismatch { .. } => "model input".into(),
+        }
+    }
+
+    /// What is wrong with it.
+    pub fn problem(&self) -> String {
+        match self {
+            Self::Setting { problem, .. } => problem.clone(),
+            Self::UnknownChannels(order) => format!("'{order}' is not gray, rgb or bgr"),
+            Self::UnknownSetting { key, known } => {
+                format!("unknown setting '{key}'; known: {}", known.join(", "))
+            }
+            Self::ValuesPerChannel {
+                values,
+                channels: 1,
+                ..
+            } => format!("{values} values for 1 channel"),
+            Self::ValuesPerChannel {
+                values, channels, ..
+            } => format!("{values} values for {channels} channels: give 1 or {channels}"),
+            Self::InputChannels(c) => {
+                format!("{c} channels: only 1 (gray) or 3 (rgb/bgr) can come from an image")
+            }
+            Self::ChannelMismatch {
+                input,
+                order,
+                channels,
+            } => format!("expects {input} channels but preprocessing makes {channels} ({order})"),
+            Self::SizeUnknown => "its height and width are not fixed: give the input size \
+                                  (se_runtime.input_size or --size)"
+                .into(),
+            Self::SizeMismatch {
+                input: [mh, mw],
+                size: [h, w],
+            } => format!("expects {mh}x{mw} pixels but preprocessing makes {h}x{w}"),
+            Self::NotFitted => {
+                "input size and channels unknown: call fit_input with the model's input first"
+                    .into()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for PreprocessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid argument for {}: {}",
+            self.subject(),
+            self.problem()
+        )
+    }
+}
+
+impl std::error::Error for PreprocessError {}
+
+/// Why a model cannot be set up as an image classifier ([`crate::classifier`]): the
+/// step that failed, and its cause.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum ClassifierError {
+    /// The model has not one `[N, C, H, W]` input and at least one output.
+    #[error(
+        "invalid argument for model: classify needs one [N, C, H, W] image input and an \
+         output; this model has inputs {inputs:?}"
+    )]
+    NotAnImageModel {
+        /// Every input's name and shape.
+        inputs: Vec<(String, Vec<usize>)>,
+        outputs: usize,
+    },
+    /// The `se_runtime.*` metadata is malformed.
+    #[error("{0}")]
+    Metadata(PreprocessError),
+    /// A caller's override of the metadata (`key`, in its metadata spelling) is malformed.
+    #[error("{error}")]
+    Override {
+        key: String,
+        value: String,
+        error: PreprocessError,
+    },
+    /// The preprocessing does not fit the model's input.
+    #[error("{0}")]
+    Input(PreprocessError),
 }

@@ -15,9 +15,12 @@
 //!   ([`CpuSession`]), behind one trait;
 //! - [`model`]: the public `Model` API over it;
 //! - [`preprocess`]: images to input tensors, scores to labelled probabilities;
+//! - [`classifier`]: an image classifier's input, preprocessing and labels, from its
+//!   metadata (used by the program and the browser bindings alike);
 //! - `web` (wasm32 only): the JavaScript API of the npm package.
 
 pub mod backend;
+pub mod classifier;
 pub mod cpu;
 pub mod device;
 pub mod error;
@@ -36,7 +39,7 @@ pub mod web;
 
 pub use backend::{CpuSession, Excitation, Inference, Session};
 pub use device::{HalfTensor, LimitCaps, Runtime, RuntimeOptions, Tensor};
-pub use error::{Error, ModelError, Result, Unsupported};
+pub use error::{ClassifierError, Error, ModelError, PreprocessError, Result, Unsupported};
 pub use model::{CompileOptions, LayerInfo, Model, ModelInfo, SeBlockInfo, TensorInfo};
 pub use ops::{Activation, SqueezeMode};
 pub use passes::Fusions;

@@ -2,7 +2,8 @@
 //!
 //! Loading parses, validates and compiles the model for its default batch (1, or the
 //! batch the model fixes), so every error surfaces at load time; a session for
-//! another batch size recompiles from the imported graph (cheap: weights are shared).
+//! another batch size recompiles from the imported graph, whose weights are shared,
+//! not copied (the fusion passes fold them again).
 
 use std::collections::BTreeMap;
 

@@ -22,7 +22,7 @@ use std::str::FromStr;
 
 use image::{ImageBuffer, Rgb, Rgba, RgbaImage, imageops};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PreprocessError, Result};
 use crate::tensor::HostTensor;
 
 /// The widest or tallest image [`decode_image`] accepts.
@@ -101,17 +101,14 @@ impl Channels {
 }
 
 impl FromStr for Channels {
-    type Err = Error;
+    type Err = PreprocessError;
 
-    fn from_str(s: &str) -> Result<Self> {
+    fn from_str(s: &str) -> Result<Self, PreprocessError> {
         match s.trim().to_ascii_lowercase().as_str() {
             "gray" | "grey" | "l" => Ok(Channels::Gray),
             "rgb" => Ok(Channels::Rgb),
             "bgr" => Ok(Channels::Bgr),
-            other => Err(Error::invalid(
-                "preprocess channels",
-                format!("'{other}' is not gray, rgb or bgr"),
-            )),
+            other => Err(PreprocessError::UnknownChannels(other.into())),
         }
     }
 }
@@ -152,14 +149,6 @@ impl<'a> ImageRef<'a> {
             height,
             rgba,
         })
-    }
-
-    pub fn width(&self) -> u32 {
-        self.width
-    }
-
-    pub fn height(&self) -> u32 {
-        self.height
     }
 }
 
@@ -210,7 +199,7 @@ impl Preprocess {
     /// ignored.
     pub fn from_metadata<'a>(
         metadata: impl IntoIterator<Item = (&'a String, &'a String)>,
-    ) -> Result<Self> {
+    ) -> Result<Self, PreprocessError> {
         let mut p = Self::default();
         for (key, value) in metadata {
             if let Some(key) = key.strip_prefix(METADATA_PREFIX)
@@ -224,94 +213,87 @@ impl Preprocess {
 
     /// Sets one setting from its metadata spelling, e.g. `set("input_size", "28,28")`;
     /// command-line overrides go through here too, so both accept the same syntax.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
-        let what = format!("{METADATA_PREFIX}{key}");
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), PreprocessError> {
+        let Some(&key) = Self::KEYS.iter().find(|&&k| k == key) else {
+            return Err(PreprocessError::UnknownSetting {
+                key: key.into(),
+                known: &Self::KEYS,
+            });
+        };
+        let bad = |problem: String| PreprocessError::Setting { key, problem };
         match key {
             "input_size" => {
-                let v = parse_list::<u32>(&what, value)?;
+                let v = parse_list::<u32>(key, value)?;
                 match v[..] {
                     [h, w] if h > 0 && w > 0 => self.size = Some([h, w]),
-                    _ => return Err(Error::invalid(what, format!("'{value}' is not H,W"))),
+                    _ => return Err(bad(format!("'{value}' is not H,W"))),
                 }
             }
             "channels" => self.channels = Some(value.parse()?),
-            "mean" => self.mean = parse_list(&what, value)?,
+            "mean" => self.mean = parse_list(key, value)?,
             "std" => {
-                let v: Vec<f32> = parse_list(&what, value)?;
+                let v: Vec<f32> = parse_list(key, value)?;
                 if v.contains(&0.0) {
-                    return Err(Error::invalid(what, "a standard deviation of 0"));
+                    return Err(bad("a standard deviation of 0".into()));
                 }
                 self.std = v;
             }
-            "scale" => self.scale = parse_scale(&what, value)?,
+            "scale" => {
+                self.scale = parse_scale(value).ok_or_else(|| {
+                    bad(format!(
+                        "'{value}' is not a number or a fraction like 1/255"
+                    ))
+                })?
+            }
             "invert" => {
                 self.invert = match value.trim().to_ascii_lowercase().as_str() {
                     "true" | "1" | "yes" => true,
                     "false" | "0" | "no" => false,
-                    _ => return Err(Error::invalid(what, format!("'{value}' is not true/false"))),
+                    _ => return Err(bad(format!("'{value}' is not true/false"))),
                 }
             }
-            _ => {
-                return Err(Error::invalid(
-                    "preprocess",
-                    format!("unknown setting '{key}'; known: {}", Self::KEYS.join(", ")),
-                ));
-            }
+            _ => unreachable!("KEYS lists every key matched here"),
         }
         Ok(())
     }
 
     /// Checks the settings against the model input's channel count and spatial size
     /// (`None` where the model leaves them open), filling in what the metadata omitted.
-    pub fn fit_input(&mut self, channels: Option<usize>, size: Option<[usize; 2]>) -> Result<()> {
+    pub fn fit_input(
+        &mut self,
+        channels: Option<usize>,
+        size: Option<[usize; 2]>,
+    ) -> Result<(), PreprocessError> {
         match (self.channels, channels) {
             (None, Some(1)) => self.channels = Some(Channels::Gray),
             (None, Some(3)) => self.channels = Some(Channels::Rgb),
-            (None, Some(c)) => {
-                return Err(Error::invalid(
-                    "model input",
-                    format!("{c} channels: only 1 (gray) or 3 (rgb/bgr) can come from an image"),
-                ));
-            }
+            (None, Some(c)) => return Err(PreprocessError::InputChannels(c)),
             (None, None) => self.channels = Some(Channels::Rgb),
             (Some(mine), Some(c)) if mine.count() != c => {
-                return Err(Error::invalid(
-                    "model input",
-                    format!(
-                        "expects {c} channels but preprocessing makes {} ({mine})",
-                        mine.count()
-                    ),
-                ));
+                return Err(PreprocessError::ChannelMismatch {
+                    input: c,
+                    order: mine.to_string(),
+                    channels: mine.count(),
+                });
             }
             (Some(_), _) => {}
         }
         match (self.size, size) {
             (None, Some([h, w])) => self.size = Some([h as u32, w as u32]),
-            (None, None) => {
-                return Err(Error::invalid(
-                    "model input",
-                    "its height and width are not fixed: give the input size (se_runtime.input_size or --size)",
-                ));
-            }
-            (Some([h, w]), Some([mh, mw])) if (h as usize, w as usize) != (mh, mw) => {
-                return Err(Error::invalid(
-                    "model input",
-                    format!("expects {mh}x{mw} pixels but preprocessing makes {h}x{w}"),
-                ));
+            (None, None) => return Err(PreprocessError::SizeUnknown),
+            (Some(mine @ [h, w]), Some(input)) if [h as usize, w as usize] != input => {
+                return Err(PreprocessError::SizeMismatch { input, size: mine });
             }
             (Some(_), _) => {}
         }
         let c = self.channels.map_or(3, Channels::count);
-        for (name, v) in [("mean", &self.mean), ("std", &self.std)] {
+        for (key, v) in [("mean", &self.mean), ("std", &self.std)] {
             if v.len() != 1 && v.len() != c {
-                return Err(Error::invalid(
-                    format!("{METADATA_PREFIX}{name}"),
-                    if c == 1 {
-                        format!("{} values for 1 channel", v.len())
-                    } else {
-                        format!("{} values for {c} channels: give 1 or {c}", v.len())
-                    },
-                ));
+                return Err(PreprocessError::ValuesPerChannel {
+                    key,
+                    values: v.len(),
+                    channels: c,
+                });
             }
         }
         Ok(())
@@ -322,10 +304,7 @@ impl Preprocess {
     /// bilinear with antialiasing, to exactly H x W (no aspect-preserving crop).
     pub fn to_tensor(&self, images: &[ImageRef<'_>]) -> Result<HostTensor> {
         let (Some([h, w]), Some(channels)) = (self.size, self.channels) else {
-            return Err(Error::invalid(
-                "preprocess",
-                "input size and channels unknown: call fit_input with the model's input first",
-            ));
+            return Err(PreprocessError::NotFitted.into());
         };
         let c = channels.count();
         let plane = h as usize * w as usize;
@@ -374,45 +353,36 @@ fn resize(image: &Rgb32F, w: u32, h: u32) -> Rgb32F {
     }
 }
 
-fn parse_list<T: FromStr>(what: &str, value: &str) -> Result<Vec<T>> {
+fn parse_list<T: FromStr>(key: &'static str, value: &str) -> Result<Vec<T>, PreprocessError> {
     let parsed: Option<Vec<T>> = value.split(',').map(|s| s.trim().parse().ok()).collect();
     match parsed {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(Error::invalid(
-            what,
-            format!("'{value}' is not a comma-separated list of numbers"),
-        )),
+        _ => Err(PreprocessError::Setting {
+            key,
+            problem: format!("'{value}' is not a comma-separated list of numbers"),
+        }),
     }
 }
 
-/// `1/255` or a plain number.
-fn parse_scale(what: &str, value: &str) -> Result<f32> {
-    let bad = || {
-        Error::invalid(
-            what,
-            format!("'{value}' is not a number or a fraction like 1/255"),
-        )
-    };
+/// `1/255` or a plain number; `None` for anything else, or a result that is not finite.
+fn parse_scale(value: &str) -> Option<f32> {
     let v = match value.split_once('/') {
         Some((a, b)) => {
-            let (a, b): (f32, f32) = (
-                a.trim().parse().map_err(|_| bad())?,
-                b.trim().parse().map_err(|_| bad())?,
-            );
+            let (a, b): (f32, f32) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
             if b == 0.0 {
-                return Err(bad());
+                return None;
             }
             a / b
         }
-        None => value.trim().parse().map_err(|_| bad())?,
+        None => value.trim().parse().ok()?,
     };
-    if v.is_finite() { Ok(v) } else { Err(bad()) }
+    v.is_finite().then_some(v)
 }
 
 /// The class names in `se_runtime.labels`, if present.
 pub fn labels_from_metadata<'a>(
     metadata: impl IntoIterator<Item = (&'a String, &'a String)>,
-) -> Result<Option<Vec<String>>> {
+) -> Result<Option<Vec<String>>, PreprocessError> {
     let key = format!("{METADATA_PREFIX}labels");
     metadata
         .into_iter()
@@ -422,12 +392,10 @@ pub fn labels_from_metadata<'a>(
 }
 
 /// A JSON array of strings.
-pub fn parse_labels(json: &str) -> Result<Vec<String>> {
-    serde_json::from_str(json).map_err(|e| {
-        Error::invalid(
-            format!("{METADATA_PREFIX}labels"),
-            format!("not a JSON array of strings: {e}"),
-        )
+pub fn parse_labels(json: &str) -> Result<Vec<String>, PreprocessError> {
+    serde_json::from_str(json).map_err(|e| PreprocessError::Setting {
+        key: "labels",
+        problem: format!("not a JSON array of strings: {e}"),
     })
 }
 

@@ -34,11 +34,11 @@ fn input(model: &Model, batch: usize) -> HostTensor {
 
 #[test]
 fn gpu_and_reference_agree_through_the_trait() {
+    let rt = require!(gpu);
     let model = model();
     let x = input(&model, 2);
     let cpu = run_on(&Reference, &model, &x);
     assert!(!cpu.excitations.is_empty(), "the model has SE blocks");
-    let rt = gpu_or_skip!();
     let gpu = run_on(rt, &model, &x);
     assert_eq!(gpu.outputs.len(), cpu.outputs.len());
     for ((gn, g), (cn, c)) in gpu.outputs.iter().zip(&cpu.outputs) {
@@ -55,11 +55,11 @@ fn gpu_and_reference_agree_through_the_trait() {
 
 #[test]
 fn backends_reject_a_wrong_input_the_same_way() {
+    let rt = require!(gpu);
     let model = model();
     let session = Reference.prepare(&model, 1).unwrap();
     let bad = pollster::block_on(session.run(&[("no such input", input(&model, 1))]));
     assert!(bad.is_err(), "reference accepted an unknown input");
-    let rt = gpu_or_skip!();
     let session = rt.prepare(&model, 1).unwrap();
     let gpu = pollster::block_on(session.run(&[("no such input", input(&model, 1))]));
     assert_eq!(

@@ -60,7 +60,7 @@ fn no_panic() -> impl Predicate<str> {
 
 #[test]
 fn info_shows_adapters_limits_and_features() {
-    gpu_or_skip!();
+    require!(gpu);
     se_runtime()
         .arg("info")
         .assert()
@@ -90,7 +90,7 @@ fn bad_command_lines_exit_2() {
 
 #[test]
 fn classify_a_folder_as_json_lines() {
-    gpu_or_skip!();
+    require!(gpu);
     let dir = image_folder();
     let out = se_runtime()
         .args(["classify", "--json", "--top", "4", "--batch", "3"])
@@ -151,7 +151,7 @@ fn classify_a_folder_as_json_lines() {
 
 #[test]
 fn batching_does_not_change_results() {
-    gpu_or_skip!();
+    require!(gpu);
     let dir = image_folder();
     let run = |batch: &str| {
         let out = se_runtime()
@@ -185,7 +185,7 @@ fn batching_does_not_change_results() {
 
 #[test]
 fn classify_prints_a_table_by_default() {
-    gpu_or_skip!();
+    require!(gpu);
     let dir = image_folder();
     let file = dir.path().join("same.png");
     se_runtime()
@@ -199,7 +199,7 @@ fn classify_prints_a_table_by_default() {
 
 #[test]
 fn a_model_without_metadata_uses_its_input_shape() {
-    gpu_or_skip!();
+    require!(gpu);
     let dir = image_folder();
     se_runtime()
         .args(["classify", "--json", "--model"])
@@ -212,7 +212,7 @@ fn a_model_without_metadata_uses_its_input_shape() {
 
 #[test]
 fn bad_images_fail_one_by_one() {
-    gpu_or_skip!();
+    require!(gpu);
     let dir = image_folder();
     let text = dir.path().join("notes.png");
     std::fs::write(&text, "this is not a picture").unwrap();
@@ -251,7 +251,7 @@ fn bad_images_fail_one_by_one() {
 
 #[test]
 fn models_that_do_not_fit_are_refused() {
-    gpu_or_skip!();
+    require!(gpu);
     let dir = image_folder();
     let img = dir.path().join("same.png");
     // Preprocessing that disagrees with the model's 28x28 gray input.
@@ -303,7 +303,7 @@ fn models_that_do_not_fit_are_refused() {
 
 #[test]
 fn excitations_writes_json_and_a_heatmap() {
-    gpu_or_skip!();
+    require!(gpu);
     let dir = image_folder();
     let out = dir.path().join("exc");
     se_runtime()
@@ -348,7 +348,7 @@ fn excitations_writes_json_and_a_heatmap() {
 
 #[test]
 fn run_writes_outputs_and_excitations_as_npy() {
-    gpu_or_skip!();
+    require!(gpu);
     let dir = tempfile::tempdir().unwrap();
     let x = dir.path().join("x.npy");
     let values = common::random(5, 2 * 28 * 28, 1.0);
@@ -455,7 +455,7 @@ fn inspect_lists_every_unsupported_node() {
 
 #[test]
 fn bench_reports_latency_and_layer_times() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let assert = se_runtime()
         .args(["bench", "--iters", "3", "--warmup", "1", "--batch", "2"])
         .assert()
@@ -474,7 +474,7 @@ fn bench_reports_latency_and_layer_times() {
 
 #[test]
 fn bench_json_compares_two_models() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let out = se_runtime()
         .args([
             "bench",
@@ -522,7 +522,7 @@ fn bench_json_compares_two_models() {
 /// repository root exactly as written there.
 #[test]
 fn readme_first_command_runs() {
-    gpu_or_skip!();
+    require!(gpu);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let line = readme
@@ -574,7 +574,7 @@ fn true_label(file: &str) -> String {
 /// samples/fashion/README.md: 18 right, and the two misses with their probabilities.
 #[test]
 fn the_embedded_model_matches_onnx_runtime_on_the_samples() {
-    gpu_or_skip!();
+    require!(gpu);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = se_runtime()
         .current_dir(root)

@@ -53,9 +53,7 @@ fn applicable(c: &Case) -> Vec<Option<conv2d::Strategy>> {
 /// Runs `c` with each of `algos` and compares each result with the CPU twin.
 /// Returns the number of comparisons made.
 fn check_with(c: &Case, algos: &[Option<conv2d::Strategy>], seed: u64) -> usize {
-    let Some(rt) = common::runtime() else {
-        return 0;
-    };
+    let rt = common::gpu();
     let w_shape = [c.co, c.x[1] / c.p.groups, c.kernel[0], c.kernel[1]];
     let fan_in = w_shape[1] * w_shape[2] * w_shape[3];
     let x = host(&c.x, seed, 1.0);
@@ -540,7 +538,7 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn conv2d_named_cases() {
-    let _ = gpu_or_skip!();
+    require!(gpu);
     let mut compared = 0;
     for (i, c) in cases().iter().enumerate() {
         compared += check(c, 1000 + i as u64);
@@ -551,6 +549,7 @@ fn conv2d_named_cases() {
 
 #[test]
 fn conv2d_every_activation() {
+    require!(gpu);
     for (i, act) in Activation::all().into_iter().enumerate() {
         let c = Case {
             name: "activation sweep",
@@ -600,7 +599,7 @@ fn auto_picks_the_specialised_kernels() {
 
 #[test]
 fn batch_norm_folds_into_conv() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let (ci, co) = (6, 10);
     let prm = p(1, 1, 1, 1);
     let x = host(&[2, ci, 7, 8], 1, 1.0);
@@ -646,7 +645,7 @@ fn batch_norm_folds_into_conv() {
 
 #[test]
 fn conv2d_rejects_bad_arguments() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let t = |s: &[usize]| rt.tensor(s).unwrap();
     let id = Activation::Identity;
     let d = Conv2dParams::default();
@@ -785,6 +784,7 @@ proptest! {
 
     #[test]
     fn conv2d_random(c in random_case(), seed in 0u64..1000) {
+        require!(gpu);
         // The automatic choice plus the implicit GEMM with both stagings; every
         // pipeline variant costs a shader compile, so not every algorithm here.
         let algos = [

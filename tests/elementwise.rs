@@ -10,7 +10,7 @@ use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, cpu};
 
 fn check_unary(len: usize, act: Activation, seed: u64) {
-    let rt = gpu_or_skip!();
+    let rt = common::gpu();
     let x = HostTensor::new(&[len], common::random(seed, len, 8.0)).unwrap();
     let xt = rt.upload_host(&x).unwrap();
     let yt = rt.tensor(&[len]).unwrap();
@@ -25,6 +25,7 @@ fn check_unary(len: usize, act: Activation, seed: u64) {
 
 #[test]
 fn unary_every_activation() {
+    require!(gpu);
     for (i, act) in Activation::all().into_iter().enumerate() {
         for len in [1, 3, 255, 256, 257, 4099] {
             check_unary(len, act, i as u64 * 31 + len as u64);
@@ -33,7 +34,7 @@ fn unary_every_activation() {
 }
 
 fn check_binary(op: BinaryOp, a_shape: &[usize], b_shape: &[usize], act: Activation, seed: u64) {
-    let rt = gpu_or_skip!();
+    let rt = common::gpu();
     let a = common::random(seed, a_shape.iter().product(), 2.0);
     let mut b = common::random(seed + 1, b_shape.iter().product(), 2.0);
     if op == BinaryOp::Div {
@@ -52,6 +53,7 @@ fn check_binary(op: BinaryOp, a_shape: &[usize], b_shape: &[usize], act: Activat
 
 #[test]
 fn binary_broadcast_cases() {
+    require!(gpu);
     let cases: &[(&[usize], &[usize])] = &[
         (&[7], &[7]),
         (&[2, 3, 5, 5], &[2, 3, 5, 5]),
@@ -72,7 +74,7 @@ fn binary_broadcast_cases() {
 
 #[test]
 fn binary_rejects_incompatible_shapes() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let (a, b) = (rt.tensor(&[2, 3]).unwrap(), rt.tensor(&[4]).unwrap());
     let out = rt.tensor(&[2, 3]).unwrap();
     let err = binary(rt, BinaryOp::Add, &a, &b, Activation::Identity, &out)
@@ -90,6 +92,7 @@ proptest! {
 
     #[test]
     fn binary_random_broadcasts(shape in small_shape(), mask in prop::collection::vec(any::<bool>(), 5), op in 0usize..4, seed in 0u64..1000) {
+        require!(gpu);
         // b keeps a's dim where mask is set, else 1, so the pair always broadcasts.
         let b: Vec<usize> = shape.iter().zip(&mask).map(|(&d, &m)| if m { d } else { 1 }).collect();
         check_binary(BinaryOp::ALL[op], &shape, &b, Activation::Identity, seed);

@@ -48,7 +48,7 @@ fn run_excite(
 }
 
 fn check(n: usize, c: usize, r: usize, hidden: Activation, gate: Activation, seed: u64) {
-    let rt = gpu_or_skip!();
+    let rt = common::gpu();
     let o = operands(n, c, r, seed);
     let want = cpu::excite::excite(&o.s, &o.w1, &o.b1, hidden, &o.w2, &o.b2, gate).unwrap();
     let up = |t: &HostTensor| rt.upload_host(t).unwrap();
@@ -81,6 +81,7 @@ const RELU: Activation = Activation::Relu;
 
 #[test]
 fn named_sizes() {
+    require!(gpu);
     let sizes = [
         (1, 1, 1),   // C = 1, R = 1
         (1, 3, 1),   // C = 3
@@ -101,6 +102,7 @@ fn named_sizes() {
 
 #[test]
 fn every_gate() {
+    require!(gpu);
     // Every activation as the gate (hard-sigmoid with both (0.2, 0.5) and (1/6, 0.5)).
     for (i, gate) in Activation::all().into_iter().enumerate() {
         check(2, 64, 4, RELU, gate, 100 + i as u64);
@@ -110,6 +112,7 @@ fn every_gate() {
 
 #[test]
 fn every_hidden_activation() {
+    require!(gpu);
     for (i, hidden) in Activation::all().into_iter().enumerate() {
         check(2, 48, 6, hidden, SIGMOID, 300 + i as u64);
     }
@@ -117,7 +120,7 @@ fn every_hidden_activation() {
 
 #[test]
 fn onnx_1x1_conv_weights_are_accepted() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let (n, c, r) = (2, 12, 3);
     let o = operands(n, c, r, 9);
     let want = cpu::excite::excite(&o.s, &o.w1, &o.b1, RELU, &o.w2, &o.b2, SIGMOID).unwrap();
@@ -135,6 +138,7 @@ fn onnx_1x1_conv_weights_are_accepted() {
 
 #[test]
 fn matches_a_hand_computed_block() {
+    let rt = require!(gpu);
     // Independent of the CPU twin: C = 2, R = 1, identity everywhere.
     let s = HostTensor::new(&[1, 2], vec![1.0, 2.0]).unwrap();
     let w1 = HostTensor::new(&[1, 2], vec![0.5, -1.0]).unwrap();
@@ -145,7 +149,6 @@ fn matches_a_hand_computed_block() {
     let id = Activation::Identity;
     let cpu_out = cpu::excite::excite(&s, &w1, &b1, id, &w2, &b2, id).unwrap();
     assert_eq!(cpu_out.data, [-1.5, 3.75]);
-    let rt = gpu_or_skip!();
     let up = |t: &HostTensor| rt.upload_host(t).unwrap();
     let t = [up(&s), up(&w1), up(&b1), up(&w2), up(&b2)];
     common::assert_close("hand block", &run_excite(rt, &t, id, id), &[-1.5, 3.75]);
@@ -153,7 +156,7 @@ fn matches_a_hand_computed_block() {
 
 #[test]
 fn rejects_mismatched_shapes() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let (n, c, r) = (2, 8, 2);
     let t = |shape: &[usize]| rt.tensor(shape).unwrap();
     let good = [
@@ -199,6 +202,7 @@ proptest! {
     #[test]
     fn random_sizes(n in 1usize..4, c in 1usize..100, r in 1usize..40,
                     gate in 0usize..9, seed in 0u64..1000) {
+        require!(gpu);
         check(n, c, r, RELU, Activation::all()[gate], seed);
     }
 }

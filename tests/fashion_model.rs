@@ -53,6 +53,7 @@ fn argmax(row: &[f32]) -> usize {
 
 #[test]
 fn default_model_matches_onnxruntime_on_a_sample() {
+    let rt = require!(gpu);
     let model = Model::from_file(MODEL).unwrap();
     assert_eq!(
         model.info().se_blocks.len(),
@@ -85,7 +86,6 @@ fn default_model_matches_onnxruntime_on_a_sample() {
         "preprocessing differs from the Python reference by {pre_diff}"
     );
 
-    let rt = gpu_or_skip!();
     let session = Session::new(rt, &model, 64).unwrap();
     let got = pollster::block_on(session.run(&[("image", ours)])).unwrap();
     let logits = &got.outputs[0].1;
@@ -106,7 +106,7 @@ fn default_model_matches_onnxruntime_on_a_sample() {
 
 #[test]
 fn default_model_accuracy_on_the_full_test_set() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let model = Model::from_file(MODEL).unwrap();
     let metrics: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(

@@ -160,7 +160,7 @@ fn cpu_twins_match_onnx_runtime() {
 
 #[test]
 fn kernels_match_onnx_runtime() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     for (i, case) in cases().iter().enumerate() {
         let what = format!("case {i} {} {:?}", case.op, case.attrs);
         common::assert_close(&what, &gpu_run(rt, case), &case.output.data);

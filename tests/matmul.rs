@@ -14,7 +14,7 @@ fn host(shape: &[usize], seed: u64, scale: f32) -> HostTensor {
 
 /// One GPU-vs-CPU comparison; `a` is scaled by 1/sqrt(K) so outputs stay O(1).
 fn check(a_shape: &[usize], b_shape: &[usize], with_bias: bool, act: Activation, seed: u64) {
-    let rt = gpu_or_skip!();
+    let rt = common::gpu();
     let k = a_shape[a_shape.len() - 1];
     let n = b_shape[b_shape.len() - 1];
     let a = host(a_shape, seed, 1.0 / (k.max(1) as f32).sqrt());
@@ -36,6 +36,7 @@ fn check(a_shape: &[usize], b_shape: &[usize], with_bias: bool, act: Activation,
 
 #[test]
 fn matmul_awkward_sizes() {
+    require!(gpu);
     let cases: &[(&[usize], &[usize])] = &[
         (&[1, 1], &[1, 1]),
         (&[1, 7], &[7, 5]),
@@ -60,6 +61,7 @@ fn matmul_awkward_sizes() {
 
 #[test]
 fn matmul_fully_connected() {
+    require!(gpu);
     // Gemm / FC layers: few rows, long K, many outputs.
     for (i, m) in [1, 2, 3, 5, 8, 17, 32].into_iter().enumerate() {
         check(
@@ -76,6 +78,7 @@ fn matmul_fully_connected() {
 
 #[test]
 fn matmul_every_activation() {
+    require!(gpu);
     for (i, act) in Activation::all().into_iter().enumerate() {
         check(&[13, 21], &[21, 18], true, act, 200 + i as u64);
     }
@@ -83,6 +86,7 @@ fn matmul_every_activation() {
 
 #[test]
 fn matmul_batches_and_broadcasts() {
+    require!(gpu);
     let cases: &[(&[usize], &[usize])] = &[
         (&[3, 5, 7], &[7, 4]), // batched a, shared b
         (&[2, 3, 5, 8], &[8, 6]),
@@ -100,7 +104,7 @@ fn matmul_batches_and_broadcasts() {
 
 #[test]
 fn matmul_rejects_bad_shapes() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let t = |s: &[usize]| rt.tensor(s).unwrap();
     let id = Activation::Identity;
     let (a, b) = (t(&[3, 4]), t(&[4, 5]));
@@ -147,6 +151,7 @@ proptest! {
     #[test]
     fn matmul_random(m in 1usize..40, k in 1usize..40, n in 1usize..40, batch in 1usize..3,
                      shared_b in any::<bool>(), bias in any::<bool>(), act in 0usize..9, seed in 0u64..1000) {
+        require!(gpu);
         let b: Vec<usize> = if shared_b { vec![k, n] } else { vec![batch, k, n] };
         check(&[batch, m, k], &b, bias, Activation::all()[act], seed);
     }

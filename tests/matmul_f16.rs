@@ -1,8 +1,8 @@
 //! f16 weight storage (`matmul_f16`, `conv2d_f16`, `CompileOptions::f16_weights`): the
 //! kernels against their CPU twins (the f32 kernels with the weights rounded to f16),
 //! with every convolution algorithm, and whole models with
-//! f16 weights against their f32 run. Skipped, with a message, where the adapter lacks
-//! `shader-f16`.
+//! f16 weights against their f32 run. Each declares that it needs `shader-f16`, and is
+//! skipped with a message where the adapter lacks it.
 
 mod common;
 
@@ -15,22 +15,6 @@ use se_runtime::ops::Conv2dParams;
 use se_runtime::plan::{Loc, StepOp};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, CompileOptions, Model, Runtime, Session, cpu};
-
-/// The shared runtime if it has `shader-f16`; otherwise reports the skip and returns.
-macro_rules! f16_or_skip {
-    () => {{
-        let rt = gpu_or_skip!();
-        if !rt.features().contains(wgpu::Features::SHADER_F16) {
-            common::report(&format!(
-                "SKIPPED {}: adapter {} lacks shader-f16",
-                module_path!(),
-                rt.adapter_info().name
-            ));
-            return;
-        }
-        rt
-    }};
-}
 
 fn host(shape: &[usize], seed: u64, scale: f32) -> HostTensor {
     HostTensor::new(shape, common::random(seed, shape.iter().product(), scale)).unwrap()
@@ -59,7 +43,7 @@ fn check(rt: &Runtime, a_shape: &[usize], b_shape: &[usize], act: Activation, se
 
 #[test]
 fn matmul_f16_matches_cpu_twin() {
-    let rt = f16_or_skip!();
+    let rt = require!(gpu, features = [SHADER_F16]);
     let cases: &[(&[usize], &[usize])] = &[
         (&[1, 1], &[1, 1]),
         (&[1, 7], &[7, 5]), // odd element count: the packed pair is padded
@@ -77,7 +61,7 @@ fn matmul_f16_matches_cpu_twin() {
 
 #[test]
 fn conv2d_f16_matches_cpu_twin() {
-    let rt = f16_or_skip!();
+    let rt = require!(gpu, features = [SHADER_F16]);
     let p = |stride, pad, groups| Conv2dParams {
         stride: [stride; 2],
         padding: [pad; 4],
@@ -258,7 +242,7 @@ fn compare(rt: &Runtime, what: &str, path: &PathBuf, x: HostTensor, bound: f32) 
 
 #[test]
 fn default_model_f16_weights_accuracy() {
-    let rt = f16_or_skip!();
+    let rt = require!(gpu, features = [SHADER_F16]);
     let dir = fixture("fashion/test_data_set_0");
     let x = read_tensor_proto(&std::fs::read(dir.join("input_0.pb")).unwrap_or_else(|e| {
         panic!("fashion fixture: {e}: run `bash tools/test.sh` (tools/fashion_reference.py)")
@@ -273,7 +257,7 @@ fn default_model_f16_weights_accuracy() {
 
 #[test]
 fn se_resnet_f16_weights_accuracy() {
-    let rt = f16_or_skip!();
+    let rt = require!(gpu, features = [SHADER_F16]);
     let dir = fixture("se_resnet");
     let x =
         read_tensor_proto(&std::fs::read(dir.join("test_data_set_0/input_0.pb")).unwrap()).unwrap();
@@ -282,11 +266,7 @@ fn se_resnet_f16_weights_accuracy() {
 
 #[test]
 fn f16_weights_fail_without_shader_f16() {
-    let rt = gpu_or_skip!();
-    if rt.features().contains(wgpu::Features::SHADER_F16) {
-        common::report("SKIPPED f16_weights_fail_without_shader_f16: the adapter has shader-f16");
-        return;
-    }
+    let rt = require!(gpu, lacks = [SHADER_F16]);
     let model = Model::from_bytes_with(
         &std::fs::read(fixture("se_resnet/model.onnx")).unwrap(),
         CompileOptions {

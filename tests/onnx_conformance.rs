@@ -114,12 +114,12 @@ fn run_case(rt: &se_runtime::Runtime, dir: &Path, mut model: proto::ModelProto) 
 
 #[test]
 fn onnx_node_conformance() {
+    let rt = require!(gpu);
     let Some(dir) = suite_dir() else {
         panic!(
             "ONNX node tests not found: run `bash tools/test.sh` (it installs the onnx wheel) or set ONNX_NODE_TESTS"
         );
     };
-    let rt = gpu_or_skip!();
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()

@@ -370,7 +370,7 @@ fn residual_conv_network_matches() {
 
 #[test]
 fn gpu_session_runs_in_one_submission_and_reuses_its_buffers() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let m = se_net(13, SeStyle::Conv, 8, 2, true).load().unwrap();
     let session = Session::new(rt, &m, 2).unwrap();
     // 3 steps, the SE block being squeeze + the MLP's two layers + scale.

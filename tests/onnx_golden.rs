@@ -110,6 +110,7 @@ fn check(name: &str, f: &Fixture, result: &Inference, backend: &str) -> f32 {
 }
 
 fn golden(name: &str) {
+    let rt = require!(gpu);
     let f = load(name);
     let info = f.model.info();
     assert_eq!(
@@ -138,7 +139,6 @@ fn golden(name: &str) {
         "cpu",
     );
 
-    let rt = gpu_or_skip!();
     let session = Session::new(rt, &f.model, batch).unwrap();
     let gpu_diff = check(
         name,

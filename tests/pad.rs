@@ -15,23 +15,20 @@ const MODES: [PadMode; 4] = [
     PadMode::Edge,
 ];
 
-fn gpu_pad(x: &HostTensor, pads: &[usize], mode: PadMode) -> Option<Vec<f32>> {
-    let rt = common::runtime()?;
+fn gpu_pad(x: &HostTensor, pads: &[usize], mode: PadMode) -> Vec<f32> {
+    let rt = common::gpu();
     let xt = rt.upload_host(x).unwrap();
     let y = rt
         .tensor(&pad_shape(&x.shape, pads, mode).unwrap())
         .unwrap();
     rt.run(&[pad(rt, &xt, pads, mode, &y).unwrap()]).unwrap();
-    Some(common::read(rt, &y))
+    common::read(rt, &y)
 }
 
 fn check(shape: &[usize], pads: &[usize], mode: PadMode, seed: u64) -> Vec<f32> {
     let x = HostTensor::new(shape, common::random(seed, shape.iter().product(), 2.0)).unwrap();
     let want = cpu::pad::pad(&x, pads, mode).unwrap();
-    let Some(got) = gpu_pad(&x, pads, mode) else {
-        eprintln!("SKIPPED pad: no GPU adapter");
-        return want.data;
-    };
+    let got = gpu_pad(&x, pads, mode);
     common::assert_close(
         &format!("pad {shape:?} {pads:?} {mode:?}"),
         &got,
@@ -42,6 +39,7 @@ fn check(shape: &[usize], pads: &[usize], mode: PadMode, seed: u64) -> Vec<f32> 
 
 #[test]
 fn spatial_pads_on_nchw_every_mode() {
+    require!(gpu);
     for (i, mode) in MODES.into_iter().enumerate() {
         check(&[1, 3, 5, 7], &[0, 0, 1, 2, 0, 0, 2, 1], mode, i as u64);
         check(
@@ -61,18 +59,19 @@ fn spatial_pads_on_nchw_every_mode() {
 
 #[test]
 fn zero_pads_copy_the_input() {
+    require!(gpu);
     for mode in MODES {
         let x = HostTensor::new(&[2, 3, 4], common::random(30, 24, 2.0)).unwrap();
         assert_eq!(cpu::pad::pad(&x, &[0; 6], mode).unwrap(), x);
-        if let Some(gpu) = gpu_pad(&x, &[0; 6], mode) {
-            assert_eq!(gpu, x.data, "{mode:?}");
-        }
+        let gpu = gpu_pad(&x, &[0; 6], mode);
+        assert_eq!(gpu, x.data, "{mode:?}");
         check(&[1, 1, 1, 1], &[0; 8], mode, 31);
     }
 }
 
 #[test]
 fn pads_on_batch_and_channel_axes() {
+    require!(gpu);
     for (i, mode) in MODES.into_iter().enumerate() {
         check(
             &[2, 3, 3, 2],
@@ -85,6 +84,7 @@ fn pads_on_batch_and_channel_axes() {
 
 #[test]
 fn rank6_every_mode() {
+    require!(gpu);
     let pads = [1, 0, 1, 2, 0, 1, 0, 0, 1, 1, 0, 1];
     for (i, mode) in MODES.into_iter().enumerate() {
         check(&[2, 1, 2, 3, 1, 2], &pads, mode, 50 + i as u64);
@@ -96,6 +96,7 @@ fn rank6_every_mode() {
 
 #[test]
 fn widest_reflect_and_long_edges() {
+    require!(gpu);
     // Reflect may pad up to length - 1 on each side.
     check(
         &[1, 2, 4, 5],
@@ -111,6 +112,7 @@ fn widest_reflect_and_long_edges() {
 
 #[test]
 fn low_ranks_and_empty_inputs() {
+    require!(gpu);
     for mode in MODES {
         check(&[5], &[2, 3], mode, 70);
         check(&[], &[], mode, 71);
@@ -122,6 +124,7 @@ fn low_ranks_and_empty_inputs() {
 
 #[test]
 fn onnx_worked_examples() {
+    require!(gpu);
     let x = HostTensor::new(&[3, 2], vec![1.0, 1.2, 2.3, 3.4, 4.5, 5.7]).unwrap();
     // (pads, mode, output shape, output)
     type Case<'a> = (&'a [usize], PadMode, &'a [usize], &'a [f32]);
@@ -161,9 +164,8 @@ fn onnx_worked_examples() {
     for (pads, mode, shape, want) in cases {
         let got = cpu::pad::pad(&x, pads, *mode).unwrap();
         assert_eq!((got.shape.as_slice(), got.data.as_slice()), (*shape, *want));
-        if let Some(gpu) = gpu_pad(&x, pads, *mode) {
-            assert_eq!(gpu, *want, "gpu {pads:?} {mode:?}");
-        }
+        let gpu = gpu_pad(&x, pads, *mode);
+        assert_eq!(gpu, *want, "gpu {pads:?} {mode:?}");
     }
     let x = HostTensor::new(&[1, 3], vec![1.0, 2.0, 3.0]).unwrap();
     let got = cpu::pad::pad(&x, &[0, 2, 0, 2], PadMode::Reflect).unwrap();
@@ -172,13 +174,13 @@ fn onnx_worked_examples() {
     let want = [1.0, 2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0];
     let got = cpu::pad::pad(&x, &[0, 4, 0, 5], PadMode::Reflect).unwrap();
     assert_eq!(got.data, want);
-    if let Some(gpu) = gpu_pad(&x, &[0, 4, 0, 5], PadMode::Reflect) {
-        assert_eq!(gpu, want);
-    }
+    let gpu = gpu_pad(&x, &[0, 4, 0, 5], PadMode::Reflect);
+    assert_eq!(gpu, want);
 }
 
 #[test]
 fn bad_pads_give_typed_errors() {
+    let rt = require!(gpu);
     let invalid = |shape: &[usize], pads: &[usize], mode| {
         let r = pad_shape(shape, pads, mode);
         assert!(
@@ -196,7 +198,6 @@ fn bad_pads_give_typed_errors() {
     invalid(&[1; 7], &[0; 14], c);
     invalid(&[2], &[usize::MAX, 1], c);
 
-    let rt = gpu_or_skip!();
     let (x, y) = (rt.tensor(&[2, 3]).unwrap(), rt.tensor(&[2, 3]).unwrap());
     let r = pad(rt, &x, &[0, 1, 0, 0], c, &y);
     assert!(matches!(r, Err(Error::Shape { .. })), "{:?}", r.err());
@@ -221,6 +222,7 @@ proptest! {
 
     #[test]
     fn random_pads((shape, pads) in pad_case(), mode in 0usize..4, seed in 0u64..1000) {
+        require!(gpu);
         check(&shape, &pads, MODES[mode], seed);
     }
 }

@@ -31,8 +31,8 @@ fn cpu_pool(kind: Kind, x: &HostTensor, p: &Pool2dParams) -> se_runtime::Result<
 }
 
 /// Runs the GPU kernel on `x` and returns its output.
-fn gpu_pool(kind: Kind, x: &HostTensor, p: &Pool2dParams) -> Option<Vec<f32>> {
-    let rt = common::runtime()?;
+fn gpu_pool(kind: Kind, x: &HostTensor, p: &Pool2dParams) -> Vec<f32> {
+    let rt = common::gpu();
     let shape = p.output_shape(&x.shape).unwrap();
     let (xt, yt) = (rt.upload_host(x).unwrap(), rt.tensor(&shape).unwrap());
     let d = match kind {
@@ -40,16 +40,13 @@ fn gpu_pool(kind: Kind, x: &HostTensor, p: &Pool2dParams) -> Option<Vec<f32>> {
         Kind::Avg => avg_pool2d(rt, &xt, p, &yt),
     };
     rt.run(&[d.unwrap()]).unwrap();
-    Some(common::read(rt, &yt))
+    common::read(rt, &yt)
 }
 
 fn check(kind: Kind, shape: &[usize], p: &Pool2dParams, seed: u64) {
     let x = HostTensor::new(shape, common::random(seed, shape.iter().product(), 3.0)).unwrap();
     let want = cpu_pool(kind, &x, p).unwrap();
-    let Some(got) = gpu_pool(kind, &x, p) else {
-        eprintln!("SKIPPED pool {kind:?}: no GPU adapter");
-        return;
-    };
+    let got = gpu_pool(kind, &x, p);
     common::assert_close(&format!("{kind:?} {shape:?} {p:?}"), &got, &want.data);
 }
 
@@ -60,11 +57,13 @@ fn check_both(shape: &[usize], p: &Pool2dParams, seed: u64) {
 
 #[test]
 fn resnet_stem_max_3x3_stride2_on_112() {
+    require!(gpu);
     check(Kind::Max, &[1, 3, 112, 112], &params(3, 2, 1), 1);
 }
 
 #[test]
 fn global_like_avg_7x7() {
+    require!(gpu);
     let p = params(7, 1, 0);
     check(Kind::Avg, &[2, 5, 7, 7], &p, 2);
     check(Kind::Avg, &[1, 2048, 7, 7], &p, 3);
@@ -73,6 +72,7 @@ fn global_like_avg_7x7() {
 
 #[test]
 fn odd_sizes_stride2_ceil_on_and_off() {
+    require!(gpu);
     for (i, shape) in [[1, 3, 13, 11], [2, 1, 9, 9], [1, 5, 6, 7], [3, 2, 5, 4]]
         .iter()
         .enumerate()
@@ -94,6 +94,7 @@ fn odd_sizes_stride2_ceil_on_and_off() {
 
 #[test]
 fn one_by_one_spatial() {
+    require!(gpu);
     check_both(&[2, 3, 1, 1], &params(1, 1, 0), 30);
     // A 3x3 window over a 1x1 input with padding 1: one real element per window.
     for count_include_pad in [false, true] {
@@ -107,6 +108,7 @@ fn one_by_one_spatial() {
 
 #[test]
 fn count_include_pad_on_and_off_with_padding() {
+    require!(gpu);
     for count_include_pad in [false, true] {
         for (k, s, pad) in [(3, 1, 1), (3, 2, 1), (5, 2, 2), (2, 2, 1)] {
             let p = Pool2dParams {
@@ -120,6 +122,7 @@ fn count_include_pad_on_and_off_with_padding() {
 
 #[test]
 fn asymmetric_padding_and_rectangular_windows() {
+    require!(gpu);
     for (i, padding) in [[0, 1, 2, 0], [1, 0, 0, 2], [2, 1, 0, 1], [0, 0, 1, 1]]
         .into_iter()
         .enumerate()
@@ -142,6 +145,7 @@ fn asymmetric_padding_and_rectangular_windows() {
 
 #[test]
 fn dilation_with_padding_and_ceil_mode() {
+    require!(gpu);
     for (dilation, ceil_mode, count_include_pad) in [
         ([2, 2], false, false),
         ([2, 3], true, false),
@@ -162,12 +166,14 @@ fn dilation_with_padding_and_ceil_mode() {
 
 #[test]
 fn large_channel_count_and_batch() {
+    require!(gpu);
     check_both(&[1, 2048, 2, 2], &params(2, 2, 0), 70);
     check_both(&[4, 7, 6, 6], &params(3, 3, 0), 71);
 }
 
 #[test]
 fn more_workgroups_than_one_grid_dimension_holds() {
+    require!(gpu);
     // 4100 x 4100 outputs need 65,664 workgroups of 256: over the 65,535 per dimension.
     check(Kind::Max, &[1, 1, 4100, 4100], &params(1, 1, 0), 80);
 }
@@ -179,6 +185,7 @@ fn row(data: &[f32]) -> HostTensor {
 /// Worked by hand from the ONNX definitions; ONNX Runtime 1.31 gives the same numbers.
 #[test]
 fn onnx_semantics_worked_examples() {
+    require!(gpu);
     let x = row(&[1.0, 2.0, 3.0, 4.0, 5.0]);
     let p = |k, s, pad, ceil_mode, count_include_pad| Pool2dParams {
         kernel: [1, k],
@@ -201,9 +208,8 @@ fn onnx_semantics_worked_examples() {
     for (kind, p, want) in cases {
         let got = cpu_pool(*kind, &x, p).unwrap();
         assert_eq!(got.data, *want, "cpu {kind:?} {p:?}");
-        if let Some(gpu) = gpu_pool(*kind, &x, p) {
-            assert_eq!(gpu, *want, "gpu {kind:?} {p:?}");
-        }
+        let gpu = gpu_pool(*kind, &x, p);
+        assert_eq!(gpu, *want, "gpu {kind:?} {p:?}");
     }
     // W=8, kernel 2, stride 4, ceil_mode: the third window would start at 8, inside
     // the (empty) end padding, so it is dropped: 2 outputs, not 3.
@@ -231,6 +237,7 @@ fn onnx_semantics_worked_examples() {
 
 #[test]
 fn max_pool_keeps_negative_infinity() {
+    require!(gpu);
     let x = row(&[f32::NEG_INFINITY, f32::NEG_INFINITY, 1.0]);
     let p = Pool2dParams {
         kernel: [1, 2],
@@ -238,9 +245,8 @@ fn max_pool_keeps_negative_infinity() {
     };
     let want = [f32::NEG_INFINITY, 1.0];
     assert_eq!(cpu::pool::max_pool2d(&x, &p).unwrap().data, want);
-    if let Some(gpu) = gpu_pool(Kind::Max, &x, &p) {
-        assert_eq!(gpu, want);
-    }
+    let gpu = gpu_pool(Kind::Max, &x, &p);
+    assert_eq!(gpu, want);
 }
 
 fn invalid(p: &Pool2dParams, shape: &[usize]) -> String {
@@ -293,7 +299,7 @@ fn bad_parameters_give_typed_errors() {
 
 #[test]
 fn wrong_output_shape_is_rejected() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let x = rt.tensor(&[1, 2, 6, 6]).unwrap();
     let y = rt.tensor(&[1, 2, 3, 2]).unwrap();
     for r in [
@@ -342,6 +348,7 @@ proptest! {
         n in 1usize..3, c in 1usize..5, h in 1usize..12, w in 1usize..12,
         p in random_params(), max in any::<bool>(), seed in 0u64..1000,
     ) {
+        require!(gpu);
         let shape = [n, c, h, w];
         // Geometry the validation rejects is covered by bad_parameters_give_typed_errors.
         prop_assume!(p.output_shape(&shape).is_ok());

@@ -8,11 +8,7 @@ use se_runtime::{Activation, Model, Session, cpu};
 
 #[test]
 fn each_group_is_timed_and_runs() {
-    let rt = gpu_or_skip!();
-    if !rt.has_timestamps() {
-        eprintln!("SKIPPED: no TIMESTAMP_QUERY on this adapter");
-        return;
-    }
+    let rt = require!(gpu, features = [TIMESTAMP_QUERY]);
     // A chain x -> y -> z in two groups, the second of two dispatches, and an empty one.
     let len = 1 << 16;
     let x = HostTensor::new(&[len], common::random(1, len, 4.0)).unwrap();
@@ -43,11 +39,7 @@ fn each_group_is_timed_and_runs() {
 
 #[test]
 fn more_groups_than_one_query_set_holds() {
-    let rt = gpu_or_skip!();
-    if !rt.has_timestamps() {
-        eprintln!("SKIPPED: no TIMESTAMP_QUERY on this adapter");
-        return;
-    }
+    let rt = require!(gpu, features = [TIMESTAMP_QUERY]);
     let x = rt.upload(&[4], &[1.0, -2.0, 3.0, -4.0]).unwrap();
     let y = rt.tensor(&[4]).unwrap();
     let d = [unary(rt, &x, Activation::Relu, &y).unwrap()];
@@ -59,11 +51,7 @@ fn more_groups_than_one_query_set_holds() {
 
 #[test]
 fn a_session_times_every_step_of_its_plan() {
-    let rt = gpu_or_skip!();
-    if !rt.has_timestamps() {
-        eprintln!("SKIPPED: no TIMESTAMP_QUERY on this adapter");
-        return;
-    }
+    let rt = require!(gpu, features = [TIMESTAMP_QUERY]);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fashion_tiny.onnx");
     let model = Model::from_file(path).unwrap();
     let session = Session::new(rt, &model, 2).unwrap();

@@ -36,7 +36,7 @@ fn argmax_rows(t: &HostTensor) -> Vec<usize> {
 }
 
 /// Runs the model on the GPU; returns (top-1 per image, max relative diff to onnxruntime).
-fn run(name: &str) -> Option<(Vec<usize>, serde_json::Value)> {
+fn run(name: &str) -> (Vec<usize>, serde_json::Value) {
     let d = dir(name);
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("meta.json")).unwrap()).unwrap();
@@ -65,7 +65,7 @@ fn run(name: &str) -> Option<(Vec<usize>, serde_json::Value)> {
     let x = read_tensor_proto(&std::fs::read(data.join("input_0.pb")).unwrap()).unwrap();
     let want = read_tensor_proto(&std::fs::read(data.join("output_0.pb")).unwrap()).unwrap();
 
-    let rt = common::runtime()?;
+    let rt = common::gpu();
     let session = Session::new(rt, &model, x.shape[0]).unwrap();
     let input = model.info().inputs[0].name.clone();
     let result = pollster::block_on(session.run(&[(input.as_str(), x)])).unwrap();
@@ -94,15 +94,13 @@ fn run(name: &str) -> Option<(Vec<usize>, serde_json::Value)> {
         argmax_rows(&want),
         "{name}: top-1 differs from onnxruntime"
     );
-    Some((top1, meta))
+    (top1, meta)
 }
 
 #[test]
 fn pplcnet_orientation_reads_page_at_every_rotation() {
-    let Some((top1, meta)) = run("pplcnet_orientation") else {
-        common::report("SKIPPED: no GPU adapter");
-        return;
-    };
+    require!(gpu);
+    let (top1, meta) = run("pplcnet_orientation");
     let labels: Vec<&str> = meta["labels"]
         .as_array()
         .unwrap()
@@ -119,7 +117,6 @@ fn pplcnet_orientation_reads_page_at_every_rotation() {
 
 #[test]
 fn ppocr_text_direction_matches_onnxruntime() {
-    if run("ppocr_mbv3_cls").is_none() {
-        common::report("SKIPPED: no GPU adapter");
-    }
+    require!(gpu);
+    run("ppocr_mbv3_cls");
 }

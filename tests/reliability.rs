@@ -13,9 +13,7 @@ use std::time::Instant;
 
 use se_runtime::Activation;
 use se_runtime::kernels;
-use se_runtime::{
-    CpuSession, Error, HostTensor, Inference, LimitCaps, Model, Runtime, RuntimeOptions, Session,
-};
+use se_runtime::{CpuSession, Error, HostTensor, Inference, LimitCaps, Model, Runtime, Session};
 
 /// The fixture every test runs: a small SE-ResNet (3 SE blocks, 32x32 input).
 const FIXTURE: &str = "se_resnet";
@@ -25,24 +23,23 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The fixture model and its input name, or `None` (with a visible message) when
-/// SE_FIXTURES does not hold it.
-fn fixture() -> Option<(Model, String)> {
+/// The fixture model and its input name, or what is missing when SE_FIXTURES does
+/// not hold it.
+fn fixture() -> Result<(Model, String), String> {
     let dir = std::env::var_os("SE_FIXTURES")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
         .join(FIXTURE);
     let path = dir.join("model.onnx");
     if !path.exists() {
-        common::report(&format!(
-            "SKIPPED: {} missing (set SE_FIXTURES, or run tools/make_fixtures.py)",
+        return Err(format!(
+            "{} missing (set SE_FIXTURES, or run tools/make_fixtures.py)",
             path.display()
         ));
-        return None;
     }
     let model = Model::from_file(&path).unwrap();
     let input = model.info().inputs[0].name.clone();
-    Some((model, input))
+    Ok((model, input))
 }
 
 /// A random input for `batch` images of the model, different for each `seed`.
@@ -64,16 +61,6 @@ fn run(session: &Session, name: &str, x: &HostTensor) -> Inference {
     pollster::block_on(session.run(&[(name, x.clone())])).unwrap()
 }
 
-/// A runtime on the default adapter with its device limits lowered to `caps`.
-fn capped_runtime(caps: LimitCaps) -> Option<Runtime> {
-    common::runtime()?;
-    let options = RuntimeOptions {
-        caps,
-        ..RuntimeOptions::from_env().unwrap()
-    };
-    Some(pollster::block_on(Runtime::with_options(options)).unwrap())
-}
-
 fn rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -90,10 +77,8 @@ fn runtime_and_session_are_shareable() {
     send_sync::<Session>();
 
     let _serial = serial();
-    let rt = gpu_or_skip!();
-    let Some((model, name)) = fixture() else {
-        return;
-    };
+    let rt = require!(gpu);
+    let (model, name) = require!(fixture());
     let x = input(&model, 1, 7);
     let session = Session::new(rt, &model, 1).unwrap();
     let here = bits(&run(&session, &name, &x));
@@ -110,10 +95,8 @@ fn threads_sharing_a_session_match_the_serial_run() {
     const THREADS: usize = 8;
     const PER_THREAD: usize = 100;
     let _serial = serial();
-    let rt = gpu_or_skip!();
-    let Some((model, name)) = fixture() else {
-        return;
-    };
+    let rt = require!(gpu);
+    let (model, name) = require!(fixture());
     let session = Session::new(rt, &model, 1).unwrap();
     let inputs: Vec<Vec<HostTensor>> = (0..THREADS)
         .map(|t| {
@@ -169,9 +152,8 @@ fn the_same_input_gives_bit_identical_results() {
     const GPU_RUNS: usize = 20;
     const CPU_RUNS: usize = 3;
     let _serial = serial();
-    let Some((model, name)) = fixture() else {
-        return;
-    };
+    let (model, name) = require!(fixture());
+    let rt = require!(gpu);
     let x = input(&model, 2, 42);
     let cpu = CpuSession::new(&model, 2).unwrap();
     let first = bits(&pollster::block_on(cpu.run(&[(name.as_str(), x.clone())])).unwrap());
@@ -180,7 +162,6 @@ fn the_same_input_gives_bit_identical_results() {
         assert_eq!(first, again, "cpu run {i}");
     }
 
-    let rt = gpu_or_skip!();
     let session = Session::new(rt, &model, 2).unwrap();
     let first = bits(&run(&session, &name, &x));
     // Other inputs in between must not leak into a later result.
@@ -217,16 +198,15 @@ fn limit_caps_parse() {
 fn activations_over_the_binding_size_are_rejected_before_allocating() {
     const BINDING: u64 = 64 << 10;
     let _serial = serial();
-    let Some(rt) = capped_runtime(LimitCaps {
-        max_storage_buffer_binding_size: Some(BINDING),
-        ..Default::default()
-    }) else {
-        return;
-    };
+    let rt = require!(
+        gpu,
+        limits = LimitCaps {
+            max_storage_buffer_binding_size: Some(BINDING),
+            ..Default::default()
+        }
+    );
     assert_eq!(rt.limits().max_storage_buffer_binding_size, BINDING);
-    let Some((model, name)) = fixture() else {
-        return;
-    };
+    let (model, name) = require!(fixture());
     // One tensor exactly at the limit is fine; one value more is not.
     let at_limit = rt.tensor(&[(BINDING / 4) as usize]).unwrap();
     drop(at_limit);
@@ -282,12 +262,14 @@ fn activations_over_the_binding_size_are_rejected_before_allocating() {
 fn dispatches_over_the_workgroup_limit_are_tiled() {
     const MAX: u32 = 16;
     let _serial = serial();
-    let Some(rt) = capped_runtime(LimitCaps {
-        max_compute_workgroups_per_dimension: Some(MAX),
-        ..Default::default()
-    }) else {
-        return;
-    };
+    let rt = require!(
+        gpu,
+        limits = LimitCaps {
+            max_compute_workgroups_per_dimension: Some(MAX),
+            ..Default::default()
+        }
+    );
+    let (model, name) = require!(fixture());
     assert_eq!(rt.limits().max_compute_workgroups_per_dimension, MAX);
     let over = |d: &se_runtime::device::Dispatch| {
         let wg = d.workgroups();
@@ -371,9 +353,6 @@ fn dispatches_over_the_workgroup_limit_are_tiled() {
     );
 
     // The whole model, every kernel under the small limit, against the CPU executor.
-    let Some((model, name)) = fixture() else {
-        return;
-    };
     let x = input(&model, 2, 11);
     let session = Session::new(&rt, &model, 2).unwrap();
     let gpu = run(&session, &name, &x);
@@ -398,14 +377,8 @@ fn dispatches_over_the_workgroup_limit_are_tiled() {
 #[test]
 fn a_lost_device_gives_an_error_and_a_new_runtime_works() {
     let _serial = serial();
-    common::runtime();
-    let Some((model, name)) = fixture() else {
-        return;
-    };
-    let Ok(rt) = pollster::block_on(Runtime::new()) else {
-        common::report("SKIPPED: no GPU adapter");
-        return;
-    };
+    let (model, name) = require!(fixture());
+    let rt = require!(new gpu);
     let x = input(&model, 1, 5);
     let session = Session::new(&rt, &model, 1).unwrap();
     let before = bits(&run(&session, &name, &x));
@@ -435,13 +408,8 @@ fn a_lost_device_gives_an_error_and_a_new_runtime_works() {
 fn a_device_lost_during_runs_fails_them_with_device_lost() {
     const THREADS: usize = 4;
     let _serial = serial();
-    common::runtime();
-    let Some((model, name)) = fixture() else {
-        return;
-    };
-    let Ok(rt) = pollster::block_on(Runtime::new()) else {
-        return;
-    };
+    let (model, name) = require!(fixture());
+    let rt = require!(new gpu);
     let x = input(&model, 1, 17);
     let session = Session::new(&rt, &model, 1).unwrap();
     let want = bits(&run(&session, &name, &x));
@@ -489,10 +457,8 @@ fn a_device_lost_during_runs_fails_them_with_device_lost() {
 #[test]
 fn requests_far_over_memory_are_typed_errors() {
     let _serial = serial();
-    let rt = gpu_or_skip!();
-    let Some((model, name)) = fixture() else {
-        return;
-    };
+    let rt = require!(gpu);
+    let (model, name) = require!(fixture());
     let session = Session::new(rt, &model, 1).unwrap();
     let x = input(&model, 1, 9);
     let before_bits = bits(&run(&session, &name, &x));
@@ -526,13 +492,8 @@ fn requests_far_over_memory_are_typed_errors() {
 #[test]
 fn a_failed_submission_does_not_poison_the_pool() {
     let _serial = serial();
-    common::runtime();
-    let Some((model, name)) = fixture() else {
-        return;
-    };
-    let Ok(rt) = pollster::block_on(Runtime::new()) else {
-        return;
-    };
+    let (model, name) = require!(fixture());
+    let rt = require!(new gpu);
     let x = input(&model, 1, 13);
     let session = Session::new(&rt, &model, 1).unwrap();
     let want = bits(&run(&session, &name, &x));
@@ -566,10 +527,8 @@ fn soak_memory_stays_bounded() {
     const WARMUP: usize = 200;
     const RSS_BOUND: u64 = 16 << 20;
     let _serial = serial();
-    let rt = gpu_or_skip!();
-    let Some((model, name)) = fixture() else {
-        return;
-    };
+    let rt = require!(gpu);
+    let (model, name) = require!(fixture());
     let session = Session::new(rt, &model, 1).unwrap();
     let inputs: Vec<HostTensor> = (0..8).map(|i| input(&model, 1, 500 + i)).collect();
     // The backend allocator's own count of device memory, where it keeps one.
@@ -626,13 +585,8 @@ fn many_sessions_created_and_dropped_keep_the_pool_bounded() {
     const SESSIONS: usize = 200;
     const RSS_BOUND: u64 = 32 << 20;
     let _serial = serial();
-    let Some((model, name)) = fixture() else {
-        return;
-    };
-    common::runtime();
-    let Ok(rt) = pollster::block_on(Runtime::new()) else {
-        return;
-    };
+    let (model, name) = require!(fixture());
+    let rt = require!(new gpu);
     let x = input(&model, 1, 21);
     let gpu_bytes = || {
         rt.device()
@@ -682,9 +636,7 @@ fn many_sessions_created_and_dropped_keep_the_pool_bounded() {
 #[test]
 fn the_limits_variable_reaches_the_program() {
     let _serial = serial();
-    if common::runtime().is_none() {
-        return;
-    }
+    require!(gpu);
     let out = assert_cmd::Command::cargo_bin("se-runtime")
         .unwrap()
         .arg("info")

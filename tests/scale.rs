@@ -8,7 +8,7 @@ use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, Error, cpu};
 
 fn check(shape: [usize; 4], with_residual: bool, act: Activation, seed: u64) {
-    let rt = gpu_or_skip!();
+    let rt = common::gpu();
     let len = shape.iter().product();
     let x = HostTensor::new(&shape, common::random(seed, len, 2.0)).unwrap();
     let g = HostTensor::new(
@@ -50,6 +50,7 @@ const SHAPES: [[usize; 4]; 10] = [
 
 #[test]
 fn named_shapes_residual_and_act_on_and_off() {
+    require!(gpu);
     for (i, &shape) in SHAPES.iter().enumerate() {
         for with_residual in [false, true] {
             for act in [Activation::Identity, Activation::Relu] {
@@ -61,6 +62,7 @@ fn named_shapes_residual_and_act_on_and_off() {
 
 #[test]
 fn every_activation() {
+    require!(gpu);
     for (i, act) in Activation::all().into_iter().enumerate() {
         check([2, 3, 4, 4], true, act, 50 + i as u64); // vec4 entry
         check([1, 3, 5, 3], false, act, 70 + i as u64); // scalar entry
@@ -70,7 +72,7 @@ fn every_activation() {
 #[test]
 fn scales_each_channel_by_its_gate() {
     // Independent of the CPU twin: residual + ReLU on hand-picked values.
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let x = rt.upload(&[1, 2, 1, 2], &[1.0, -2.0, 3.0, 4.0]).unwrap();
     let g = rt.upload(&[1, 2], &[0.5, 2.0]).unwrap();
     let r = rt.upload(&[1, 2, 1, 2], &[1.0, 0.0, -10.0, 1.0]).unwrap();
@@ -82,7 +84,7 @@ fn scales_each_channel_by_its_gate() {
 
 #[test]
 fn rejects_bad_shapes() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let t = |shape: &[usize]| rt.tensor(shape).unwrap();
     let (x, g, out) = (t(&[2, 3, 4, 4]), t(&[2, 3]), t(&[2, 3, 4, 4]));
     let id = Activation::Identity;
@@ -105,6 +107,7 @@ proptest! {
     #[test]
     fn random_shapes(n in 1usize..4, c in 1usize..20, h in 1usize..12, w in 1usize..12,
                      with_residual in any::<bool>(), act in 0usize..9, seed in 0u64..1000) {
+        require!(gpu);
         check([n, c, h, w], with_residual, Activation::all()[act], seed);
     }
 }

@@ -8,7 +8,7 @@ use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, Error, SeBlock, SqueezeMode, cpu};
 
 fn check(block: &SeBlock, shape: [usize; 4], seed: u64) {
-    let rt = gpu_or_skip!();
+    let rt = common::gpu();
     let x = HostTensor::new(&shape, common::random(seed, shape.iter().product(), 2.0)).unwrap();
     let (want_out, want_e) = cpu::se_block::se_block(block, &x).unwrap();
     let xt = rt.upload_host(&x).unwrap();
@@ -41,6 +41,7 @@ fn block(c: usize, reduction: usize, pooling: SqueezeMode, gate: Activation) -> 
 
 #[test]
 fn named_configurations() {
+    require!(gpu);
     let avg = SqueezeMode::Avg;
     let cases: [(usize, usize, SqueezeMode, [usize; 4]); 9] = [
         (1, 16, avg, [1, 1, 3, 3]),                // C = 1, R = 1
@@ -64,6 +65,7 @@ fn named_configurations() {
 
 #[test]
 fn every_gate() {
+    require!(gpu);
     for (i, gate) in Activation::all().into_iter().enumerate() {
         check(
             &block(16, 4, SqueezeMode::Avg, gate),
@@ -121,6 +123,7 @@ fn weights(c: usize, r: usize) -> [HostTensor; 4] {
 
 #[test]
 fn from_weights_matches_given_weights() {
+    require!(gpu);
     let [w1, b1, w2, b2] = weights(12, 3);
     let block = SeBlock::from_weights(
         SqueezeMode::Avg,
@@ -189,7 +192,7 @@ fn from_weights_rejects_inconsistent_shapes() {
 
 #[test]
 fn forward_rejects_wrong_channel_count() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let block = block(64, 16, SqueezeMode::Avg, Activation::Sigmoid);
     let x = rt.tensor(&[2, 32, 8, 8]).unwrap();
     let err = pollster::block_on(block.forward(rt, &x)).err().unwrap();
@@ -206,7 +209,7 @@ fn forward_rejects_wrong_channel_count() {
 #[test]
 fn output_is_input_times_excitation() {
     // Ties the two outputs together independently of the scale twin.
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let block = block(8, 2, SqueezeMode::Avg, Activation::Sigmoid);
     let shape = [2, 8, 3, 5];
     let x = common::random(5, shape.iter().product(), 1.0);
@@ -231,6 +234,7 @@ proptest! {
     fn random_blocks(n in 1usize..4, c in 1usize..48, reduction in 1usize..20,
                      h in 1usize..10, w in 1usize..10, max in any::<bool>(),
                      gate in 0usize..9, seed in 0u64..1000) {
+        require!(gpu);
         let pooling = if max { SqueezeMode::Max } else { SqueezeMode::Avg };
         let block = SeBlock::new(c, reduction, pooling, Activation::all()[gate], seed).unwrap();
         check(&block, [n, c, h, w], seed);

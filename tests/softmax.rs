@@ -11,15 +11,15 @@ use se_runtime::{Error, cpu};
 const PATHS: [softmax::Strategy; 2] = [softmax::Strategy::Rows, softmax::Strategy::WorkgroupPerRow];
 
 /// GPU softmax of `x` along `axis` on `path`, or on the automatic choice.
-fn gpu_softmax(x: &HostTensor, axis: usize, path: Option<softmax::Strategy>) -> Option<Vec<f32>> {
-    let rt = common::runtime()?;
+fn gpu_softmax(x: &HostTensor, axis: usize, path: Option<softmax::Strategy>) -> Vec<f32> {
+    let rt = common::gpu();
     let (xt, yt) = (rt.upload_host(x).unwrap(), rt.tensor(&x.shape).unwrap());
     let d = match path {
         Some(path) => softmax_with(rt, &xt, axis, &yt, path),
         None => softmax(rt, &xt, axis, &yt),
     };
     rt.run(&[d.unwrap()]).unwrap();
-    Some(common::read(rt, &yt))
+    common::read(rt, &yt)
 }
 
 /// Compares both GPU paths with the CPU on values `offset + [-spread, spread)`;
@@ -31,10 +31,7 @@ fn check_with(shape: &[usize], axis: usize, spread: f32, offset: f32, seed: u64)
     assert!(want.data.iter().all(|v| v.is_finite()), "cpu {shape:?}");
     let mut out = want.data.clone();
     for path in PATHS {
-        let Some(got) = gpu_softmax(&x, axis, Some(path)) else {
-            eprintln!("SKIPPED softmax: no GPU adapter");
-            return want.data;
-        };
+        let got = gpu_softmax(&x, axis, Some(path));
         let what = format!("softmax {path:?} {shape:?} axis {axis}");
         common::assert_close(&what, &got, &want.data);
         out = got;
@@ -63,6 +60,7 @@ fn assert_rows_sum_to_one(shape: &[usize], axis: usize, y: &[f32]) {
 
 #[test]
 fn classifier_logits_1000() {
+    require!(gpu);
     let y = check(&[1000], 0, 1);
     assert_rows_sum_to_one(&[1000], 0, &y);
     let y = check(&[3, 1000], 1, 2);
@@ -71,6 +69,7 @@ fn classifier_logits_1000() {
 
 #[test]
 fn middle_axis_of_2x5x3() {
+    require!(gpu);
     for axis in 0..3 {
         let y = check(&[2, 5, 3], axis, 10 + axis as u64);
         assert_rows_sum_to_one(&[2, 5, 3], axis, &y);
@@ -79,6 +78,7 @@ fn middle_axis_of_2x5x3() {
 
 #[test]
 fn axis_of_length_one_gives_ones() {
+    require!(gpu);
     for (shape, axis) in [(&[4, 1, 3][..], 1), (&[1][..], 0), (&[2, 3, 1][..], 2)] {
         let y = check(shape, axis, 20);
         assert!(y.iter().all(|&v| v == 1.0), "{shape:?}: {y:?}");
@@ -87,7 +87,7 @@ fn axis_of_length_one_gives_ones() {
 
 #[test]
 fn automatic_path_choice() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     assert_eq!(
         strategy(rt.profile(), WORKGROUP_MIN_AXIS - 1),
         softmax::Strategy::Rows
@@ -99,13 +99,14 @@ fn automatic_path_choice() {
         let x = HostTensor::new(&shape, common::random(seed, shape.iter().product(), 4.0));
         let x = x.unwrap();
         let want = cpu::softmax::softmax(&x, 1).unwrap();
-        let got = gpu_softmax(&x, 1, None).unwrap();
+        let got = gpu_softmax(&x, 1, None);
         common::assert_close(&format!("softmax auto {shape:?}"), &got, &want.data);
     }
 }
 
 #[test]
 fn around_the_threshold() {
+    require!(gpu);
     let t = WORKGROUP_MIN_AXIS;
     for (i, n) in [t - 1, t, t + 1, 255, 256, 257, 511, 1025]
         .into_iter()
@@ -120,6 +121,7 @@ fn around_the_threshold() {
 
 #[test]
 fn channel_softmax_on_nchw() {
+    require!(gpu);
     check(&[2, 7, 5, 5], 1, 50);
     check(&[1, 200, 3, 3], 1, 51);
     check(&[2, 3, 4, 9], 3, 52);
@@ -128,6 +130,7 @@ fn channel_softmax_on_nchw() {
 
 #[test]
 fn large_logits_stay_finite_and_shift_invariant() {
+    require!(gpu);
     // exp(1000) overflows f32: only the max subtraction makes these finite.
     for (shape, axis) in [(&[4, 10][..], 1), (&[2, 600][..], 1)] {
         let base = check_with(shape, axis, 30.0, 0.0, 60);
@@ -140,18 +143,19 @@ fn large_logits_stay_finite_and_shift_invariant() {
 
 #[test]
 fn more_rows_than_one_grid_dimension_holds() {
+    require!(gpu);
     // 65,537 rows: one workgroup each on that path, so its grid needs a second dimension.
     check(&[65_537, WORKGROUP_MIN_AXIS], 1, 70);
 }
 
 #[test]
 fn bad_axis_and_shapes_give_typed_errors() {
+    let rt = require!(gpu);
     let x = HostTensor::zeros(&[2, 3]).unwrap();
     assert!(matches!(
         cpu::softmax::softmax(&x, 2),
         Err(Error::InvalidArgument { .. })
     ));
-    let rt = gpu_or_skip!();
     let (xt, yt) = (rt.tensor(&[2, 3]).unwrap(), rt.tensor(&[3, 2]).unwrap());
     let other = rt.tensor(&[2, 3]).unwrap();
     assert!(matches!(
@@ -172,7 +176,7 @@ fn bad_axis_and_shapes_give_typed_errors() {
 
 #[test]
 fn empty_axis_is_a_no_op() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let (xt, yt) = (
         rt.tensor(&[3, 0, 2]).unwrap(),
         rt.tensor(&[3, 0, 2]).unwrap(),
@@ -194,12 +198,14 @@ proptest! {
 
     #[test]
     fn random_short_axes((shape, axis) in shape_and_axis(), seed in 0u64..1000) {
+        require!(gpu);
         let y = check(&shape, axis, seed);
         assert_rows_sum_to_one(&shape, axis, &y);
     }
 
     #[test]
     fn random_long_axes(outer in 1usize..4, n in 100usize..700, inner in 1usize..4, seed in 0u64..1000) {
+        require!(gpu);
         check(&[outer, n, inner], 1, seed);
     }
 }

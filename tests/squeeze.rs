@@ -11,7 +11,7 @@ use se_runtime::{Error, cpu};
 const MODES: [SqueezeMode; 2] = [SqueezeMode::Avg, SqueezeMode::Max];
 
 fn check_data(shape: [usize; 4], mode: SqueezeMode, data: Vec<f32>) {
-    let rt = gpu_or_skip!();
+    let rt = common::gpu();
     let x = HostTensor::new(&shape, data).unwrap();
     let want = cpu::squeeze::squeeze(&x, mode).unwrap();
     let xt = rt.upload_host(&x).unwrap();
@@ -51,6 +51,7 @@ fn check(shape: [usize; 4], mode: SqueezeMode, seed: u64) {
 
 #[test]
 fn named_shapes_both_modes() {
+    require!(gpu);
     let shapes: &[[usize; 4]] = &[
         [1, 1, 1, 1],     // H*W = 1: one lane, 64 planes per workgroup
         [1, 3, 1, 1],     // C = 3
@@ -79,7 +80,7 @@ fn named_shapes_both_modes() {
 #[test]
 fn every_lane_count() {
     // The adapter picks the lanes per plane; force each tree depth on every adapter.
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let shapes: &[[usize; 4]] = &[
         [2, 3, 7, 7],
         [1, 5, 56, 56],
@@ -112,7 +113,7 @@ fn every_lane_count() {
 
 #[test]
 fn rejects_bad_lane_counts() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let (x, out) = (
         rt.tensor(&[1, 2, 4, 4]).unwrap(),
         rt.tensor(&[1, 2]).unwrap(),
@@ -128,6 +129,7 @@ fn rejects_bad_lane_counts() {
 
 #[test]
 fn max_of_negative_planes() {
+    require!(gpu);
     // Catches a max that starts from 0 instead of a plane element.
     for shape in [[2, 3, 5, 5], [1, 4, 8, 8], [1, 2, 1, 1]] {
         let n: usize = shape.iter().product();
@@ -141,6 +143,7 @@ fn max_of_negative_planes() {
 
 #[test]
 fn max_in_last_element_of_plane() {
+    require!(gpu);
     // The maximum sits at the very end of each plane, where the remainder lanes read.
     for shape in [[1, 3, 7, 7], [2, 2, 8, 8], [1, 2, 13, 17]] {
         let hw = shape[2] * shape[3];
@@ -155,7 +158,7 @@ fn max_in_last_element_of_plane() {
 #[test]
 fn mean_of_a_ramp_is_its_midpoint() {
     // Independent of the CPU twin: the mean of 1..=k is (k + 1) / 2.
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     for (h, w) in [(1, 1), (7, 7), (56, 56), (13, 17)] {
         let k = h * w;
         let data: Vec<f32> = (0..2 * k).map(|i| (i % k + 1) as f32).collect();
@@ -174,7 +177,7 @@ fn mean_of_a_ramp_is_its_midpoint() {
 
 #[test]
 fn rejects_bad_shapes() {
-    let rt = gpu_or_skip!();
+    let rt = require!(gpu);
     let x = rt.tensor(&[2, 3, 4, 4]).unwrap();
     let bad_out = rt.tensor(&[2, 4]).unwrap();
     let err = squeeze(rt, &x, SqueezeMode::Avg, &bad_out).err().unwrap();
@@ -219,6 +222,7 @@ proptest! {
     #[test]
     fn random_shapes(n in 1usize..4, c in 1usize..40, h in 1usize..20, w in 1usize..20,
                      max in any::<bool>(), seed in 0u64..1000) {
+        require!(gpu);
         let mode = if max { SqueezeMode::Max } else { SqueezeMode::Avg };
         check([n, c, h, w], mode, seed);
     }

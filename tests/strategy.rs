@@ -6,11 +6,11 @@
 
 mod common;
 
+use se_runtime::LimitCaps;
 use se_runtime::device::{AdapterProfile, DeviceClass, SubgroupSizes, TilingLimits};
 use se_runtime::kernels::matmul::{Staging, Tile};
 use se_runtime::kernels::{conv2d, excite, matmul, softmax, squeeze};
 use se_runtime::ops::Conv2dParams;
-use se_runtime::{LimitCaps, Runtime, RuntimeOptions};
 
 /// A discrete GPU as Vulkan describes an NVIDIA one: 32-wide subgroups, 1024
 /// invocations and 48 KiB of workgroup memory per workgroup.
@@ -93,15 +93,11 @@ fn adapter_profile_from_the_adapter() {
 
 #[test]
 fn runtime_profile_sees_the_limit_caps() {
-    gpu_or_skip!();
-    let options = RuntimeOptions {
-        caps: LimitCaps {
-            max_compute_workgroups_per_dimension: Some(16),
-            ..Default::default()
-        },
-        ..RuntimeOptions::from_env().unwrap()
+    let caps = LimitCaps {
+        max_compute_workgroups_per_dimension: Some(16),
+        ..Default::default()
     };
-    let rt = pollster::block_on(Runtime::with_options(options)).unwrap();
+    let rt = require!(gpu, limits = caps);
     let p = rt.profile();
     assert_eq!(p.limits.workgroups_per_dimension, 16);
     let cpu_adapter = rt.adapter_info().device_type == wgpu::DeviceType::Cpu;

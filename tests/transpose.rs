@@ -8,24 +8,21 @@ use se_runtime::ops::transpose::transpose_shape;
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 
-fn gpu_transpose(x: &HostTensor, perm: &[usize]) -> Option<Vec<f32>> {
-    let rt = common::runtime()?;
+fn gpu_transpose(x: &HostTensor, perm: &[usize]) -> Vec<f32> {
+    let rt = common::gpu();
     let xt = rt.upload_host(x).unwrap();
     let y = rt
         .tensor(&transpose_shape(&x.shape, perm).unwrap())
         .unwrap();
     rt.run(&[transpose(rt, &xt, perm, &y).unwrap()]).unwrap();
-    Some(common::read(rt, &y))
+    common::read(rt, &y)
 }
 
-/// Compares GPU and CPU; returns the input and the GPU (or, without one, CPU) output.
+/// Compares GPU and CPU; returns the input and the GPU output.
 fn check(shape: &[usize], perm: &[usize], seed: u64) -> (HostTensor, HostTensor) {
     let x = HostTensor::new(shape, common::random(seed, shape.iter().product(), 2.0)).unwrap();
     let want = cpu::transpose::transpose(&x, perm).unwrap();
-    let Some(got) = gpu_transpose(&x, perm) else {
-        eprintln!("SKIPPED transpose: no GPU adapter");
-        return (x, want);
-    };
+    let got = gpu_transpose(&x, perm);
     common::assert_close(&format!("transpose {shape:?} {perm:?}"), &got, &want.data);
     let got = HostTensor::new(&want.shape, got).unwrap();
     (x, got)
@@ -42,14 +39,13 @@ fn inverse(perm: &[usize]) -> Vec<usize> {
 /// Transposes on the GPU and back; the result must be the input, bit for bit.
 fn check_round_trip(shape: &[usize], perm: &[usize], seed: u64) {
     let (x, y) = check(shape, perm, seed);
-    let Some(back) = gpu_transpose(&y, &inverse(perm)) else {
-        return;
-    };
+    let back = gpu_transpose(&y, &inverse(perm));
     assert_eq!(back, x.data, "round trip {shape:?} {perm:?}");
 }
 
 #[test]
 fn rank2() {
+    require!(gpu);
     check_round_trip(&[3, 5], &[1, 0], 1);
     check_round_trip(&[1, 7], &[1, 0], 2);
     check_round_trip(&[64, 33], &[1, 0], 3);
@@ -58,6 +54,7 @@ fn rank2() {
 
 #[test]
 fn nchw_to_nhwc_and_back() {
+    require!(gpu);
     check_round_trip(&[2, 3, 5, 7], &[0, 2, 3, 1], 5);
     check_round_trip(&[2, 5, 7, 3], &[0, 3, 1, 2], 6);
     check_round_trip(&[1, 2048, 2, 3], &[0, 2, 3, 1], 7);
@@ -67,6 +64,7 @@ fn nchw_to_nhwc_and_back() {
 
 #[test]
 fn rank4_every_permutation() {
+    require!(gpu);
     let mut perms = Vec::new();
     for a in 0..4 {
         for b in 0..4 {
@@ -88,6 +86,7 @@ fn rank4_every_permutation() {
 
 #[test]
 fn rank6() {
+    require!(gpu);
     check_round_trip(&[2, 3, 1, 2, 3, 2], &[5, 4, 3, 2, 1, 0], 40);
     check_round_trip(&[2, 3, 4, 2, 3, 2], &[1, 3, 5, 0, 2, 4], 41);
     check_round_trip(&[3, 2, 2, 3, 2, 2], &[4, 5, 0, 1, 2, 3], 42);
@@ -95,27 +94,30 @@ fn rank6() {
 
 #[test]
 fn low_ranks() {
+    require!(gpu);
     check(&[7], &[0], 50);
     check(&[], &[], 51);
 }
 
 #[test]
 fn worked_example() {
+    require!(gpu);
     let x = HostTensor::new(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
     let want = [1.0, 4.0, 2.0, 5.0, 3.0, 6.0];
     assert_eq!(cpu::transpose::transpose(&x, &[1, 0]).unwrap().data, want);
-    if let Some(gpu) = gpu_transpose(&x, &[1, 0]) {
-        assert_eq!(gpu, want);
-    }
+    let gpu = gpu_transpose(&x, &[1, 0]);
+    assert_eq!(gpu, want);
 }
 
 #[test]
 fn more_workgroups_than_one_grid_dimension_holds() {
+    require!(gpu);
     check(&[4100, 4100], &[1, 0], 60);
 }
 
 #[test]
 fn bad_permutations_give_typed_errors() {
+    let rt = require!(gpu);
     for (shape, perm) in [
         (&[2, 3][..], &[0, 0][..]),
         (&[2, 3], &[0, 2]),
@@ -131,7 +133,6 @@ fn bad_permutations_give_typed_errors() {
         let x = HostTensor::zeros(shape).unwrap();
         assert!(cpu::transpose::transpose(&x, perm).is_err());
     }
-    let rt = gpu_or_skip!();
     let (x, y) = (rt.tensor(&[2, 3]).unwrap(), rt.tensor(&[2, 3]).unwrap());
     assert!(matches!(
         transpose(rt, &x, &[1, 0], &y),
@@ -161,6 +162,7 @@ proptest! {
 
     #[test]
     fn random_transposes((shape, perm) in shape_and_perm(), seed in 0u64..1000) {
+        require!(gpu);
         check_round_trip(&shape, &perm, seed);
     }
 }

@@ -15,7 +15,7 @@ use se_runtime::{Activation, HostTensor, Runtime, Session};
 use serde_json::{Value, json};
 
 use super::model::{self, Loaded, ModelArgs};
-use super::{Cli, Outcome, fmt_bytes, fmt_count, name_width};
+use super::{Cli, Outcome, fmt_bytes, fmt_count, layer_columns, name_width};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -366,15 +366,12 @@ fn print_subject(
     let w = name_width(s.layers.iter().map(|l| l.name.as_str()));
     outln!("\nGPU time per layer (timestamp queries, median of {runs} runs): {total:.3} ms in all");
     let peak_head = if peak.is_some() { "  % peak" } else { "" };
+    let header = layer_columns("#", "layer", "op", w);
     outln!(
-        "  {:>3}  {:<w$} {:<22} {:>9} {:>6} {:>8}{peak_head}  strategy",
-        "#",
-        "layer",
-        "op",
+        "{header} {:>9} {:>6} {:>8}{peak_head}  strategy",
         "ms",
         "%",
-        "GFLOP/s",
-        w = w
+        "GFLOP/s"
     );
     for (n, l) in s.layers.iter().enumerate() {
         let gflops = gflops(l);
@@ -390,14 +387,11 @@ fn print_subject(
             None => String::new(),
         };
         outln!(
-            "  {:>3}  {:<w$} {:<22} {:>9.4} {:>5.1}% {rate:>8}{share}  {}",
-            n,
-            l.name,
-            l.op,
+            "{} {:>9.4} {:>5.1}% {rate:>8}{share}  {}",
+            layer_columns(n, &l.name, &l.op, w),
             l.ms,
             l.ms / total * 100.0,
-            l.strategy,
-            w = w
+            l.strategy
         );
     }
     let se: Vec<_> = s.layers.iter().filter(|l| l.se_block).collect();

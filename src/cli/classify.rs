@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use se_runtime::HostTensor;
+use se_runtime::classifier::ImageClassifier;
 use se_runtime::preprocess::{self, ImageRef};
 use serde_json::json;
 
-use super::model::{self, ImageModel, ModelArgs, PreprocessArgs};
+use super::model::{self, ModelArgs, PreprocessArgs};
 use super::{Cli, Outcome, error_line, images};
 
 #[derive(clap::Args)]
@@ -158,7 +159,7 @@ fn progress_bar(len: u64) -> ProgressBar {
 /// smaller, or zero-padded to `batch` if `pad`), sending failures as they happen.
 fn decode_batches(
     files: &[PathBuf],
-    fit: &ImageModel,
+    fit: &ImageClassifier,
     batch: usize,
     pad: bool,
     tx: mpsc::SyncSender<Item>,
@@ -168,7 +169,7 @@ fn decode_batches(
     let send = |paths: &mut Vec<PathBuf>, data: &mut Vec<f32>| {
         let n = if pad { batch } else { paths.len() };
         data.resize(data.len() / paths.len() * n, 0.0);
-        let [h, w] = fit.preprocess.size.expect("fit_input set the size");
+        let [h, w] = fit.size();
         let c = fit
             .preprocess
             .channels
@@ -206,7 +207,7 @@ fn print_result(
     json: bool,
     path: &std::path::Path,
     top: &[(usize, f32)],
-    fit: &ImageModel,
+    fit: &ImageClassifier,
 ) -> Result<()> {
     if json {
         let top: Vec<_> = top

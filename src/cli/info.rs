@@ -34,41 +34,21 @@ pub fn run(cli: &Cli, _: &Args) -> Result<Outcome> {
 
     let l = rt.limits();
     outln!("\nLimits:");
-    let limits: [(&str, u64); 9] = [
-        ("max_buffer_size", l.max_buffer_size),
-        (
-            "max_storage_buffer_binding_size",
-            l.max_storage_buffer_binding_size,
-        ),
-        (
-            "max_storage_buffers_per_shader_stage",
-            l.max_storage_buffers_per_shader_stage.into(),
-        ),
-        (
-            "max_compute_workgroup_storage_size",
-            l.max_compute_workgroup_storage_size.into(),
-        ),
-        (
-            "max_compute_invocations_per_workgroup",
-            l.max_compute_invocations_per_workgroup.into(),
-        ),
-        (
-            "max_compute_workgroup_size_x",
-            l.max_compute_workgroup_size_x.into(),
-        ),
-        (
-            "max_compute_workgroup_size_y",
-            l.max_compute_workgroup_size_y.into(),
-        ),
-        (
-            "max_compute_workgroup_size_z",
-            l.max_compute_workgroup_size_z.into(),
-        ),
-        (
-            "max_compute_workgroups_per_dimension",
-            l.max_compute_workgroups_per_dimension.into(),
-        ),
-    ];
+    // Each limit with its name, widened to u64.
+    macro_rules! named {
+        ($($limit:ident),+) => { [$((stringify!($limit), u64::from(l.$limit))),+] };
+    }
+    let limits = named!(
+        max_buffer_size,
+        max_storage_buffer_binding_size,
+        max_storage_buffers_per_shader_stage,
+        max_compute_workgroup_storage_size,
+        max_compute_invocations_per_workgroup,
+        max_compute_workgroup_size_x,
+        max_compute_workgroup_size_y,
+        max_compute_workgroup_size_z,
+        max_compute_workgroups_per_dimension
+    );
     for (name, value) in limits {
         outln!("  {name:<40} {value}");
     }

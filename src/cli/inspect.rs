@@ -7,7 +7,10 @@ use anyhow::{Context, Result, bail};
 use se_runtime::preprocess::{self, Preprocess};
 use se_runtime::{Error, Model, Session};
 
-use super::{Cli, Outcome, error_line, fmt_bytes, fmt_count, model::step_strategies, name_width};
+use super::{
+    Cli, Outcome, error_line, fmt_bytes, fmt_count, layer_columns, model::step_strategies,
+    name_width,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -154,29 +157,18 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         } else {
             "  strategy"
         };
-        outln!(
-            "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>6}{head}",
-            "#",
-            "name",
-            "op",
-            "output",
-            "MACs",
-            "%",
-            w = w
-        );
+        let header = layer_columns("#", "name", "op", w);
+        outln!("{header} {:<18} {:>9} {:>6}{head}", "output", "MACs", "%");
         for (n, l) in i.layers.iter().enumerate() {
             let strategy = strategies
                 .get(n)
                 .map_or(String::new(), |s| format!("  {s}"));
             outln!(
-                "  {:>3}  {:<w$} {:<22} {:<18} {:>9} {:>5.1}%{strategy}",
-                n,
-                l.name,
-                l.op,
+                "{} {:<18} {:>9} {:>5.1}%{strategy}",
+                layer_columns(n, &l.name, &l.op, w),
                 format!("{:?}", l.output),
                 fmt_count(l.macs as f64),
-                l.macs as f64 / total * 100.0,
-                w = w
+                l.macs as f64 / total * 100.0
             );
         }
     }

@@ -167,6 +167,12 @@ fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
     names.map(|n| n.chars().count()).max().unwrap_or(0).max(5)
 }
 
+/// The first columns of a layer table's row: the index (or `#`), the name padded to
+/// `width` (see [`name_width`]) and the op.
+fn layer_columns(index: impl std::fmt::Display, name: &str, op: &str, width: usize) -> String {
+    format!("  {index:>3}  {name:<width$} {op:<22}")
+}
+
 /// 1234567 -> "1.23 M".
 fn fmt_count(n: f64) -> String {
     match n {

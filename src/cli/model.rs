@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use se_runtime::classifier::{ImageClassifier, Overrides};
 use se_runtime::plan::StepOp;
-use se_runtime::preprocess::{self, Preprocess};
-use se_runtime::{CompileOptions, HostTensor, Model, Runtime, Session};
+use se_runtime::preprocess;
+use se_runtime::{ClassifierError, CompileOptions, HostTensor, Model, Runtime, Session};
 
 /// A model compiled into the binary: its name and its ONNX bytes.
 struct Embedded {
@@ -100,81 +101,53 @@ pub struct PreprocessArgs {
     labels: Option<PathBuf>,
 }
 
-/// How images reach the model: its single `[N, C, H, W]` input, the preprocessing,
-/// and the class names.
-pub struct ImageModel {
-    pub input: String,
-    pub preprocess: Preprocess,
-    pub labels: Option<Vec<String>>,
-}
-
 impl PreprocessArgs {
-    pub fn fit(&self, m: &Loaded) -> Result<ImageModel> {
+    /// The model's image input, preprocessing and class names, with these overrides.
+    pub fn fit(&self, m: &Loaded) -> Result<ImageClassifier> {
         let info = m.model.info();
-        let fail = |msg: String| anyhow!("{}: {msg}", m.name);
-        let [input] = &info.inputs[..] else {
-            return Err(fail(format!(
-                "the model has {} inputs; image commands need a model with one image input \
-                 (use `se-runtime run` for others)",
-                info.inputs.len()
-            )));
-        };
-        let &[_, c, h, w] = &input.shape[..] else {
-            return Err(fail(format!(
-                "input '{}' has shape {:?}, not an image batch [N, C, H, W] \
-                 (use `se-runtime run` for other inputs)",
-                input.name, input.shape
-            )));
-        };
-
-        let mut p = Preprocess::from_metadata(&info.metadata)
-            .with_context(|| format!("{}: metadata", m.name))?;
-        for (flag, key, value) in [
-            ("--size", "input_size", &self.size),
-            ("--channels", "channels", &self.channels),
-            ("--mean", "mean", &self.mean),
-            ("--std", "std", &self.std),
-            ("--scale", "scale", &self.scale),
-            ("--invert", "invert", &self.invert),
-        ] {
-            if let Some(v) = value {
-                p.set(key, v)
-                    .map_err(|e| anyhow!("{flag} {v}: {}", message(e)))?;
+        let settings = [
+            ("input_size", &self.size),
+            ("channels", &self.channels),
+            ("mean", &self.mean),
+            ("std", &self.std),
+            ("scale", &self.scale),
+            ("invert", &self.invert),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_string(), value.clone()?)))
+        .collect();
+        let labels = self.labels.as_deref().map(read_labels).transpose()?;
+        let overrides = Overrides { settings, labels };
+        ImageClassifier::new(info, &info.metadata, overrides).map_err(|e| {
+            let fail = |msg: String| anyhow!("{}: {msg}", m.name);
+            match e {
+                ClassifierError::NotAnImageModel { inputs, .. } => match &inputs[..] {
+                    [(_, shape)] if shape.len() == 4 => fail("the model has no outputs".into()),
+                    [(name, shape)] => fail(format!(
+                        "input '{name}' has shape {shape:?}, not an image batch [N, C, H, W] \
+                         (use `se-runtime run` for other inputs)"
+                    )),
+                    _ => fail(format!(
+                        "the model has {} inputs; image commands need a model with one image \
+                         input (use `se-runtime run` for others)",
+                        inputs.len()
+                    )),
+                },
+                ClassifierError::Metadata(e) => anyhow!(e).context(format!("{}: metadata", m.name)),
+                ClassifierError::Override { key, value, error } => {
+                    anyhow!("--{} {value}: {}", flag(&key), error.problem())
+                }
+                ClassifierError::Input(e) => fail(format!("{}: {}", e.subject(), e.problem())),
             }
-        }
-        p.fit_input(Some(c), Some([h, w]))
-            .map_err(|e| fail(reason(e)))?;
-
-        let labels = match &self.labels {
-            Some(path) => Some(read_labels(path)?),
-            None => preprocess::labels_from_metadata(&info.metadata)
-                .with_context(|| format!("{}: metadata", m.name))?,
-        };
-        Ok(ImageModel {
-            input: input.name.clone(),
-            preprocess: p,
-            labels,
         })
     }
 }
 
-/// An invalid-argument error's message without its "invalid argument for" framing,
-/// where the caller names the argument itself.
-fn reason(e: se_runtime::Error) -> String {
-    match e {
-        se_runtime::Error::InvalidArgument { op, message }
-            if op.starts_with("model input") || op.starts_with("se_runtime.") =>
-        {
-            format!("{op}: {message}")
-        }
-        e => message(e),
-    }
-}
-
-fn message(e: se_runtime::Error) -> String {
-    match e {
-        se_runtime::Error::InvalidArgument { message, .. } => message,
-        e => e.to_string(),
+/// The flag that overrides metadata key `key` (`input_size` is `--size`).
+fn flag(key: &str) -> &str {
+    match key {
+        "input_size" => "size",
+        key => key,
     }
 }
 
@@ -193,16 +166,6 @@ fn read_labels(path: &Path) -> Result<Vec<String>> {
         bail!("{}: no labels in the file", path.display());
     }
     Ok(labels)
-}
-
-impl ImageModel {
-    /// The class name of output index `i`.
-    pub fn label(&self, i: usize) -> String {
-        match self.labels.as_ref().and_then(|l| l.get(i)) {
-            Some(l) => l.clone(),
-            None => format!("class {i}"),
-        }
-    }
 }
 
 /// One inference's results, host side.

@@ -12,9 +12,7 @@
 use super::{Dim, Graph, Node, fold};
 use crate::error::{Error, Result, Unsupported};
 use crate::ops::Op;
-use crate::ops::infer::{
-    InferResult, Inferred, Input, Inputs, Issue, infer as infer_op, unsupported,
-};
+use crate::ops::infer::{InferResult, Inferred, Input, Inputs, Issue, unsupported};
 use crate::tensor::{Const, DType, check_elements};
 
 /// Binds the batch size, infers all shapes and folds constants. `unsupported` holds
@@ -102,7 +100,7 @@ pub fn infer(g: &mut Graph, batch: usize, mut unsupported: Vec<Unsupported>) -> 
 /// Infers one node and, when it is a constant, evaluates it.
 fn infer_node(g: &Graph, node: &Node) -> InferResult<(Inferred, Option<Const>)> {
     let inputs = inputs(g, node);
-    let inferred = infer_op(&node.op, &inputs)?;
+    let inferred = node.op.infer(&inputs)?;
     let outputs = &inferred.outputs;
     if outputs.len() != node.outputs.len() {
         let message = format!("{} outputs, expected {}", node.outputs.len(), outputs.len());

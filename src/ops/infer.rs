@@ -4,8 +4,7 @@
 //! the node is evaluated at load time is its decision too, the evaluation itself is
 //! the graph's constant folder's.
 
-use super::{Op, activation, batch_norm, binary, concat, constant, conv, matmul};
-use super::{pad, pool, softmax, squeeze, transpose, view};
+use super::Op;
 use crate::error::ModelError;
 use crate::tensor::{Const, DType};
 
@@ -170,52 +169,4 @@ fn run_time_f32(x: &Input) -> InferResult<()> {
         );
     }
     Ok(())
-}
-
-/// Infers one node: its canonical op, its outputs' shapes and whether it is a constant.
-pub fn infer(op: &Op, x: &Inputs) -> InferResult<Inferred> {
-    match op {
-        Op::Conv(c) => conv::infer(c, x),
-        Op::Pool(p) => pool::infer(p, x),
-        Op::BatchNorm { .. } => batch_norm::infer(op, x),
-        Op::Act(a) => activation::infer(*a, x),
-        Op::Clip { min, max } => activation::infer_clip(*min, *max, x),
-        Op::Binary(b, a) => binary::infer(*b, *a, x),
-        Op::Expand => binary::infer_expand(x),
-        Op::GlobalPool(mode) => squeeze::infer_global_pool(*mode, x),
-        Op::ReduceMean {
-            axes,
-            keepdims,
-            noop_with_empty_axes,
-        } => squeeze::infer_reduce_mean(axes.as_deref(), *keepdims, *noop_with_empty_axes, x),
-        Op::MatMul { .. } => matmul::infer(op, x),
-        Op::Gemm {
-            trans_a, trans_b, ..
-        } => matmul::infer_gemm(op, *trans_a, *trans_b, x),
-        Op::Flatten { axis } => view::infer_flatten(*axis, x),
-        Op::Reshape { allowzero } => view::infer_reshape(*allowzero, x),
-        Op::Squeeze { axes } => view::infer_squeeze(axes.as_deref(), x),
-        Op::Unsqueeze { axes } => view::infer_unsqueeze(axes.as_deref(), x),
-        Op::Identity => view::infer_identity(x),
-        Op::ConcatAttr { axis } => concat::infer(*axis, x),
-        Op::SoftmaxAttr { axis, coerce_2d } => softmax::infer(*axis, *coerce_2d, x),
-        Op::PadAttr { pads, mode, value } => pad::infer(pads.as_deref(), mode, *value, x),
-        Op::TransposeAttr { perm } => transpose::infer(perm.as_deref(), x),
-        Op::Shape { start, end } => constant::infer_shape(*start, *end, x),
-        Op::Gather { axis } => constant::infer_gather(*axis, x),
-        Op::Cast { to } => constant::infer_cast(*to, x),
-        Op::Slice {
-            starts, ends, axes, ..
-        } => constant::infer_slice(starts.as_deref(), ends.as_deref(), axes.as_deref(), x),
-        Op::ConstantOfShape { value } => constant::infer_constant_of_shape(value, x),
-        // Canonical ops only reach inference when a graph is inferred twice.
-        Op::Reduce { .. }
-        | Op::Softmax { .. }
-        | Op::Concat { .. }
-        | Op::Transpose { .. }
-        | Op::Pad { .. }
-        | Op::View
-        | Op::SeBlock { .. } => Err(x.bad("internal: canonical op before inference")),
-        Op::Unsupported(r) => Err(Issue::Unsupported(r.clone())),
-    }
 }

@@ -2,7 +2,7 @@
 //! the kernels take (matmul as `[.., M, K] x [.., K, N]`, reductions as NCHW planes,
 //! opset-12 softmax as 2-D).
 
-use super::build::Allocator;
+use super::buffers::Allocator;
 use super::{Loc, Operand, StepOp};
 use crate::error::{Error, Result};
 use crate::graph::Node;

@@ -8,6 +8,7 @@
 //! buffer seen with another shape ([`Operand`]). Graph outputs and the SE blocks'
 //! excitation vectors keep their buffers to the end, for the readback.
 
+mod buffers;
 mod build;
 mod lower;
 

@@ -1,5 +1,6 @@
-//! Shared test harness: one runtime for all tests of a binary, random data, and the
-//! GPU-vs-CPU comparison with the project's stated tolerance.
+//! Shared test harness: one runtime for all tests of a binary, what a test needs
+//! (`require!`), random data, and the GPU-vs-CPU comparison with the project's stated
+//! tolerance.
 #![allow(dead_code)]
 
 use std::sync::OnceLock;
@@ -26,18 +27,126 @@ pub fn runtime() -> Option<&'static Runtime> {
     .as_ref()
 }
 
-/// Gets the shared runtime or skips the calling test with a message.
+/// The shared runtime in a helper of a test that declared `require!(gpu)`.
+pub fn gpu() -> &'static Runtime {
+    runtime().expect("the test needs a GPU: declare `require!(gpu)` at its top")
+}
+
+/// Declares what a test needs, as the first lines of its body, so a reader sees it; a
+/// machine without it prints `SKIPPED <test>: <what is missing>` and the test returns
+/// (and passes) without running. Each form gives what the test then uses:
+///
+/// - `require!(gpu)`: a GPU adapter: the shared `&Runtime`;
+/// - `require!(gpu, features = [SHADER_F16, ..])`: one with these `wgpu::Features`;
+/// - `require!(gpu, lacks = [SHADER_F16, ..])`: one without them (tests of a refusal);
+/// - `require!(gpu, limits = LimitCaps { .. })`: a new `Runtime` on that adapter with
+///   its device limits lowered to these caps;
+/// - `require!(new gpu)`: a new `Runtime` of the test's own (one it may destroy);
+/// - `require!(found)`: anything else, `found: Result<T, String>` with `Err` saying
+///   what is missing (a fixture, a downloaded model): the `T`.
+///
+/// It also works in `proptest!` bodies. Helpers of such tests get the runtime from
+/// [`gpu`]; a CPU test that also compares with the GPU where there is one (the graph
+/// tests) asks [`runtime`] for an `Option` instead.
 #[macro_export]
-macro_rules! gpu_or_skip {
-    () => {
-        match common::runtime() {
-            Some(rt) => rt,
-            None => {
-                common::report(&format!("SKIPPED {}: no GPU adapter", module_path!()));
-                return;
+macro_rules! require {
+    (gpu) => {
+        $crate::require!(common::gpu_with(&[], &[]))
+    };
+    (gpu, features = [$($f:ident),+ $(,)?]) => {
+        $crate::require!(common::gpu_with(
+            &[$((wgpu::Features::$f, stringify!($f))),+],
+            &[]
+        ))
+    };
+    (gpu, lacks = [$($f:ident),+ $(,)?]) => {
+        $crate::require!(common::gpu_with(
+            &[],
+            &[$((wgpu::Features::$f, stringify!($f))),+]
+        ))
+    };
+    (gpu, limits = $caps:expr) => {
+        $crate::require!(common::capped_gpu($caps))
+    };
+    (new gpu) => {
+        $crate::require!(common::new_gpu())
+    };
+    ($found:expr) => {
+        match $found {
+            Ok(found) => found,
+            Err(missing) => {
+                common::skipped(&missing);
+                return common::Skipped.into();
             }
         }
     };
+}
+
+/// The shared runtime if its adapter has every feature of `features` and none of
+/// `lacks` (each with its name); otherwise what is missing.
+pub fn gpu_with(
+    features: &[(wgpu::Features, &str)],
+    lacks: &[(wgpu::Features, &str)],
+) -> Result<&'static Runtime, String> {
+    let rt = runtime().ok_or("no GPU adapter")?;
+    let names = |list: &[(wgpu::Features, &str)], present: bool| {
+        let names: Vec<&str> = list
+            .iter()
+            .filter(|(f, _)| rt.features().contains(*f) == present)
+            .map(|&(_, name)| name)
+            .collect();
+        names.join(", ")
+    };
+    let adapter = &rt.adapter_info().name;
+    match (names(features, false), names(lacks, true)) {
+        (missing, _) if !missing.is_empty() => Err(format!("adapter {adapter} lacks {missing}")),
+        (_, present) if !present.is_empty() => Err(format!("adapter {adapter} has {present}")),
+        _ => Ok(rt),
+    }
+}
+
+/// A new runtime on the default adapter with its device limits lowered to `caps`.
+pub fn capped_gpu(caps: se_runtime::LimitCaps) -> Result<Runtime, String> {
+    runtime().ok_or("no GPU adapter")?;
+    let options = se_runtime::RuntimeOptions {
+        caps,
+        ..se_runtime::RuntimeOptions::from_env().unwrap()
+    };
+    Ok(pollster::block_on(Runtime::with_options(options)).unwrap())
+}
+
+/// A new runtime of the test's own.
+pub fn new_gpu() -> Result<Runtime, String> {
+    runtime().ok_or("no GPU adapter")?;
+    pollster::block_on(Runtime::new()).map_err(|e| format!("no GPU adapter: {e}"))
+}
+
+/// What a skipped test returns: `()`, or `Ok(())` in a `proptest!` body.
+pub struct Skipped;
+
+impl From<Skipped> for () {
+    fn from(_: Skipped) {}
+}
+
+impl<E> From<Skipped> for Result<(), E> {
+    fn from(_: Skipped) -> Self {
+        Ok(())
+    }
+}
+
+/// Reports that the running test is skipped and why, once per test (a `proptest!`
+/// body skips every case).
+pub fn skipped(missing: &str) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen.contains(&test) {
+        report(&format!("SKIPPED {test}: {missing}"));
+        seen.push(test);
+    }
 }
 
 /// Deterministic uniform values in [-scale, scale) (SplitMix64).
