@@ -653,6 +653,7 @@ fn conv2d_rejects_bad_arguments() {
     let run = |x: &_, w: &_, b: Option<&_>, r: Option<&_>, p: Conv2dParams, y: &_| {
         conv2d(rt, x, w, b, r, &p, id, y).err()
     };
+    let forced = |s| conv2d_with(rt, s, &x, &w, None, None, &d, id, &y).err();
     let cases = [
         ("weights' Ci", run(&x, &t(&[6, 3, 3, 3]), None, None, d, &y)),
         (
@@ -698,33 +699,11 @@ fn conv2d_rejects_bad_arguments() {
         ),
         (
             "1x1 GEMM forced on 3x3",
-            conv2d_with(
-                rt,
-                conv2d::Strategy::Gemm1x1(staging(rt.profile())),
-                &x,
-                &w,
-                None,
-                None,
-                &d,
-                id,
-                &y,
-            )
-            .err(),
+            forced(conv2d::Strategy::Gemm1x1(staging(rt.profile()))),
         ),
         (
             "depthwise forced on dense",
-            conv2d_with(
-                rt,
-                conv2d::Strategy::Depthwise,
-                &x,
-                &w,
-                None,
-                None,
-                &d,
-                id,
-                &y,
-            )
-            .err(),
+            forced(conv2d::Strategy::Depthwise),
         ),
     ];
     for (name, err) in cases {

@@ -31,17 +31,17 @@ fn gpu() -> AdapterProfile {
 
 /// lavapipe on a 2-core machine: 8-wide subgroups, 1024 invocations, 32 KiB.
 fn cpu() -> AdapterProfile {
+    let gpu = gpu();
     AdapterProfile {
         class: DeviceClass::Cpu,
         subgroups: Some(SubgroupSizes { min: 8, max: 8 }),
-        f16: true,
         limits: TilingLimits {
-            invocations_per_workgroup: 1024,
             workgroup_storage_bytes: 32 << 10,
-            workgroups_per_dimension: 65535,
             storage_binding_bytes: 128 << 20,
+            ..gpu.limits
         },
         cpu_threads: 2,
+        ..gpu
     }
 }
 

@@ -255,6 +255,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
                 "driver_info": a.driver_info,
                 "backend": format!("{:?}", a.backend),
                 "device_type": format!("{:?}", a.device_type),
+                "class": rt.profile().class.to_string(),
                 "timestamps": rt.has_timestamps(),
                 "subgroups": rt.features().contains(wgpu::Features::SUBGROUP),
                 "shader_f16": rt.features().contains(wgpu::Features::SHADER_F16),
