@@ -125,9 +125,12 @@ fn gemm_tiles_follow_the_shape() {
         let fc = matmul::strategy(&p, &[1, 2048], &[2048, 1000]).unwrap();
         assert_eq!(fc.tile, tile(4, 1, 8), "{p:?}");
         assert_eq!(fc.tile.workgroups(1, 1000), (1, 32));
-        // 16 output channels get 16-row tiles.
+        // 16 output channels get 16-row tiles where the columns fill 128-wide ones,
+        // 8-row ones where narrower tiles pad less (3136 = 49 x 64 columns).
         let s = matmul::Strategy::with_staging(&p, matmul::staging(&p), 16, 4096).unwrap();
         assert_eq!(s.tile.m(), 16, "{p:?}");
+        let s = matmul::Strategy::with_staging(&p, matmul::staging(&p), 16, 3136).unwrap();
+        assert_eq!(s.tile.m(), 8, "{p:?}");
     }
     // 5 rows direct: 8 rows per invocation, no tile under 8 rows.
     let s = matmul::strategy(&cpu(), &[5, 64], &[64, 64]).unwrap();

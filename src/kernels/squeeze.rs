@@ -64,7 +64,8 @@ impl Strategy {
             Strategy::Subgroups {
                 planes_per_workgroup,
             } => planes_per_workgroup,
-            Strategy::Tree { lanes } => WORKGROUP / lanes,
+            // At least one lane: a forced 0 is refused by `squeeze_with`, not here.
+            Strategy::Tree { lanes } => WORKGROUP / lanes.max(1),
         }
     }
 

@@ -88,8 +88,8 @@ const BK: u64 = 16;
 
 impl Strategy {
     /// `staging` with the tile that wastes least work on an `m` x `n` output (a conv
-    /// with 16 output channels gets 16-row tiles, a fully connected layer with M = 1
-    /// 4-row ones) and fits `profile`'s limits.
+    /// with 16 output channels gets tiles of 16 rows or fewer, a fully connected layer
+    /// with M = 1 4-row ones) and fits `profile`'s limits.
     pub fn with_staging(
         profile: &AdapterProfile,
         staging: Staging,
