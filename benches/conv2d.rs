@@ -1,6 +1,6 @@
 //! GFLOP/s of matmul and of SE-ResNet-50-like convolutions (batch 1) on the default
-//! adapter, as chosen automatically, with the other GEMM tile staging (workgroup
-//! memory vs direct reads, see `Staging`), and for convolutions against a naive
+//! adapter, with the strategy chosen for the adapter and with the other GEMM tile
+//! staging (workgroup memory vs direct reads, see `Staging`), and for convolutions against a naive
 //! one-invocation-per-output kernel defined here (the runtime ships no such kernel).
 //! Each measurement warms up, then records N dispatches into one submission and times
 //! it to completion on the wall clock.
@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use se_runtime::device::Shader;
 use se_runtime::device::{Dispatch, grid};
-use se_runtime::kernels::conv2d::{ConvAlgo, choose_algo, conv2d, conv2d_f16, conv2d_with};
-use se_runtime::kernels::matmul::{Staging, matmul, matmul_f16, matmul_with};
+use se_runtime::kernels::conv2d::{self, conv2d, conv2d_f16, conv2d_with};
+use se_runtime::kernels::matmul::{self, Staging, matmul, matmul_f16, matmul_with};
 use se_runtime::ops::Conv2dParams;
 use se_runtime::{Activation, Runtime, Tensor};
 
@@ -115,17 +115,16 @@ fn main() {
     let rt = pollster::block_on(Runtime::new()).expect("a GPU adapter");
     let info = rt.adapter_info();
     println!("adapter: {} ({:?})\n", info.name, info.backend);
-    // The staging `Auto` does not pick on this adapter.
-    let other = if info.device_type == wgpu::DeviceType::Cpu {
-        Staging::Workgroup
-    } else {
-        Staging::Direct
+    // The staging the strategies do not pick on this adapter.
+    let other = match matmul::staging(rt.profile()) {
+        Staging::Workgroup => Staging::Direct,
+        Staging::Direct => Staging::Workgroup,
     };
     println!(
         "GFLOP/s; \"{other:?}\": the other GEMM staging; ratio: auto / naive \
          (\"f16 weights\" rows: f32-weight time / f16-weight time, auto)\n"
     );
-    let f16 = rt.features().contains(wgpu::Features::SHADER_F16);
+    let f16 = rt.profile().f16;
     println!(
         "{:<34} {:>14} {:>9} {:>9} {:>9} {:>9} {:>7}",
         "layer",
@@ -142,7 +141,8 @@ fn main() {
         let out = rt.tensor(&[m, n]).unwrap();
         let d = matmul(&rt, &a, &b, None, Activation::Identity, &out).unwrap();
         let t = time(&rt, &d);
-        let d = matmul_with(&rt, other, &a, &b, None, Activation::Identity, &out).unwrap();
+        let forced = matmul::Strategy::with_staging(rt.profile(), other, m, n).unwrap();
+        let d = matmul_with(&rt, forced, &a, &b, None, Activation::Identity, &out).unwrap();
         let to = time(&rt, &d);
         let flops = 2.0 * (m * k * n) as f64;
         println!(
@@ -153,14 +153,14 @@ fn main() {
             flops / t / 1e9,
             flops / to / 1e9
         );
-        // The same product with b (the weights) stored as f16, auto staging.
+        // The same product with b (the weights) stored as f16, the adapter's strategy.
         if f16 {
             let bh = rt
                 .upload_f16(&[k, n], &random_data(k * n, 2))
                 .expect("upload");
             let d = matmul_f16(
                 &rt,
-                Staging::Auto,
+                matmul::strategy(rt.profile(), &[m, k], &[k, n]).unwrap(),
                 &a,
                 &bh,
                 None,
@@ -275,11 +275,11 @@ fn main() {
 
         let d = conv2d(&rt, &x, &w, Some(&bias), None, &p, Activation::Relu, &y).unwrap();
         let t = time(&rt, &d);
-        let algo = choose_algo(&l.x, &w_shape, &p);
+        let algo = conv2d::strategy(rt.profile(), &l.x, &w_shape, &p).unwrap();
         let forced = match algo {
-            ConvAlgo::Gemm1x1(_) => Some(ConvAlgo::Gemm1x1(other)),
-            ConvAlgo::ImplicitGemm(_) => Some(ConvAlgo::ImplicitGemm(other)),
-            _ => None,
+            conv2d::Strategy::Gemm1x1(_) => Some(conv2d::Strategy::Gemm1x1(other)),
+            conv2d::Strategy::ImplicitGemm(_) => Some(conv2d::Strategy::ImplicitGemm(other)),
+            conv2d::Strategy::Depthwise => None,
         };
         let to = forced.map(|a| {
             let act = Activation::Relu;
@@ -310,9 +310,9 @@ fn main() {
         let tn = time(&rt, &naive);
 
         let name = match algo {
-            ConvAlgo::Gemm1x1(_) => "gemm 1x1",
-            ConvAlgo::ImplicitGemm(_) => "implicit gemm",
-            _ => "depthwise",
+            conv2d::Strategy::Gemm1x1(_) => "gemm 1x1",
+            conv2d::Strategy::ImplicitGemm(_) => "implicit gemm",
+            conv2d::Strategy::Depthwise => "depthwise",
         };
         let other_gflops = to.map_or("-".into(), |to| format!("{:.2}", flops / to / 1e9));
         println!(
@@ -323,14 +323,13 @@ fn main() {
             flops / tn / 1e9,
             tn / t
         );
-        // The same layer with f16 weights, auto algorithm.
+        // The same layer with f16 weights, the adapter's strategy.
         if f16 {
             let wh = rt
                 .upload_f16(&w_shape, &random_data(w_shape.iter().product(), 4))
                 .expect("upload");
             let act = Activation::Relu;
-            let d =
-                conv2d_f16(&rt, ConvAlgo::Auto, &x, &wh, Some(&bias), None, &p, act, &y).unwrap();
+            let d = conv2d_f16(&rt, algo, &x, &wh, Some(&bias), None, &p, act, &y).unwrap();
             let th = time(&rt, &d);
             println!(
                 "{:<34} {:>14} {:>9.2} {:>9.2} {:>9} {:>9} {:>7.2}",

@@ -13,7 +13,7 @@
 use se_runtime::SqueezeMode;
 use se_runtime::kernels::excite::{excite, excite_gate, excite_hidden};
 use se_runtime::kernels::scale::scale;
-use se_runtime::kernels::squeeze::{squeeze, squeeze_with};
+use se_runtime::kernels::squeeze::{Strategy, squeeze, squeeze_with};
 use se_runtime::{Activation, Runtime, Tensor};
 
 const ROUNDS: usize = 15;
@@ -71,9 +71,10 @@ fn main() {
             let h = rt.tensor(&[batch, r]).unwrap();
             let (w1, b1) = (random(&rt, &[r, c], 3), random(&rt, &[r], 4));
             let (w2, b2) = (random(&rt, &[c, r], 5), random(&rt, &[c], 6));
+            let tree = Strategy::tree(rt.profile(), [batch, c, hw, hw]);
             let kernels = [
                 squeeze(&rt, &x, SqueezeMode::Avg, &s).unwrap(),
-                squeeze_with(&rt, &x, SqueezeMode::Avg, false, &s).unwrap(),
+                squeeze_with(&rt, &x, SqueezeMode::Avg, tree, &s).unwrap(),
                 excite(
                     &rt,
                     &s,

@@ -30,7 +30,7 @@ use std::time::Instant;
 use se_runtime::SqueezeMode;
 use se_runtime::device::Shader;
 use se_runtime::device::{Dispatch, grid};
-use se_runtime::kernels::squeeze::{WORKGROUP, squeeze, squeeze_with, squeeze_with_lanes};
+use se_runtime::kernels::squeeze::{Strategy, WORKGROUP, squeeze, squeeze_with};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Runtime, Tensor, cpu};
 
@@ -227,6 +227,7 @@ fn main() {
             rt.dispatch(shader, "main", &[], &params, &[input, &out], wg)
                 .unwrap()
         };
+        let tree = |lanes| Strategy::Tree { lanes };
         let mut variants = vec![
             (
                 "parallel (library choice)",
@@ -234,7 +235,7 @@ fn main() {
             ),
             (
                 "parallel, 64 lanes per plane",
-                squeeze_with_lanes(&rt, &xt, SqueezeMode::Avg, WORKGROUP, &out).unwrap(),
+                squeeze_with(&rt, &xt, SqueezeMode::Avg, tree(WORKGROUP), &out).unwrap(),
             ),
             (
                 "one thread per channel",
@@ -242,7 +243,7 @@ fn main() {
             ),
             (
                 "1 lane per plane (vec4)",
-                squeeze_with_lanes(&rt, &xt, SqueezeMode::Avg, 1, &out).unwrap(),
+                squeeze_with(&rt, &xt, SqueezeMode::Avg, tree(1), &out).unwrap(),
             ),
             (
                 "NHWC, same reduction",
@@ -254,10 +255,10 @@ fn main() {
             ),
         ];
         // The subgroup reduction GPUs get, timed where the adapter has subgroups.
-        if rt.features().contains(wgpu::Features::SUBGROUP) {
+        if let Some(subgroups) = Strategy::subgroups(rt.profile()) {
             variants.push((
                 "subgroup per plane",
-                squeeze_with(&rt, &xt, SqueezeMode::Avg, true, &out).unwrap(),
+                squeeze_with(&rt, &xt, SqueezeMode::Avg, subgroups, &out).unwrap(),
             ));
         }
         println!(

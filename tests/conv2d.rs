@@ -5,8 +5,9 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::conv2d::{ConvAlgo, choose_algo, conv2d, conv2d_with};
-use se_runtime::kernels::matmul::Staging;
+use se_runtime::device::{AdapterProfile, DeviceClass, TilingLimits};
+use se_runtime::kernels::conv2d::{self, conv2d, conv2d_with};
+use se_runtime::kernels::matmul::{Staging, staging};
 use se_runtime::ops::Conv2dParams;
 use se_runtime::passes::batch_norm::fold_batch_norm;
 use se_runtime::tensor::HostTensor;
@@ -28,26 +29,30 @@ fn host(shape: &[usize], seed: u64, scale: f32) -> HostTensor {
     HostTensor::new(shape, common::random(seed, shape.iter().product(), scale)).unwrap()
 }
 
+/// The strategy `conv2d` picks for a case, among the forced ones below.
+const AUTO: Option<conv2d::Strategy> = None;
+
 /// Every algorithm and staging that applies to `c`.
-fn applicable(c: &Case) -> Vec<ConvAlgo> {
+fn applicable(c: &Case) -> Vec<Option<conv2d::Strategy>> {
+    use conv2d::Strategy::{Depthwise, Gemm1x1, ImplicitGemm};
     let mut algos = vec![
-        ConvAlgo::Auto,
-        ConvAlgo::ImplicitGemm(Staging::Workgroup),
-        ConvAlgo::ImplicitGemm(Staging::Direct),
+        AUTO,
+        Some(ImplicitGemm(Staging::Workgroup)),
+        Some(ImplicitGemm(Staging::Direct)),
     ];
     if c.kernel == [1, 1] && c.p.stride == [1, 1] && c.p.padding == [0; 4] {
-        algos.push(ConvAlgo::Gemm1x1(Staging::Workgroup));
-        algos.push(ConvAlgo::Gemm1x1(Staging::Direct));
+        algos.push(Some(Gemm1x1(Staging::Workgroup)));
+        algos.push(Some(Gemm1x1(Staging::Direct)));
     }
     if c.x[1] == c.p.groups {
-        algos.push(ConvAlgo::Depthwise);
+        algos.push(Some(Depthwise));
     }
     algos
 }
 
 /// Runs `c` with each of `algos` and compares each result with the CPU twin.
 /// Returns the number of comparisons made.
-fn check_with(c: &Case, algos: &[ConvAlgo], seed: u64) -> usize {
+fn check_with(c: &Case, algos: &[Option<conv2d::Strategy>], seed: u64) -> usize {
     let rt = common::gpu();
     let w_shape = [c.co, c.x[1] / c.p.groups, c.kernel[0], c.kernel[1]];
     let fan_in = w_shape[1] * w_shape[2] * w_shape[3];
@@ -60,7 +65,9 @@ fn check_with(c: &Case, algos: &[ConvAlgo], seed: u64) -> usize {
     let up = |t: &HostTensor| rt.upload_host(t).unwrap();
     let (xt, wt) = (up(&x), up(&w));
     let (bt, rest) = (bias.as_ref().map(up), residual.as_ref().map(up));
+    let auto = conv2d::strategy(rt.profile(), &c.x, &w_shape, &c.p).unwrap();
     for &algo in algos {
+        let algo = algo.unwrap_or(auto);
         let y = rt.tensor(&out_shape).unwrap();
         let d = conv2d_with(
             rt,
@@ -75,7 +82,6 @@ fn check_with(c: &Case, algos: &[ConvAlgo], seed: u64) -> usize {
         )
         .unwrap_or_else(|e| panic!("{} {algo:?}: {e}", c.name));
         rt.run(&[d]).unwrap();
-        let auto = choose_algo(&c.x, &w_shape, &c.p);
         let what = format!("{} ({algo:?}, auto = {auto:?}) {c:?}", c.name);
         common::assert_close(&what, &common::read(rt, &y), &want.data);
     }
@@ -561,23 +567,33 @@ fn conv2d_every_activation() {
 
 #[test]
 fn auto_picks_the_specialised_kernels() {
-    let conv = |x: [usize; 4], w: [usize; 4], p: Conv2dParams| choose_algo(&x, &w, &p);
+    let profile = AdapterProfile {
+        class: DeviceClass::Gpu,
+        subgroups: None,
+        f16: false,
+        limits: TilingLimits::from(&wgpu::Limits::default()),
+        cpu_threads: 4,
+    };
+    let conv = |x: [usize; 4], w: [usize; 4], p: Conv2dParams| {
+        conv2d::strategy(&profile, &x, &w, &p).unwrap()
+    };
+    let auto = staging(&profile);
     let d = Conv2dParams::default();
     assert_eq!(
         conv([1, 64, 56, 56], [256, 64, 1, 1], d),
-        ConvAlgo::Gemm1x1(Staging::Auto)
+        conv2d::Strategy::Gemm1x1(auto)
     );
     assert_eq!(
         conv([1, 64, 56, 56], [64, 64, 3, 3], p(1, 1, 1, 1)),
-        ConvAlgo::ImplicitGemm(Staging::Auto)
+        conv2d::Strategy::ImplicitGemm(auto)
     );
     assert_eq!(
         conv([1, 96, 56, 56], [96, 1, 3, 3], p(1, 1, 1, 96)),
-        ConvAlgo::Depthwise
+        conv2d::Strategy::Depthwise
     );
     assert_eq!(
         conv([1, 2048, 1, 1], [16, 2048, 1, 1], d),
-        ConvAlgo::ImplicitGemm(Staging::Auto)
+        conv2d::Strategy::ImplicitGemm(auto)
     );
 }
 
@@ -637,6 +653,7 @@ fn conv2d_rejects_bad_arguments() {
     let run = |x: &_, w: &_, b: Option<&_>, r: Option<&_>, p: Conv2dParams, y: &_| {
         conv2d(rt, x, w, b, r, &p, id, y).err()
     };
+    let forced = |s| conv2d_with(rt, s, &x, &w, None, None, &d, id, &y).err();
     let cases = [
         ("weights' Ci", run(&x, &t(&[6, 3, 3, 3]), None, None, d, &y)),
         (
@@ -682,22 +699,11 @@ fn conv2d_rejects_bad_arguments() {
         ),
         (
             "1x1 GEMM forced on 3x3",
-            conv2d_with(
-                rt,
-                ConvAlgo::Gemm1x1(Staging::Auto),
-                &x,
-                &w,
-                None,
-                None,
-                &d,
-                id,
-                &y,
-            )
-            .err(),
+            forced(conv2d::Strategy::Gemm1x1(staging(rt.profile()))),
         ),
         (
             "depthwise forced on dense",
-            conv2d_with(rt, ConvAlgo::Depthwise, &x, &w, None, None, &d, id, &y).err(),
+            forced(conv2d::Strategy::Depthwise),
         ),
     ];
     for (name, err) in cases {
@@ -761,9 +767,9 @@ proptest! {
         // The automatic choice plus the implicit GEMM with both stagings; every
         // pipeline variant costs a shader compile, so not every algorithm here.
         let algos = [
-            ConvAlgo::Auto,
-            ConvAlgo::ImplicitGemm(Staging::Workgroup),
-            ConvAlgo::ImplicitGemm(Staging::Direct),
+            AUTO,
+            Some(conv2d::Strategy::ImplicitGemm(Staging::Workgroup)),
+            Some(conv2d::Strategy::ImplicitGemm(Staging::Direct)),
         ];
         check_with(&c, &algos, seed);
     }

@@ -4,7 +4,7 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::matmul::{Staging, matmul, matmul_with};
+use se_runtime::kernels::matmul::{Staging, Strategy, matmul, matmul_with};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, Error, cpu};
 
@@ -25,7 +25,9 @@ fn check(a_shape: &[usize], b_shape: &[usize], with_bias: bool, act: Activation,
     let biast = bias.as_ref().map(|t| rt.upload_host(t).unwrap());
     for staging in [Staging::Workgroup, Staging::Direct] {
         let out = rt.tensor(&want.shape).unwrap();
-        let d = matmul_with(rt, staging, &at, &bt, biast.as_ref(), act, &out).unwrap();
+        let m = a_shape[a_shape.len() - 2];
+        let strategy = Strategy::with_staging(rt.profile(), staging, m, n).unwrap();
+        let d = matmul_with(rt, strategy, &at, &bt, biast.as_ref(), act, &out).unwrap();
         rt.run(&[d]).unwrap();
         let what = format!("matmul {a_shape:?} x {b_shape:?} bias {with_bias} {act:?} {staging:?}");
         common::assert_close(&what, &common::read(rt, &out), &want.data);

@@ -8,8 +8,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use se_runtime::kernels::conv2d::{ConvAlgo, conv2d_f16};
-use se_runtime::kernels::matmul::{Staging, matmul_f16};
+use se_runtime::kernels::conv2d::{self, conv2d_f16};
+use se_runtime::kernels::matmul::{Staging, Strategy, matmul_f16};
 use se_runtime::onnx::read_tensor_proto;
 use se_runtime::ops::Conv2dParams;
 use se_runtime::plan::{Loc, StepOp};
@@ -32,7 +32,9 @@ fn check(rt: &Runtime, a_shape: &[usize], b_shape: &[usize], act: Activation, se
     let biast = rt.upload_host(&bias).unwrap();
     for staging in [Staging::Workgroup, Staging::Direct] {
         let out = rt.tensor(&want.shape).unwrap();
-        let d = matmul_f16(rt, staging, &at, &bt, Some(&biast), act, &out).unwrap();
+        let m = a_shape[a_shape.len() - 2];
+        let strategy = Strategy::with_staging(rt.profile(), staging, m, n).unwrap();
+        let d = matmul_f16(rt, strategy, &at, &bt, Some(&biast), act, &out).unwrap();
         rt.run(&[d]).unwrap();
         let what = format!("matmul_f16 {a_shape:?} x {b_shape:?} {act:?} {staging:?}");
         common::assert_close(&what, &common::read(rt, &out), &want.data);
@@ -72,27 +74,32 @@ fn conv2d_f16_matches_cpu_twin() {
             [2, 8, 5, 6],
             [12, 8, 1, 1],
             p(1, 0, 1),
-            ConvAlgo::Gemm1x1(Staging::Direct),
+            conv2d::Strategy::Gemm1x1(Staging::Direct),
         ),
         (
             [1, 6, 4, 4],
             [6, 3, 1, 1],
             p(1, 0, 2),
-            ConvAlgo::Gemm1x1(Staging::Workgroup),
+            conv2d::Strategy::Gemm1x1(Staging::Workgroup),
         ),
         (
             [2, 5, 7, 7],
             [9, 5, 3, 3],
             p(1, 1, 1),
-            ConvAlgo::ImplicitGemm(Staging::Direct),
+            conv2d::Strategy::ImplicitGemm(Staging::Direct),
         ),
         (
             [1, 8, 9, 8],
             [16, 8, 3, 3],
             p(2, 1, 1),
-            ConvAlgo::ImplicitGemm(Staging::Workgroup),
+            conv2d::Strategy::ImplicitGemm(Staging::Workgroup),
         ),
-        ([1, 6, 8, 8], [6, 1, 3, 3], p(1, 1, 6), ConvAlgo::Depthwise),
+        (
+            [1, 6, 8, 8],
+            [6, 1, 3, 3],
+            p(1, 1, 6),
+            conv2d::Strategy::Depthwise,
+        ),
     ];
     for (i, (xs, ws, params, algo)) in cases.into_iter().enumerate() {
         let seed = 100 + 10 * i as u64;

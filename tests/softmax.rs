@@ -4,16 +4,14 @@
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::softmax::{
-    SoftmaxPath, WORKGROUP_MIN_AXIS, auto_path, softmax, softmax_with,
-};
+use se_runtime::kernels::softmax::{self, WORKGROUP_MIN_AXIS, softmax, softmax_with, strategy};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 
-const PATHS: [SoftmaxPath; 2] = [SoftmaxPath::Rows, SoftmaxPath::Workgroup];
+const PATHS: [softmax::Strategy; 2] = [softmax::Strategy::Rows, softmax::Strategy::WorkgroupPerRow];
 
 /// GPU softmax of `x` along `axis` on `path`, or on the automatic choice.
-fn gpu_softmax(x: &HostTensor, axis: usize, path: Option<SoftmaxPath>) -> Vec<f32> {
+fn gpu_softmax(x: &HostTensor, axis: usize, path: Option<softmax::Strategy>) -> Vec<f32> {
     let rt = common::gpu();
     let (xt, yt) = (rt.upload_host(x).unwrap(), rt.tensor(&x.shape).unwrap());
     let d = match path {
@@ -90,10 +88,13 @@ fn axis_of_length_one_gives_ones() {
 #[test]
 fn automatic_path_choice() {
     let rt = require!(gpu);
-    assert_eq!(auto_path(rt, WORKGROUP_MIN_AXIS - 1), SoftmaxPath::Rows);
+    assert_eq!(
+        strategy(rt.profile(), WORKGROUP_MIN_AXIS - 1),
+        softmax::Strategy::Rows
+    );
     let cpu_adapter = rt.adapter_info().device_type == wgpu::DeviceType::Cpu;
-    let long = auto_path(rt, WORKGROUP_MIN_AXIS);
-    assert_eq!(long == SoftmaxPath::Rows, cpu_adapter, "{long:?}");
+    let long = strategy(rt.profile(), WORKGROUP_MIN_AXIS);
+    assert_eq!(long == softmax::Strategy::Rows, cpu_adapter, "{long:?}");
     for (shape, seed) in [([2, 1000], 90), ([5, 7], 91)] {
         let x = HostTensor::new(&shape, common::random(seed, shape.iter().product(), 4.0));
         let x = x.unwrap();

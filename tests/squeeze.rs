@@ -4,7 +4,7 @@ mod common;
 
 use proptest::prelude::*;
 use se_runtime::SqueezeMode;
-use se_runtime::kernels::squeeze::{WORKGROUP, squeeze, squeeze_with, squeeze_with_lanes};
+use se_runtime::kernels::squeeze::{self, WORKGROUP, squeeze, squeeze_with};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 
@@ -24,16 +24,16 @@ fn check_data(shape: [usize; 4], mode: SqueezeMode, data: Vec<f32>) {
     );
     // Both reductions where the adapter has subgroups: the default takes them, the
     // shared-memory tree is what adapters without them run.
-    let mut paths = vec![false];
+    let mut paths = vec![squeeze::Strategy::tree(rt.profile(), shape)];
     if rt.features().contains(wgpu::Features::SUBGROUP) {
-        paths.push(true);
+        paths.extend(squeeze::Strategy::subgroups(rt.profile()));
     }
-    for subgroups in paths {
+    for strategy in paths {
         let out = rt.tensor(&shape[..2]).unwrap();
-        rt.run(&[squeeze_with(rt, &xt, mode, subgroups, &out).unwrap()])
+        rt.run(&[squeeze_with(rt, &xt, mode, strategy, &out).unwrap()])
             .unwrap();
         common::assert_close(
-            &format!("squeeze {mode:?} {shape:?}, subgroups {subgroups}"),
+            &format!("squeeze {mode:?} {shape:?}, {strategy}"),
             &common::read(rt, &out),
             &want.data,
         );
@@ -100,7 +100,8 @@ fn every_lane_count() {
             let want = cpu::squeeze::squeeze(&x, mode).unwrap();
             let mut lanes = 1;
             while lanes <= WORKGROUP {
-                rt.run(&[squeeze_with_lanes(rt, &xt, mode, lanes, &out).unwrap()])
+                let tree = squeeze::Strategy::Tree { lanes };
+                rt.run(&[squeeze_with(rt, &xt, mode, tree, &out).unwrap()])
                     .unwrap();
                 let what = format!("squeeze {mode:?} {shape:?} with {lanes} lanes");
                 common::assert_close(&what, &common::read(rt, &out), &want.data);
@@ -118,7 +119,8 @@ fn rejects_bad_lane_counts() {
         rt.tensor(&[1, 2]).unwrap(),
     );
     for lanes in [0, 3, 2 * WORKGROUP] {
-        let err = squeeze_with_lanes(rt, &x, SqueezeMode::Avg, lanes, &out)
+        let tree = squeeze::Strategy::Tree { lanes };
+        let err = squeeze_with(rt, &x, SqueezeMode::Avg, tree, &out)
             .err()
             .unwrap();
         assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");

@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use se_runtime::kernels::binary::binary;
-use se_runtime::kernels::conv2d::{ConvAlgo, conv2d_with};
+use se_runtime::kernels::conv2d::{self, conv2d_with};
 use se_runtime::kernels::matmul::{Staging, matmul};
 use se_runtime::kernels::pool::{avg_pool2d, max_pool2d};
 use se_runtime::kernels::softmax::softmax;
@@ -117,31 +117,31 @@ async fn conv2d_algorithms_match_cpu() {
     };
     let cases = [
         (
-            ConvAlgo::Gemm1x1(Staging::Workgroup),
+            conv2d::Strategy::Gemm1x1(Staging::Workgroup),
             [2, 5, 7, 6],
             [9, 5, 1, 1],
             p(1, 0, 1),
         ),
         (
-            ConvAlgo::Gemm1x1(Staging::Direct),
+            conv2d::Strategy::Gemm1x1(Staging::Direct),
             [1, 5, 7, 6],
             [9, 5, 1, 1],
             p(1, 0, 1),
         ),
         (
-            ConvAlgo::ImplicitGemm(Staging::Workgroup),
+            conv2d::Strategy::ImplicitGemm(Staging::Workgroup),
             [1, 3, 9, 9],
             [8, 3, 3, 3],
             p(2, 1, 1),
         ),
         (
-            ConvAlgo::ImplicitGemm(Staging::Direct),
+            conv2d::Strategy::ImplicitGemm(Staging::Direct),
             [2, 6, 5, 5],
             [6, 3, 3, 3],
             p(1, 1, 2),
         ),
         (
-            ConvAlgo::Depthwise,
+            conv2d::Strategy::Depthwise,
             [1, 12, 8, 8],
             [12, 1, 3, 3],
             p(1, 1, 12),

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use se_runtime::kernels::matmul::{Staging, matmul_with};
+use se_runtime::kernels::matmul::{Staging, Strategy, matmul_with};
 use se_runtime::plan::{Loc, Operand};
 use se_runtime::{Activation, HostTensor, Runtime, Session};
 use serde_json::{Value, json};
@@ -55,6 +55,8 @@ struct Layer {
     ms: f64,
     macs: u64,
     se_block: bool,
+    /// The kernel strategies the layer's dispatches run.
+    strategy: String,
 }
 
 /// Bytes a session keeps on the device, from its plan.
@@ -168,15 +170,18 @@ impl Subject {
         self.gpu_runs.push(times.iter().map(|t| t.ms).sum());
         if self.layers.is_empty() {
             self.samples = vec![Vec::new(); times.len()];
+            let strategies = model::step_strategies(&self.session);
             self.layers = times
                 .iter()
                 .zip(&self.session.plan().steps)
-                .map(|(t, step)| Layer {
+                .zip(strategies)
+                .map(|((t, step), strategy)| Layer {
                     name: t.name.clone(),
                     op: t.op.clone(),
                     ms: 0.0,
                     macs: step.macs(),
                     se_block: t.se_block,
+                    strategy,
                 })
                 .collect();
         }
@@ -250,6 +255,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
                 "driver_info": a.driver_info,
                 "backend": format!("{:?}", a.backend),
                 "device_type": format!("{:?}", a.device_type),
+                "class": rt.profile().class.to_string(),
                 "timestamps": rt.has_timestamps(),
                 "subgroups": rt.features().contains(wgpu::Features::SUBGROUP),
                 "shader_f16": rt.features().contains(wgpu::Features::SHADER_F16),
@@ -363,7 +369,7 @@ fn print_subject(
     let peak_head = if peak.is_some() { "  % peak" } else { "" };
     let header = layer_columns("#", "layer", "op", w);
     outln!(
-        "{header} {:>9} {:>6} {:>8}{peak_head}",
+        "{header} {:>9} {:>6} {:>8}{peak_head}  strategy",
         "ms",
         "%",
         "GFLOP/s"
@@ -377,13 +383,16 @@ fn print_subject(
         };
         let share = match peak {
             Some(p) if is_gemm_like(l) => format!("  {:5.1}%", gflops / p * 100.0),
-            _ => String::new(),
+            // Blank under the heading, so the strategies line up.
+            Some(_) => " ".repeat(peak_head.len()),
+            None => String::new(),
         };
         outln!(
-            "{} {:>9.4} {:>5.1}% {rate:>8}{share}",
+            "{} {:>9.4} {:>5.1}% {rate:>8}{share}  {}",
             layer_columns(n, &l.name, &l.op, w),
             l.ms,
-            l.ms / total * 100.0
+            l.ms / total * 100.0,
+            l.strategy
         );
     }
     let se: Vec<_> = s.layers.iter().filter(|l| l.se_block).collect();
@@ -443,6 +452,7 @@ fn subject_json(s: &Subject, peak: Option<f64>) -> Value {
             "ms": l.ms,
             "macs": l.macs,
             "se_block": l.se_block,
+            "strategy": l.strategy,
             "gflops": if is_gemm_like(l) { Some(gflops(l)) } else { None },
             "peak_share": match peak { Some(p) if is_gemm_like(l) => Some(gflops(l) / p), _ => None },
         })).collect::<Vec<_>>(),
@@ -474,7 +484,8 @@ fn matmul_peak(rt: &Runtime) -> Result<Peak> {
         (Staging::Direct, "direct"),
         (Staging::Workgroup, "workgroup"),
     ] {
-        let d = matmul_with(rt, staging, &a, &b, None, Activation::Identity, &out)?;
+        let strategy = Strategy::with_staging(rt.profile(), staging, N, N)?;
+        let d = matmul_with(rt, strategy, &a, &b, None, Activation::Identity, &out)?;
         let time = |n: usize| -> Result<f64> {
             let t = Instant::now();
             rt.submit(std::iter::repeat_n(&d, n));

@@ -1,24 +1,43 @@
-//! `se-runtime inspect`: what a model is and what the compiler made of it.
+//! `se-runtime inspect`: what a model is, what the compiler made of it, and the kernel
+//! strategies each layer would run on the chosen adapter.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use se_runtime::preprocess::{self, Preprocess};
-use se_runtime::{Error, Model};
+use se_runtime::{Error, Model, Session};
 
-use super::{Outcome, fmt_bytes, fmt_count, layer_columns, name_width};
+use super::{
+    Cli, Outcome, error_line, fmt_bytes, fmt_count, layer_columns, model::step_strategies,
+    name_width,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The ONNX model
     #[arg(value_name = "M.onnx")]
     model: PathBuf,
-    /// Leave out the per-layer table
+    /// Leave out the per-layer table (and the GPU adapter it opens for the strategies)
     #[arg(long)]
     brief: bool,
 }
 
-pub fn run(args: &Args) -> Result<Outcome> {
+/// The adapter, its class and the batch, and each layer's kernel strategies: what a
+/// session of `model` would run on the adapter the other commands choose.
+fn strategies(cli: &Cli, model: &Model, batch: usize) -> Result<(String, Vec<String>)> {
+    let rt = cli.runtime()?;
+    let session = Session::new(&rt, model, batch)?;
+    let a = rt.adapter_info();
+    let on = format!(
+        "{} ({:?}, {} class), batch {batch}",
+        a.name,
+        a.backend,
+        rt.profile().class
+    );
+    Ok((on, step_strategies(&session)))
+}
+
+pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let path = &args.model;
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
     let model = match Model::from_bytes(&bytes) {
@@ -123,11 +142,29 @@ pub fn run(args: &Args) -> Result<Outcome> {
         let total = i.macs.max(1) as f64;
         let w = name_width(i.layers.iter().map(|l| l.name.as_str()));
         outln!("\nLayers:");
+        let strategies = match strategies(cli, &model, i.batch.unwrap_or(1)) {
+            Ok((on, strategies)) => {
+                outln!("  kernel strategies on {on}");
+                strategies
+            }
+            Err(e) => {
+                outln!("  kernel strategies not shown: {}", error_line(&e));
+                Vec::new()
+            }
+        };
+        let head = if strategies.is_empty() {
+            ""
+        } else {
+            "  strategy"
+        };
         let header = layer_columns("#", "name", "op", w);
-        outln!("{header} {:<18} {:>9} {:>6}", "output", "MACs", "%");
+        outln!("{header} {:<18} {:>9} {:>6}{head}", "output", "MACs", "%");
         for (n, l) in i.layers.iter().enumerate() {
+            let strategy = strategies
+                .get(n)
+                .map_or(String::new(), |s| format!("  {s}"));
             outln!(
-                "{} {:<18} {:>9} {:>5.1}%",
+                "{} {:<18} {:>9} {:>5.1}%{strategy}",
                 layer_columns(n, &l.name, &l.op, w),
                 format!("{:?}", l.output),
                 fmt_count(l.macs as f64),

@@ -88,7 +88,7 @@ pub fn main() -> ExitCode {
         Command::Classify(args) => classify::run(&cli, args),
         Command::Excitations(args) => excitations::run(&cli, args),
         Command::Bench(args) => bench::run(&cli, args),
-        Command::Inspect(args) => inspect::run(args),
+        Command::Inspect(args) => inspect::run(&cli, args),
         Command::Profiles(args) => profiles::run(&cli, args),
         Command::Run(args) => run::run(&cli, args),
         Command::Info(args) => info::run(&cli, args),

@@ -227,6 +227,19 @@ pub fn profile(
         .collect())
 }
 
+/// Each plan step's kernel strategies ([`Session::step_strategies`]), one told once
+/// where consecutive dispatches share it: `squeeze/tree 1 lane + excite/two-pass + scale`.
+pub fn step_strategies(session: &Session) -> Vec<String> {
+    session
+        .step_strategies()
+        .into_iter()
+        .map(|mut step| {
+            step.dedup();
+            step.join(" + ")
+        })
+        .collect()
+}
+
 /// The batch size to run: the model's own if it fixes one, else `wanted`.
 pub fn batch_size(m: &Loaded, wanted: usize) -> usize {
     m.model.info().batch.unwrap_or(wanted.max(1))

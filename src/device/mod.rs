@@ -1,6 +1,7 @@
 //! The GPU device: the only code that talks to wgpu. A [`Runtime`] is one adapter's
 //! device and queue with the caches built on them; its methods are spread over:
 //! - `adapter.rs`: adapter choice (environment options, limit caps, ranking);
+//! - `profile.rs`: the [`AdapterProfile`] the kernel strategies read;
 //! - `mod.rs`: device creation and the capture of wgpu's errors ([`Runtime::check`]);
 //! - `pipeline.rs`: shaders, the pipeline cache, prepared [`Dispatch`]es;
 //! - `buffer.rs`: tensors, the buffer pool, uploads, readback mapping, size checks;
@@ -10,12 +11,14 @@
 mod adapter;
 mod buffer;
 mod pipeline;
+mod profile;
 mod submit;
 
 pub use adapter::{LimitCaps, RuntimeOptions, list_adapters, parse_backend};
 pub use buffer::{HalfTensor, PoolStats, Tensor};
 pub use pipeline::{Dispatch, Shader, grid};
 pub(crate) use pipeline::{distinct_output, groups};
+pub use profile::{AdapterProfile, DeviceClass, SubgroupSizes, TilingLimits};
 
 use std::sync::{Arc, Mutex};
 
@@ -47,6 +50,7 @@ struct Shared {
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
     features: wgpu::Features,
+    profile: AdapterProfile,
     errors: Arc<Mutex<ErrorSink>>,
     pipelines: PipelineCache,
 }
@@ -100,6 +104,7 @@ impl Runtime {
             device,
             queue,
             shared: Arc::new(Shared {
+                profile: AdapterProfile::new(&info, features, &limits),
                 info,
                 limits,
                 features,
@@ -119,11 +124,6 @@ impl Runtime {
 
     pub fn features(&self) -> wgpu::Features {
         self.shared.features
-    }
-
-    /// Whether shaders can read f16 values (the `shader-f16` feature).
-    pub fn has_f16(&self) -> bool {
-        self.features().contains(wgpu::Features::SHADER_F16)
     }
 
     pub fn device(&self) -> &wgpu::Device {

@@ -39,6 +39,8 @@ pub(super) struct PipelineCache {
 /// One prepared compute dispatch.
 pub struct Dispatch {
     pub label: &'static str,
+    /// The kernel family and the strategy that made this dispatch.
+    strategy: String,
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
@@ -58,6 +60,19 @@ impl Dispatch {
 
     pub fn workgroups(&self) -> [u32; 3] {
         self.workgroups
+    }
+
+    /// The kernel family and the strategy it ran, `family/strategy` (e.g.
+    /// `conv2d/implicit-gemm staged 64x64`); the shader's name alone for a kernel
+    /// with one way to run.
+    pub fn strategy(&self) -> &str {
+        &self.strategy
+    }
+
+    /// This dispatch, recorded as made by `family` with `strategy`.
+    pub(crate) fn with_strategy(mut self, family: &str, strategy: impl std::fmt::Display) -> Self {
+        self.strategy = format!("{family}/{strategy}");
+        self
     }
 }
 
@@ -185,6 +200,7 @@ impl Runtime {
         self.check(&format!("preparing {}::{entry}", shader.name))?;
         Ok(Dispatch {
             label: entry,
+            strategy: shader.name.to_owned(),
             pipeline,
             bind_group,
             workgroups,

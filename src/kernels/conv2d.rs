@@ -1,19 +1,19 @@
 //! `y = act(conv2d(x, w) + bias + residual)` on NCHW tensors (`shaders/conv2d.wgsl`,
 //! 1x1 convolutions through `shaders/matmul.wgsl`; CPU twin `crate::cpu::conv2d`).
 
-use super::matmul::{F16Operand, Gemm, GemmBias, Staging, Tiling, gemm, require_f16};
+use std::fmt;
+
+use super::matmul::{self, F16Operand, Gemm, GemmBias, Staging, gemm, require_f16};
 use super::{Dispatch, activation, grid, groups, shader};
-use crate::device::Runtime;
+use crate::device::{AdapterProfile, Runtime};
 use crate::device::{HalfTensor, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::{Activation, Conv2dParams};
 
-/// How a convolution is computed. [`conv2d`] picks by shape ([`choose_algo`]);
+/// How a convolution is computed. [`conv2d`] takes the [`strategy`] for the shapes;
 /// [`conv2d_with`] forces one, for tests and benchmarks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ConvAlgo {
-    #[default]
-    Auto,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
     /// 1x1 kernel, stride 1, no padding: a batched GEMM `W[Co,Ci] x X[n][Ci,H*W]`.
     Gemm1x1(Staging),
     /// Any convolution: a GEMM that gathers input windows on the fly.
@@ -22,18 +22,67 @@ pub enum ConvAlgo {
     Depthwise,
 }
 
-/// The algorithm [`conv2d`] uses for these shapes (which must be valid).
-pub fn choose_algo(x: &[usize], w: &[usize], p: &Conv2dParams) -> ConvAlgo {
+impl fmt::Display for Strategy {
+    /// `implicit-gemm staged`: the algorithm and, for the GEMMs, the staging.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Gemm1x1(s) => write!(f, "gemm-1x1 {s}"),
+            Strategy::ImplicitGemm(s) => write!(f, "implicit-gemm {s}"),
+            Strategy::Depthwise => f.write_str("depthwise"),
+        }
+    }
+}
+
+/// The strategy [`conv2d`] takes for input `x`, weights `w` and `p` on `profile`'s
+/// adapter; fails if the shapes do not make a convolution.
+pub fn strategy(
+    profile: &AdapterProfile,
+    x: &[usize],
+    w: &[usize],
+    p: &Conv2dParams,
+) -> Result<Strategy> {
+    p.output_shape(x, w)?;
     let (co, cg, kh, kw) = (w[0], w[1], w[2], w[3]);
-    if cg == 1 && p.groups > 1 && co / p.groups <= 4 {
+    let staging = matmul::staging(profile);
+    Ok(if cg == 1 && p.groups > 1 && co / p.groups <= 4 {
         // A GEMM would run M <= 4 rows and K = KH*KW: mostly padding.
-        ConvAlgo::Depthwise
+        Strategy::Depthwise
     } else if fits_gemm_1x1(kh, kw, p) && x[2] * x[3] >= 16 {
         // Smaller images run better as one GEMM over all of the batch (N = batch * H * W).
-        ConvAlgo::Gemm1x1(Staging::Auto)
+        Strategy::Gemm1x1(staging)
     } else {
-        ConvAlgo::ImplicitGemm(Staging::Auto)
-    }
+        Strategy::ImplicitGemm(staging)
+    })
+}
+
+/// The GEMM (staging and tile) that `strategy` runs for these shapes; `None` for the
+/// depthwise kernel. Fails if the shapes do not make a convolution or no tile fits.
+pub fn gemm_strategy(
+    profile: &AdapterProfile,
+    strategy: Strategy,
+    x: &[usize],
+    w: &[usize],
+    p: &Conv2dParams,
+) -> Result<Option<matmul::Strategy>> {
+    let out = p.output_shape(x, w)?;
+    let rows = out[1] / p.groups;
+    Ok(match strategy {
+        Strategy::Gemm1x1(s) => Some(matmul::Strategy::with_staging(
+            profile,
+            s,
+            rows,
+            x[2] * x[3],
+        )?),
+        // 16 bytes per tile column: the shader's table of window positions.
+        Strategy::ImplicitGemm(s) => Some(matmul::Strategy::tiled(
+            profile,
+            s,
+            rows,
+            out[0] * out[2] * out[3],
+            16,
+        )?),
+        Strategy::Depthwise => None,
+    })
 }
 
 fn fits_gemm_1x1(kh: usize, kw: usize, p: &Conv2dParams) -> bool {
@@ -80,14 +129,15 @@ pub fn conv2d(
     act: Activation,
     y: &Tensor,
 ) -> Result<Dispatch> {
-    conv2d_with(rt, ConvAlgo::Auto, x, w, bias, residual, p, act, y)
+    let strategy = strategy(rt.profile(), x.shape(), w.shape(), p)?;
+    conv2d_with(rt, strategy, x, w, bias, residual, p, act, y)
 }
 
-/// [`conv2d`] with the algorithm chosen by the caller; fails if it does not apply.
+/// [`conv2d`] with the strategy chosen by the caller; fails if it does not apply.
 #[allow(clippy::too_many_arguments)]
 pub fn conv2d_with(
     rt: &Runtime,
-    algo: ConvAlgo,
+    strategy: Strategy,
     x: &Tensor,
     w: &Tensor,
     bias: Option<&Tensor>,
@@ -98,7 +148,7 @@ pub fn conv2d_with(
 ) -> Result<Dispatch> {
     conv2d_any(
         rt,
-        algo,
+        strategy,
         x,
         (w, w.shape(), false),
         bias,
@@ -114,7 +164,7 @@ pub fn conv2d_with(
 #[allow(clippy::too_many_arguments)]
 pub fn conv2d_f16(
     rt: &Runtime,
-    algo: ConvAlgo,
+    strategy: Strategy,
     x: &Tensor,
     w: &HalfTensor,
     bias: Option<&Tensor>,
@@ -126,7 +176,7 @@ pub fn conv2d_f16(
     require_f16(rt, "conv2d_f16")?;
     conv2d_any(
         rt,
-        algo,
+        strategy,
         x,
         (w.packed(), w.shape(), true),
         bias,
@@ -141,7 +191,7 @@ pub fn conv2d_f16(
 #[allow(clippy::too_many_arguments)]
 fn conv2d_any(
     rt: &Runtime,
-    algo: ConvAlgo,
+    strategy: Strategy,
     x: &Tensor,
     (w, ws, half): (&Tensor, &[usize], bool),
     bias: Option<&Tensor>,
@@ -171,55 +221,24 @@ fn conv2d_any(
     super::distinct_output("conv2d", &inputs, y)?;
 
     let xs = x.shape();
-    let algo = match algo {
-        ConvAlgo::Auto => choose_algo(xs, ws, p),
-        forced => forced,
-    };
     let [batch, ci, h, wd] = [xs[0], xs[1], xs[2], xs[3]];
     let [cg, kh, kw] = [ws[1], ws[2], ws[3]];
     let (g, mg) = (p.groups, co / p.groups);
     let max_z = rt.limits().max_compute_workgroups_per_dimension as usize;
-    match algo {
-        ConvAlgo::Gemm1x1(_) if !fits_gemm_1x1(kh, kw, p) => {
+    match strategy {
+        Strategy::Gemm1x1(_) if !fits_gemm_1x1(kh, kw, p) => {
             return Err(Error::invalid(
                 "conv2d",
                 "the 1x1 GEMM needs a 1x1 kernel, stride 1 and no padding",
             ));
         }
-        ConvAlgo::Gemm1x1(staging) => {
-            // Batch over (image, group): W's group block times the group's channels.
-            let hw = h * wd;
-            return gemm(
-                rt,
-                Gemm {
-                    a: w,
-                    b: x,
-                    bias: bias.map_or(GemmBias::None, GemmBias::Row),
-                    residual,
-                    c: y,
-                    m: mg,
-                    n: hw,
-                    k: cg,
-                    batch_dims: vec![batch, g],
-                    a_strides: vec![0, mg * cg],
-                    b_strides: vec![ci * hw, cg * hw],
-                    act,
-                    staging,
-                    f16: if half {
-                        F16Operand::A
-                    } else {
-                        F16Operand::None
-                    },
-                },
-            );
-        }
-        ConvAlgo::Depthwise if cg != 1 => {
+        Strategy::Depthwise if cg != 1 => {
             return Err(Error::invalid(
                 "conv2d",
                 format!("the depthwise kernel needs one input channel per group, not {cg}"),
             ));
         }
-        ConvAlgo::ImplicitGemm(_) if g > max_z => {
+        Strategy::ImplicitGemm(_) if g > max_z => {
             return Err(Error::invalid(
                 "conv2d",
                 format!(
@@ -228,6 +247,40 @@ fn conv2d_any(
             ));
         }
         _ => {}
+    }
+    let tiled = gemm_strategy(rt.profile(), strategy, xs, ws, p)?;
+    let what = match tiled {
+        Some(gemm) => format!("{strategy} {}", gemm.tile),
+        None => strategy.to_string(),
+    };
+    let described = |d: Dispatch| d.with_strategy("conv2d", matmul::described(&what, half));
+    if let (Strategy::Gemm1x1(_), Some(tiled)) = (strategy, tiled) {
+        // Batch over (image, group): W's group block times the group's channels.
+        let hw = h * wd;
+        return gemm(
+            rt,
+            Gemm {
+                a: w,
+                b: x,
+                bias: bias.map_or(GemmBias::None, GemmBias::Row),
+                residual,
+                c: y,
+                m: mg,
+                n: hw,
+                k: cg,
+                batch_dims: vec![batch, g],
+                a_strides: vec![0, mg * cg],
+                b_strides: vec![ci * hw, cg * hw],
+                act,
+                strategy: tiled,
+                f16: if half {
+                    F16Operand::A
+                } else {
+                    F16Operand::None
+                },
+            },
+        )
+        .map(described);
     }
 
     let (kind, act_a, act_b) = activation::code(act);
@@ -263,22 +316,19 @@ fn conv2d_any(
     } else {
         shader!("conv2d", "conv2d_f32", "conv2d")
     };
-    if algo == ConvAlgo::Depthwise {
+    let Some(tiled) = tiled else {
         let items = batch * co * out[2] * out[3].div_ceil(4);
         let wg = grid(rt, groups(items, 64));
-        return rt.dispatch(shader, "conv2d_depthwise", &kernel, &params, &tensors, wg);
-    }
+        return rt
+            .dispatch(shader, "conv2d_depthwise", &kernel, &params, &tensors, wg)
+            .map(described);
+    };
     let n = batch * out[2] * out[3];
     let k = cg * kh * kw;
-    let staging = match algo {
-        ConvAlgo::ImplicitGemm(s) => s,
-        _ => Staging::Auto,
-    };
-    // 16 bytes per tile column: the shader's table of window positions.
-    let tiling = Tiling::new(rt, staging, mg, n, 16)?;
-    params.tiles_m = tiling.tiles_m as u32;
-    params.tiles = tiling.tiles as u32;
-    let [staged, rows, wg_m, wg_n] = tiling.constants();
+    let (tiles_m, tiles) = tiled.tile.workgroups(mg, n);
+    params.tiles_m = tiles_m as u32;
+    params.tiles = tiles as u32;
+    let [staged, rows, wg_m, wg_n] = tiled.constants();
     let constants = [
         staged,
         rows,
@@ -291,4 +341,5 @@ fn conv2d_any(
     let mut wg = grid(rt, params.tiles);
     wg[2] = g as u32;
     rt.dispatch(shader, "conv2d_igemm", &constants, &params, &tensors, wg)
+        .map(described)
 }

@@ -4,8 +4,7 @@
 use super::scale::scale;
 use super::squeeze::squeeze;
 use super::{Dispatch, activation, grid, shader};
-use crate::device::Runtime;
-use crate::device::Tensor;
+use crate::device::{AdapterProfile, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::excite::{excite_dims, gate_dims, hidden_dims, matrix};
@@ -77,6 +76,7 @@ pub fn excite(
         &[s, w1, b1, w2, b2, out],
         wg,
     )
+    .map(|d| d.with_strategy("excite", Strategy::WorkgroupPerImage))
 }
 
 /// Invocations per workgroup of `excite_layer`; must match `LAYER_WG` in the shader.
@@ -138,6 +138,7 @@ fn layer(
         &[x, w, bias, y],
         grid(rt, super::groups(n * outputs, LAYER_WORKGROUP)),
     )
+    .map(|d| d.with_strategy("excite", Strategy::TwoPass))
 }
 
 /// The MLP's first layer alone: `out[n] = hidden(w1 . s[n] + b1)`, `out` `[N, R]`;
@@ -168,16 +169,46 @@ pub fn excite_gate(
     layer(rt, "excite gate", h, w2, b2, gate, out, (n, r, c))
 }
 
+/// How an SE block computes its excitation MLP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Each layer a pass of its own over many workgroups ([`excite_hidden`], then
+    /// [`excite_gate`]), the hidden values in the block's scratch buffer.
+    TwoPass,
+    /// One workgroup per image runs the whole MLP ([`excite`]).
+    WorkgroupPerImage,
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Strategy::TwoPass => "two-pass",
+            Strategy::WorkgroupPerImage => "workgroup-per-image",
+        })
+    }
+}
+
+/// The strategy [`se_block`] takes for `channels` -> `reduced` -> `channels` on
+/// `profile`'s adapter, the same on every class so far. Two passes, the MLP spread
+/// over many workgroups: on lavapipe this beat both the single-workgroup-per-image
+/// [`excite`] (up to 10x at C = 2048) and a version with the second layer fused into
+/// the scaling (whose barrier cost more than the pass it saved):
+/// `cargo bench --bench se_block`. Where R > C the hidden layer does not fit the
+/// `[N, C]` scratch, so one workgroup per image runs the MLP.
+pub fn strategy(_profile: &AdapterProfile, channels: usize, reduced: usize) -> Strategy {
+    if reduced > channels {
+        Strategy::WorkgroupPerImage
+    } else {
+        Strategy::TwoPass
+    }
+}
+
 /// The dispatches of a whole SE block, `y = act(x * excitation + residual)`, over the
-/// caller's buffers `scratch` and `excitation` (both `[N, C]`).
-///
-/// Four passes with the MLP spread over many workgroups: squeeze into `excitation`,
-/// the first layer into `scratch` (seen as `[N, R]`), the second layer and gate over
-/// the squeezed values, then the scaling. On lavapipe this beat both the single-
-/// workgroup-per-image [`excite`] (up to 10x at C = 2048) and a version with the second
-/// layer fused into the scaling (whose barrier cost more than the pass it saved):
-/// `cargo bench --bench se_block`. Where R > C (the hidden layer does not fit the
-/// scratch) it runs squeeze, [`excite`], scale.
+/// caller's buffers `scratch` and `excitation` (both `[N, C]`): squeeze, the
+/// excitation MLP by its [`strategy`], then the scaling. [`Strategy::TwoPass`]
+/// squeezes into `excitation`, runs the first layer into `scratch` (seen as `[N, R]`)
+/// and the second layer and gate over the squeezed values;
+/// [`Strategy::WorkgroupPerImage`] squeezes into `scratch`.
 #[allow(clippy::too_many_arguments)]
 pub fn se_block(
     rt: &Runtime,
@@ -197,18 +228,20 @@ pub fn se_block(
 ) -> Result<Vec<Dispatch>> {
     let [n, c, _, _] = nchw("SE block input", x.shape())?;
     let (r, _) = matrix("excite w1", w1.shape())?;
-    if r > c {
-        return Ok(vec![
+    Ok(match strategy(rt.profile(), c, r) {
+        Strategy::WorkgroupPerImage => vec![
             squeeze(rt, x, pooling, scratch)?,
             excite(rt, scratch, w1, b1, hidden, w2, b2, gate, excitation)?,
             scale(rt, x, excitation, residual, act, y)?,
-        ]);
-    }
-    let h = scratch.view(&[n, r])?;
-    Ok(vec![
-        squeeze(rt, x, pooling, excitation)?,
-        excite_hidden(rt, excitation, w1, b1, hidden, &h)?,
-        excite_gate(rt, &h, w2, b2, gate, excitation)?,
-        scale(rt, x, excitation, residual, act, y)?,
-    ])
+        ],
+        Strategy::TwoPass => {
+            let h = scratch.view(&[n, r])?;
+            vec![
+                squeeze(rt, x, pooling, excitation)?,
+                excite_hidden(rt, excitation, w1, b1, hidden, &h)?,
+                excite_gate(rt, &h, w2, b2, gate, excitation)?,
+                scale(rt, x, excitation, residual, act, y)?,
+            ]
+        }
+    })
 }

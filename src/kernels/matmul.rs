@@ -2,6 +2,10 @@
 //! (`shaders/matmul.wgsl`; CPU twin `crate::cpu::matmul`). The same batched GEMM runs
 //! 1x1 convolutions (see [`gemm`]).
 
+mod strategy;
+
+pub use strategy::{Staging, Strategy, Tile, staging, strategy};
+
 use super::{Dispatch, activation, grid, shader};
 use crate::device::Runtime;
 use crate::device::{HalfTensor, Tensor};
@@ -32,125 +36,6 @@ struct Params {
     b_batch_strides: [u32; 4],
 }
 
-/// Candidate tiles (rows x columns of the output per workgroup). 64 x 64 first: it
-/// wins ties.
-const TILES: [(usize, usize); 9] = [
-    (64, 64),
-    (32, 128),
-    (128, 32),
-    (16, 128),
-    (8, 256),
-    (4, 256),
-    (8, 64),
-    (4, 64),
-    (4, 32),
-];
-
-/// Workgroups a dispatch should have to keep every core busy: between tiles that waste
-/// the same work, the one giving more workgroups (up to this many) wins. A 1 x 2048 x
-/// 1000 matmul ran 3.6x faster on lavapipe as 32 workgroups than as 4.
-const ENOUGH_TILES: usize = 32;
-
-/// Depth of the K steps staged in workgroup memory (`BK` in the shaders).
-const BK: u64 = 16;
-
-/// How a GEMM kernel (`matmul.wgsl`, `conv2d_igemm`) covers an `m` x `n` output:
-/// `rows` x 4 outputs per invocation, `wg_m` x `wg_n` invocations per workgroup.
-pub(crate) struct Tiling {
-    pub staged: bool,
-    pub rows: u32,
-    pub wg_m: u32,
-    pub wg_n: u32,
-    pub tiles_m: usize,
-    pub tiles: usize,
-}
-
-impl Tiling {
-    /// The tile that wastes least work on an `m` x `n` output (a conv with 16 output
-    /// channels gets 16-row tiles, a fully connected layer with M = 1 4-row ones) and
-    /// fits the adapter's limits. `column_bytes`: workgroup memory the kernel keeps per
-    /// tile column besides the operand tiles.
-    pub(crate) fn new(
-        rt: &Runtime,
-        staging: Staging,
-        m: usize,
-        n: usize,
-        column_bytes: u64,
-    ) -> Result<Tiling> {
-        let staged = staging.staged(rt);
-        // Direct reads get 8 rows per invocation (each b load used twice as often)
-        // unless the output has too few rows to fill them.
-        let rows = if staged || m <= 4 { 4 } else { 8 };
-        let limits = rt.limits();
-        let fits = |&(bm, bn): &(usize, usize)| {
-            let (wg_m, wg_n) = ((bm / rows) as u64, (bn / 4) as u64);
-            let shared = 16 * BK * (wg_m + wg_n) + column_bytes * bn as u64;
-            bm >= rows
-                && wg_m * wg_n <= limits.max_compute_invocations_per_workgroup as u64
-                && shared <= limits.max_compute_workgroup_storage_size as u64
-        };
-        let cost = |&(bm, bn): &(usize, usize)| {
-            let (tiles_m, tiles_n) = (m.div_ceil(bm), n.div_ceil(bn));
-            let padded = tiles_m * bm * tiles_n * bn;
-            (
-                padded,
-                std::cmp::Reverse((tiles_m * tiles_n).min(ENOUGH_TILES)),
-            )
-        };
-        let Some((bm, bn)) = TILES.into_iter().filter(fits).min_by_key(cost) else {
-            return Err(Error::invalid(
-                "matmul",
-                "no GEMM tile fits this adapter's workgroup limits",
-            ));
-        };
-        let tiles_m = m.div_ceil(bm);
-        Ok(Tiling {
-            staged,
-            rows: rows as u32,
-            wg_m: (bm / rows) as u32,
-            wg_n: (bn / 4) as u32,
-            tiles_m,
-            tiles: tiles_m * n.div_ceil(bn),
-        })
-    }
-
-    /// The override constants the kernels read.
-    pub(crate) fn constants(&self) -> [(&'static str, f64); 4] {
-        [
-            ("STAGED", self.staged as u32 as f64),
-            ("ROWS", self.rows as f64),
-            ("WG_M", self.wg_m as f64),
-            ("WG_N", self.wg_n as f64),
-        ]
-    }
-}
-
-/// Where the GEMM kernels (`matmul`, 1x1 and implicit-GEMM convolutions) keep their
-/// operand tiles.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Staging {
-    /// `Workgroup` on GPUs, `Direct` on CPU adapters (lavapipe, SwiftShader).
-    #[default]
-    Auto,
-    /// Tiles staged in workgroup memory, each value loaded once per workgroup.
-    Workgroup,
-    /// Every invocation reads its operands straight from the storage buffers. On CPU
-    /// adapters workgroup memory accesses and barriers cost more than they save: about
-    /// 2x on lavapipe (`cargo bench --bench conv2d`).
-    Direct,
-}
-
-impl Staging {
-    /// Whether tiles are staged in workgroup memory on `rt`'s adapter.
-    pub(crate) fn staged(self, rt: &Runtime) -> bool {
-        match self {
-            Staging::Auto => rt.adapter_info().device_type != wgpu::DeviceType::Cpu,
-            Staging::Workgroup => true,
-            Staging::Direct => false,
-        }
-    }
-}
-
 /// What the GEMM adds before the activation.
 pub(crate) enum GemmBias<'a> {
     None,
@@ -178,7 +63,7 @@ pub(crate) struct Gemm<'a> {
     pub a_strides: Vec<usize>,
     pub b_strides: Vec<usize>,
     pub act: Activation,
-    pub staging: Staging,
+    pub strategy: Strategy,
     /// The operand, if any, holding f16 values packed two per word (a
     /// [`HalfTensor`]'s storage).
     pub f16: F16Operand,
@@ -194,7 +79,7 @@ pub(crate) enum F16Operand {
 
 /// Fails unless `rt`'s adapter can read f16 weights.
 pub(crate) fn require_f16(rt: &Runtime, op: &str) -> Result<()> {
-    if rt.has_f16() {
+    if rt.profile().f16 {
         return Ok(());
     }
     Err(Error::invalid(
@@ -262,9 +147,10 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
             ),
         ));
     }
-    let tiling = Tiling::new(rt, g.staging, g.m, g.n, 0)?;
+    g.strategy.check(rt.profile(), 0)?;
+    let (tiles_m, tiles) = g.strategy.tile.workgroups(g.m, g.n);
     // An empty batch still dispatches one workgroup: give it no tile to work on.
-    let tiles = if batch == 0 { 0 } else { tiling.tiles };
+    let tiles = if batch == 0 { 0 } else { tiles };
     let (kind, act_a, act_b) = activation::code(g.act);
     let (bias_mode, bias_period, bias) = match g.bias {
         GemmBias::None => (0, 1, g.a),
@@ -275,7 +161,7 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
         m: g.m as u32,
         n: g.n as u32,
         k: g.k as u32,
-        tiles_m: tiling.tiles_m as u32,
+        tiles_m: tiles_m as u32,
         tiles: tiles as u32,
         bias_mode,
         bias_period,
@@ -288,7 +174,7 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
         a_batch_strides: slots(&sa, 0),
         b_batch_strides: slots(&sb, 0),
     };
-    let [staged, rows, wg_m, wg_n] = tiling.constants();
+    let [staged, rows, wg_m, wg_n] = g.strategy.constants();
     let constants = [
         staged,
         rows,
@@ -310,7 +196,8 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
 }
 
 /// `out = act(a x b + bias)`: `a` is `[..., M, K]`, `b` `[K, N]` or `[..., K, N]` with
-/// batch dimensions broadcast against `a`'s, `bias` `[N]`, `out` `[..., M, N]`.
+/// batch dimensions broadcast against `a`'s, `bias` `[N]`, `out` `[..., M, N]`; the
+/// [`strategy`] for these shapes.
 pub fn matmul(
     rt: &Runtime,
     a: &Tensor,
@@ -319,27 +206,28 @@ pub fn matmul(
     act: Activation,
     out: &Tensor,
 ) -> Result<Dispatch> {
-    matmul_with(rt, Staging::Auto, a, b, bias, act, out)
+    let strategy = strategy(rt.profile(), a.shape(), b.shape())?;
+    matmul_with(rt, strategy, a, b, bias, act, out)
 }
 
-/// [`matmul`] with the tile staging chosen by the caller.
+/// [`matmul`] with the strategy chosen by the caller.
 pub fn matmul_with(
     rt: &Runtime,
-    staging: Staging,
+    strategy: Strategy,
     a: &Tensor,
     b: &Tensor,
     bias: Option<&Tensor>,
     act: Activation,
     out: &Tensor,
 ) -> Result<Dispatch> {
-    matmul_any(rt, staging, a, (b, b.shape(), false), bias, act, out)
+    matmul_any(rt, strategy, a, (b, b.shape(), false), bias, act, out)
 }
 
-/// [`matmul`] with `b` (the weights) stored as f16 and every product and sum in f32:
-/// half the weight memory and bandwidth. Needs the adapter's `shader-f16` feature.
+/// [`matmul_with`] with `b` (the weights) stored as f16 and every product and sum in
+/// f32: half the weight memory and bandwidth. Needs the adapter's `shader-f16` feature.
 pub fn matmul_f16(
     rt: &Runtime,
-    staging: Staging,
+    strategy: Strategy,
     a: &Tensor,
     b: &HalfTensor,
     bias: Option<&Tensor>,
@@ -349,7 +237,7 @@ pub fn matmul_f16(
     require_f16(rt, "matmul_f16")?;
     matmul_any(
         rt,
-        staging,
+        strategy,
         a,
         (b.packed(), b.shape(), true),
         bias,
@@ -358,17 +246,8 @@ pub fn matmul_f16(
     )
 }
 
-/// `b`: its storage, its logical shape and whether it holds packed f16 values.
-fn matmul_any(
-    rt: &Runtime,
-    staging: Staging,
-    a: &Tensor,
-    (b, sb, half_b): (&Tensor, &[usize], bool),
-    bias: Option<&Tensor>,
-    act: Activation,
-    out: &Tensor,
-) -> Result<Dispatch> {
-    let sa = a.shape();
+/// `[M, K, N]` of a product of `a` `[..., M, K]` and `b` `[..., K, N]`.
+fn dims(sa: &[usize], sb: &[usize]) -> Result<[usize; 3]> {
     if sa.len() < 2 || sb.len() < 2 {
         return Err(Error::invalid(
             "matmul",
@@ -380,6 +259,21 @@ fn matmul_any(
     if k != kb {
         return Err(Error::shape("matmul inner dimension", [m, k], [kb, n]));
     }
+    Ok([m, k, n])
+}
+
+/// `b`: its storage, its logical shape and whether it holds packed f16 values.
+fn matmul_any(
+    rt: &Runtime,
+    strategy: Strategy,
+    a: &Tensor,
+    (b, sb, half_b): (&Tensor, &[usize], bool),
+    bias: Option<&Tensor>,
+    act: Activation,
+    out: &Tensor,
+) -> Result<Dispatch> {
+    let sa = a.shape();
+    let [m, k, n] = dims(sa, sb)?;
     let (a_batch, b_batch) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
     let batch = broadcast_shapes(a_batch, b_batch)?;
     let mut want = batch.clone();
@@ -411,7 +305,7 @@ fn matmul_any(
             b_strides: scale(broadcast_strides(b_batch, &batch), k * n),
             batch_dims: batch,
             act,
-            staging,
+            strategy,
             f16: if half_b {
                 F16Operand::B
             } else {
@@ -419,4 +313,14 @@ fn matmul_any(
             },
         },
     )
+    .map(|d| d.with_strategy("matmul", described(strategy, half_b)))
+}
+
+/// A GEMM strategy as dispatches record it, marked when the weights are f16.
+pub(crate) fn described(strategy: impl std::fmt::Display, f16: bool) -> String {
+    if f16 {
+        format!("{strategy} f16")
+    } else {
+        strategy.to_string()
+    }
 }

@@ -3,35 +3,53 @@
 //! axis length; each of the `outer * inner` rows (stride `inner`) is normalised.
 
 use super::{Dispatch, distinct_output, grid, groups, shader};
-use crate::device::Runtime;
-use crate::device::Tensor;
+use crate::device::{AdapterProfile, DeviceClass, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::softmax::split_axis;
 
 /// How the rows are normalised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SoftmaxPath {
+pub enum Strategy {
     /// One invocation per row: three sequential passes over it.
     Rows,
     /// One 256-invocation workgroup per row, with tree reductions in workgroup memory.
-    Workgroup,
+    WorkgroupPerRow,
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Strategy::Rows => "rows",
+            Strategy::WorkgroupPerRow => "workgroup-per-row",
+        })
+    }
+}
+
+impl Strategy {
+    /// Rows each workgroup normalises.
+    pub fn rows_per_workgroup(&self) -> usize {
+        match self {
+            Strategy::Rows => 64,
+            Strategy::WorkgroupPerRow => 1,
+        }
+    }
 }
 
 /// Axis length from which [`softmax`] reduces each row with a workgroup on a GPU.
 pub const WORKGROUP_MIN_AXIS: usize = 128;
 
-/// The path [`softmax`] takes for rows of length `n`: a workgroup per row from
-/// [`WORKGROUP_MIN_AXIS`] on, so a few long rows (a batch of 1000 class scores) still
-/// spread over the GPU; one invocation per row for short rows and on CPU adapters
-/// (lavapipe, SwiftShader, WARP). Those emulate workgroup barriers; on lavapipe
-/// (2 cores, release build) a workgroup per row takes 6.7-9.3 ms for [256, 1000] against
-/// 1.2 ms per invocation, and 161-173 ms for [4096, 128] against 2.6-3.2 ms.
-pub fn auto_path(rt: &Runtime, n: usize) -> SoftmaxPath {
-    let cpu_adapter = rt.adapter_info().device_type == wgpu::DeviceType::Cpu;
-    if n >= WORKGROUP_MIN_AXIS && !cpu_adapter {
-        SoftmaxPath::Workgroup
+/// The strategy [`softmax`] takes for rows of length `n` on `profile`'s adapter: a
+/// workgroup per row from [`WORKGROUP_MIN_AXIS`] on, so a few long rows (a batch of
+/// 1000 class scores) still spread over the GPU; one invocation per row for short rows
+/// and on CPU adapters (lavapipe, SwiftShader, WARP). Those emulate workgroup barriers;
+/// on lavapipe (2 cores, release build) a workgroup per row takes 6.7-9.3 ms for
+/// [256, 1000] against 1.2 ms per invocation, and 161-173 ms for [4096, 128] against
+/// 2.6-3.2 ms.
+pub fn strategy(profile: &AdapterProfile, n: usize) -> Strategy {
+    if n >= WORKGROUP_MIN_AXIS && profile.class == DeviceClass::Gpu {
+        Strategy::WorkgroupPerRow
     } else {
-        SoftmaxPath::Rows
+        Strategy::Rows
     }
 }
 
@@ -44,19 +62,20 @@ struct Params {
     _pad: u32,
 }
 
-/// `y = exp(x - max) / sum(exp(x - max))` along `axis`, on the [`auto_path`].
+/// `y = exp(x - max) / sum(exp(x - max))` along `axis`, with the [`strategy`] for
+/// its length.
 pub fn softmax(rt: &Runtime, x: &Tensor, axis: usize, y: &Tensor) -> Result<Dispatch> {
     let (_, n, _) = split_axis(x.shape(), axis)?;
-    softmax_with(rt, x, axis, y, auto_path(rt, n))
+    softmax_with(rt, x, axis, y, strategy(rt.profile(), n))
 }
 
-/// [`softmax`] on a chosen path: for tests and tuning.
+/// [`softmax`] with the strategy chosen by the caller: for tests and tuning.
 pub fn softmax_with(
     rt: &Runtime,
     x: &Tensor,
     axis: usize,
     y: &Tensor,
-    path: SoftmaxPath,
+    strategy: Strategy,
 ) -> Result<Dispatch> {
     let (outer, n, inner) = split_axis(x.shape(), axis)?;
     if y.shape() != x.shape() {
@@ -71,9 +90,11 @@ pub fn softmax_with(
         inner: inner as u32,
         _pad: 0,
     };
-    let (entry, wg) = match path {
-        SoftmaxPath::Workgroup => ("softmax_workgroup", grid(rt, groups(rows, 1))),
-        SoftmaxPath::Rows => ("softmax_rows", grid(rt, groups(rows, 64))),
+    let entry = match strategy {
+        Strategy::WorkgroupPerRow => "softmax_workgroup",
+        Strategy::Rows => "softmax_rows",
     };
+    let wg = grid(rt, groups(rows, strategy.rows_per_workgroup()));
     rt.dispatch(shader!("softmax"), entry, &[], &params, &[x, y], wg)
+        .map(|d| d.with_strategy("softmax", strategy))
 }

@@ -2,8 +2,7 @@
 //! SE block (`shaders/squeeze.wgsl`; CPU twin `crate::cpu::squeeze`).
 
 use super::{Dispatch, grid, groups, shader};
-use crate::device::Runtime;
-use crate::device::Tensor;
+use crate::device::{AdapterProfile, DeviceClass, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::squeeze::{SqueezeMode, nchw};
 
@@ -32,25 +31,75 @@ struct Params {
     pad: u32,
 }
 
-/// Invocations per plane, for `planes` planes of `loads` loads each (scalar or vec4),
-/// by the adapter's lane policy above; a power of two for the tree.
-pub fn lanes_per_plane(rt: &Runtime, planes: usize, loads: usize) -> usize {
-    if rt.adapter_info().device_type != wgpu::DeviceType::Cpu {
-        return loads
-            .div_ceil(GPU_LOADS_PER_LANE)
-            .next_power_of_two()
-            .min(WORKGROUP);
+/// How the planes are reduced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// A subgroup per plane, `planes_per_workgroup` planes to a workgroup (where the
+    /// adapter has subgroups).
+    Subgroups { planes_per_workgroup: usize },
+    /// A shared-memory tree over `lanes` invocations per plane (a power of two up to
+    /// [`WORKGROUP`]).
+    Tree { lanes: usize },
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Strategy::Subgroups {
+                planes_per_workgroup: 1,
+            } => f.write_str("subgroups 1 plane"),
+            Strategy::Subgroups {
+                planes_per_workgroup: n,
+            } => write!(f, "subgroups {n} planes"),
+            Strategy::Tree { lanes: 1 } => f.write_str("tree 1 lane"),
+            Strategy::Tree { lanes } => write!(f, "tree {lanes} lanes"),
+        }
     }
-    // The driver runs a thread per core; browsers do not say, so assume 4.
-    let threads = std::thread::available_parallelism().map_or(4, |n| n.get());
-    let mut lanes = 1;
-    while lanes < CPU_MAX_LANES
-        && lanes * 2 <= loads
-        && planes.div_ceil(WORKGROUP / lanes) < threads
-    {
-        lanes *= 2;
+}
+
+impl Strategy {
+    /// Planes each workgroup of [`WORKGROUP`] invocations reduces.
+    pub fn planes_per_workgroup(&self) -> usize {
+        match *self {
+            Strategy::Subgroups {
+                planes_per_workgroup,
+            } => planes_per_workgroup,
+            // At least one lane: a forced 0 is refused by `squeeze_with`, not here.
+            Strategy::Tree { lanes } => WORKGROUP / lanes.max(1),
+        }
     }
-    lanes
+
+    /// The subgroup reduction laid out for `profile`'s adapter: a subgroup per plane at
+    /// the smallest subgroup size it reports; larger subgroups deal the workgroup's
+    /// planes out among themselves. `None` where shaders cannot use subgroups.
+    pub fn subgroups(profile: &AdapterProfile) -> Option<Strategy> {
+        let size = (profile.subgroups?.min as usize).clamp(1, WORKGROUP);
+        Some(Strategy::Subgroups {
+            planes_per_workgroup: WORKGROUP / size,
+        })
+    }
+
+    /// The tree with invocations per plane by the lane policy of `profile`'s class
+    /// (above) for input `[n, c, h, w]`; a power of two.
+    pub fn tree(profile: &AdapterProfile, [n, c, h, w]: [usize; 4]) -> Strategy {
+        let (planes, hw) = (n * c, h * w);
+        let loads = if vec4_planes(hw) { hw / 4 } else { hw };
+        if profile.class == DeviceClass::Gpu {
+            let lanes = loads
+                .div_ceil(GPU_LOADS_PER_LANE)
+                .next_power_of_two()
+                .min(WORKGROUP);
+            return Strategy::Tree { lanes };
+        }
+        let mut lanes = 1;
+        while lanes < CPU_MAX_LANES
+            && lanes * 2 <= loads
+            && planes.div_ceil(WORKGROUP / lanes) < profile.cpu_threads
+        {
+            lanes *= 2;
+        }
+        Strategy::Tree { lanes }
+    }
 }
 
 /// Whether the vec4 entry applies: every plane must start on a 16-byte boundary.
@@ -58,112 +107,95 @@ fn vec4_planes(hw: usize) -> bool {
     hw.is_multiple_of(4)
 }
 
-/// Whether [`squeeze`] takes the subgroup path: on GPUs with subgroups, natively
-/// (browsers want an `enable subgroups;` that naga 30 rejects natively). Not on CPU
-/// adapters: there the lane policy above already gives most planes one lane and next
-/// to no barriers, and on lavapipe the subgroup path measured slower (batch 8 at the
+/// The strategy [`squeeze`] takes for input `[n, c, h, w]` on `profile`'s adapter: the
+/// subgroup reduction on GPUs with subgroups, else the tree. Not subgroups on CPU
+/// adapters: there the lane policy above already gives most planes one lane and next to
+/// no barriers, and on lavapipe the subgroup path measured slower (batch 8 at the
 /// SE-ResNet-50 shapes: 1.4-1.5x; `cargo bench --bench se_block`).
-pub fn prefers_subgroups(rt: &Runtime) -> bool {
-    cfg!(not(target_arch = "wasm32"))
-        && rt.features().contains(wgpu::Features::SUBGROUP)
-        && rt.adapter_info().device_type != wgpu::DeviceType::Cpu
+pub fn strategy(profile: &AdapterProfile, shape: [usize; 4]) -> Strategy {
+    match profile.class {
+        DeviceClass::Gpu => Strategy::subgroups(profile),
+        DeviceClass::Cpu => None,
+    }
+    .unwrap_or_else(|| Strategy::tree(profile, shape))
 }
 
-/// `out[n, c]` = mean or max of `x[n, c, :, :]`.
+/// `out[n, c]` = mean or max of `x[n, c, :, :]`, with the [`strategy`] for its shape.
 pub fn squeeze(rt: &Runtime, x: &Tensor, mode: SqueezeMode, out: &Tensor) -> Result<Dispatch> {
-    squeeze_with(rt, x, mode, prefers_subgroups(rt), out)
+    let shape = nchw("squeeze input", x.shape())?;
+    squeeze_with(rt, x, mode, strategy(rt.profile(), shape), out)
 }
 
-/// [`squeeze`] with the reduction chosen by the caller: `subgroups` (only where the
-/// adapter has them) or the shared-memory tree, for tests of both and for benchmarks.
+/// [`squeeze`] with the strategy chosen by the caller: for tests of every tree depth
+/// and of both reductions, and for benchmarks.
 pub fn squeeze_with(
     rt: &Runtime,
     x: &Tensor,
     mode: SqueezeMode,
-    subgroups: bool,
-    out: &Tensor,
-) -> Result<Dispatch> {
-    let [n, c, h, w] = nchw("squeeze input", x.shape())?;
-    let hw = h * w;
-    if !subgroups {
-        let lanes = lanes_per_plane(rt, n * c, if vec4_planes(hw) { hw / 4 } else { hw });
-        return squeeze_with_lanes(rt, x, mode, lanes, out);
-    }
-    if !rt.features().contains(wgpu::Features::SUBGROUP) {
-        return Err(Error::invalid(
-            "squeeze",
-            format!(
-                "{} has no SUBGROUP feature: use the shared-memory reduction",
-                rt.adapter_info().name
-            ),
-        ));
-    }
-    if out.shape() != [n, c] {
-        return Err(Error::shape("squeeze output", [n, c], out.shape()));
-    }
-    // A subgroup per plane at the smallest subgroup size the adapter reports; larger
-    // subgroups deal the workgroup's planes out among themselves.
-    let size = (rt.adapter_info().subgroup_min_size as usize).clamp(1, WORKGROUP);
-    let per_group = WORKGROUP / size;
-    let planes = n * c;
-    let params = Params {
-        planes: planes as u32,
-        hw: hw as u32,
-        lanes: per_group as u32,
-        pad: 0,
-    };
-    let entry = if vec4_planes(hw) {
-        "squeeze_subgroup_vec4"
-    } else {
-        "squeeze_subgroup"
-    };
-    let max = f64::from(u8::from(mode == SqueezeMode::Max));
-    rt.dispatch(
-        shader!("squeeze_subgroup"),
-        entry,
-        &[("MAX_POOL", max)],
-        &params,
-        &[x, out],
-        grid(rt, groups(planes, per_group)),
-    )
-}
-
-/// [`squeeze`] with an explicit number of invocations per plane (a power of two up to
-/// [`WORKGROUP`]): for tests of every tree depth, and for benchmarks.
-pub fn squeeze_with_lanes(
-    rt: &Runtime,
-    x: &Tensor,
-    mode: SqueezeMode,
-    lanes: usize,
+    strategy: Strategy,
     out: &Tensor,
 ) -> Result<Dispatch> {
     let [n, c, h, w] = nchw("squeeze input", x.shape())?;
     if out.shape() != [n, c] {
         return Err(Error::shape("squeeze output", [n, c], out.shape()));
-    }
-    if !lanes.is_power_of_two() || lanes > WORKGROUP {
-        return Err(Error::invalid(
-            "squeeze",
-            format!("{lanes} lanes per plane: need a power of two up to {WORKGROUP}"),
-        ));
     }
     let (planes, hw) = (n * c, h * w);
-    let vec4 = vec4_planes(hw);
+    let (shader, entry, lanes) = match strategy {
+        Strategy::Tree { lanes } => {
+            if !lanes.is_power_of_two() || lanes > WORKGROUP {
+                return Err(Error::invalid(
+                    "squeeze",
+                    format!("{lanes} lanes per plane: need a power of two up to {WORKGROUP}"),
+                ));
+            }
+            let entry = if vec4_planes(hw) {
+                "squeeze_vec4"
+            } else {
+                "squeeze"
+            };
+            (shader!("squeeze"), entry, lanes)
+        }
+        Strategy::Subgroups {
+            planes_per_workgroup,
+        } => {
+            if rt.profile().subgroups.is_none() {
+                return Err(Error::invalid(
+                    "squeeze",
+                    format!(
+                        "{} has no usable subgroups: use the shared-memory reduction",
+                        rt.adapter_info().name
+                    ),
+                ));
+            }
+            if planes_per_workgroup == 0 {
+                return Err(Error::invalid(
+                    "squeeze",
+                    "the subgroup reduction needs at least one plane per workgroup",
+                ));
+            }
+            let entry = if vec4_planes(hw) {
+                "squeeze_subgroup_vec4"
+            } else {
+                "squeeze_subgroup"
+            };
+            let shader = shader!("squeeze_subgroup");
+            (shader, entry, planes_per_workgroup)
+        }
+    };
     let params = Params {
         planes: planes as u32,
         hw: hw as u32,
         lanes: lanes as u32,
         pad: 0,
     };
-    let entry = if vec4 { "squeeze_vec4" } else { "squeeze" };
     let max = f64::from(u8::from(mode == SqueezeMode::Max));
-    let wg = grid(rt, groups(planes, WORKGROUP / lanes));
     rt.dispatch(
-        shader!("squeeze"),
+        shader,
         entry,
         &[("MAX_POOL", max)],
         &params,
         &[x, out],
-        wg,
+        grid(rt, groups(planes, strategy.planes_per_workgroup())),
     )
+    .map(|d| d.with_strategy("squeeze", strategy))
 }

@@ -3,8 +3,7 @@
 use crate::device::{Dispatch, HalfTensor, Runtime, Tensor};
 use crate::error::Result;
 use crate::kernels;
-use crate::kernels::conv2d::{self, ConvAlgo};
-use crate::kernels::matmul::{self, Staging};
+use crate::kernels::{conv2d, matmul};
 use crate::ops::SqueezeMode;
 use crate::plan::{Operand, StepOp};
 
@@ -29,17 +28,19 @@ pub(super) fn step(
         } => {
             let (x, b, r, y) = (view(x)?, opt(bias)?, opt(residual)?, view(y)?);
             let (b, r) = (b.as_ref(), r.as_ref());
+            let s = conv2d::strategy(rt.profile(), x.shape(), &w.shape, conv)?;
             vec![match half(w)? {
-                Some(w) => conv2d::conv2d_f16(rt, ConvAlgo::Auto, &x, &w, b, r, conv, *act, &y)?,
-                None => conv2d::conv2d(rt, &x, &view(w)?, b, r, conv, *act, &y)?,
+                Some(w) => conv2d::conv2d_f16(rt, s, &x, &w, b, r, conv, *act, &y)?,
+                None => conv2d::conv2d_with(rt, s, &x, &view(w)?, b, r, conv, *act, &y)?,
             }]
         }
         StepOp::MatMul { a, b, bias, act, y } => {
             let (a, bias, y) = (view(a)?, opt(bias)?, view(y)?);
             let bias = bias.as_ref();
+            let s = matmul::strategy(rt.profile(), a.shape(), &b.shape)?;
             vec![match half(b)? {
-                Some(b) => matmul::matmul_f16(rt, Staging::Auto, &a, &b, bias, *act, &y)?,
-                None => matmul::matmul(rt, &a, &view(b)?, bias, *act, &y)?,
+                Some(b) => matmul::matmul_f16(rt, s, &a, &b, bias, *act, &y)?,
+                None => matmul::matmul_with(rt, s, &a, &view(b)?, bias, *act, &y)?,
             }]
         }
         StepOp::Unary { x, act, y } => vec![kernels::unary::unary(rt, &view(x)?, *act, &view(y)?)?],

@@ -67,7 +67,7 @@ impl Session {
         let plan = model.plan(batch)?;
         check_limits(rt, &plan)?;
         let f16 = model.options().f16_weights;
-        if f16 && !rt.has_f16() {
+        if f16 && !rt.profile().f16 {
             return Err(Error::invalid(
                 "CompileOptions::f16_weights",
                 format!(
@@ -175,6 +175,22 @@ impl Session {
         self.dispatches.len()
     }
 
+    /// Each plan step's dispatches, in `plan().steps` order.
+    fn step_dispatches(&self) -> impl Iterator<Item = &[Dispatch]> {
+        let starts = std::iter::once(0).chain(self.step_ends.iter().copied());
+        starts
+            .zip(&self.step_ends)
+            .map(|(start, &end)| &self.dispatches[start..end])
+    }
+
+    /// For each plan step (in `plan().steps` order), the kernel family and strategy of
+    /// each of its dispatches ([`Dispatch::strategy`]).
+    pub fn step_strategies(&self) -> Vec<Vec<&str>> {
+        self.step_dispatches()
+            .map(|step| step.iter().map(Dispatch::strategy).collect())
+            .collect()
+    }
+
     /// Runs one inference: one submission, one readback of the outputs and of every
     /// SE block's excitation vector.
     pub async fn run(&self, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
@@ -221,11 +237,7 @@ impl Session {
         let _turn = self.turn.lock().await;
         self.rt.check_lost()?;
         self.write_inputs(inputs)?;
-        let starts = std::iter::once(0).chain(self.step_ends.iter().copied());
-        let groups: Vec<&[Dispatch]> = starts
-            .zip(&self.step_ends)
-            .map(|(start, &end)| &self.dispatches[start..end])
-            .collect();
+        let groups: Vec<&[Dispatch]> = self.step_dispatches().collect();
         self.rt.submit_timed(&groups).await
     }
 }
