@@ -101,7 +101,13 @@ fn runtime_profile_sees_the_limit_caps() {
     let p = rt.profile();
     assert_eq!(p.limits.workgroups_per_dimension, 16);
     let cpu_adapter = rt.adapter_info().device_type == wgpu::DeviceType::Cpu;
-    assert_eq!(p.class == DeviceClass::Cpu, cpu_adapter, "{p:?}");
+    let forced = se_runtime::RuntimeOptions::from_env().unwrap().device_class;
+    let expected = forced.unwrap_or(if cpu_adapter {
+        DeviceClass::Cpu
+    } else {
+        DeviceClass::Gpu
+    });
+    assert_eq!(p.class, expected, "{p:?}");
     assert_eq!(p.f16, rt.features().contains(wgpu::Features::SHADER_F16));
 }
 
@@ -492,4 +498,87 @@ fn se_resnet50_strategy_table() {
     // The classifier: 32 workgroups of 8 invocations on either class.
     assert_eq!(runs(&gpu(), &fc), [("matmul/staged 4x32".into(), 32, 8)]);
     assert_eq!(runs(&cpu(), &fc), [("matmul/direct 4x32".into(), 32, 8)]);
+}
+
+#[test]
+fn the_device_class_can_be_forced_both_ways() {
+    require!(gpu);
+    for class in [DeviceClass::Gpu, DeviceClass::Cpu] {
+        let options = se_runtime::RuntimeOptions {
+            device_class: Some(class),
+            ..se_runtime::RuntimeOptions::from_env().unwrap()
+        };
+        let rt = pollster::block_on(se_runtime::Runtime::with_options(options)).unwrap();
+        assert_eq!(rt.profile().class, class);
+        let want = match class {
+            DeviceClass::Gpu => Staging::Workgroup,
+            DeviceClass::Cpu => Staging::Direct,
+        };
+        assert_eq!(matmul::staging(rt.profile()), want);
+    }
+    for (name, class) in [("gpu", DeviceClass::Gpu), ("CPU", DeviceClass::Cpu)] {
+        assert_eq!(se_runtime::device::parse_device_class(name).unwrap(), class);
+    }
+    let e = se_runtime::device::parse_device_class("tpu").unwrap_err();
+    assert!(e.to_string().contains("SE_RUNTIME_DEVICE_CLASS"), "{e}");
+}
+
+#[test]
+fn webgpu_caps_give_the_specification_defaults_or_less() {
+    let caps = LimitCaps::parse("webgpu, max_compute_workgroup_storage_size=8192").unwrap();
+    assert!(caps.webgpu);
+    let spec = wgpu::Limits::defaults();
+    // An adapter better than the specification everywhere is lowered to it.
+    let big = wgpu::Limits {
+        max_compute_workgroup_storage_size: 65536,
+        max_compute_invocations_per_workgroup: 1024,
+        max_storage_buffers_per_shader_stage: 64,
+        max_storage_buffer_binding_size: 4 << 30,
+        ..spec.clone()
+    };
+    let got = caps.apply(big);
+    assert_eq!(got.max_compute_workgroup_storage_size, 8192);
+    assert_eq!(
+        got.max_compute_invocations_per_workgroup,
+        spec.max_compute_invocations_per_workgroup
+    );
+    assert_eq!(
+        got.max_storage_buffers_per_shader_stage,
+        spec.max_storage_buffers_per_shader_stage
+    );
+    assert_eq!(
+        got.max_storage_buffer_binding_size,
+        spec.max_storage_buffer_binding_size
+    );
+    // One worse than the specification keeps its own value: caps never raise a limit.
+    let small = wgpu::Limits {
+        max_storage_buffers_per_shader_stage: 4,
+        ..spec.clone()
+    };
+    assert_eq!(caps.apply(small).max_storage_buffers_per_shader_stage, 4);
+    // A cap on invocations bounds each workgroup dimension too.
+    let caps = LimitCaps::parse("max_compute_invocations_per_workgroup=64").unwrap();
+    let got = caps.apply(spec);
+    assert_eq!(got.max_compute_invocations_per_workgroup, 64);
+    assert_eq!(got.max_compute_workgroup_size_x, 64);
+    for bad in [
+        "webgpu=1",
+        "max_storage_buffers_per_shader_stage=9999999999",
+    ] {
+        let e = LimitCaps::parse(bad).unwrap_err();
+        assert!(e.to_string().contains("SE_RUNTIME_LIMITS"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn runtime_under_webgpu_limits_reports_them() {
+    let rt = require!(gpu, limits = LimitCaps::parse("webgpu").unwrap());
+    let spec = wgpu::Limits::defaults();
+    let l = rt.limits();
+    assert!(l.max_compute_workgroup_storage_size <= spec.max_compute_workgroup_storage_size);
+    assert!(l.max_storage_buffer_binding_size <= spec.max_storage_buffer_binding_size);
+    assert_eq!(
+        rt.profile().limits,
+        se_runtime::device::TilingLimits::from(l)
+    );
 }

@@ -31,6 +31,12 @@ pub fn run(cli: &Cli, _: &Args) -> Result<Outcome> {
         i.device_type
     );
     outln!("  vendor 0x{:04x}, device 0x{:04x}", i.vendor, i.device);
+    let why = if options.device_class.is_some() {
+        "forced by SE_RUNTIME_DEVICE_CLASS"
+    } else {
+        "the adapter's type"
+    };
+    outln!("  kernels sized for a {} ({why})", rt.profile().class);
 
     let l = rt.limits();
     outln!("\nLimits:");

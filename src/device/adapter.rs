@@ -1,57 +1,81 @@
 //! Adapter choice: the options read from the environment, the limit caps, and the
 //! ranking that picks the best adapter.
 
-use super::Runtime;
+use super::{DeviceClass, Runtime};
 use crate::error::{Error, Result};
 
-/// How to choose an adapter. `from_env` reads `SE_RUNTIME_BACKEND`
+/// How to choose an adapter and shape its device. `from_env` reads `SE_RUNTIME_BACKEND`
 /// (vulkan, metal, dx12, gl, webgpu), `SE_RUNTIME_ADAPTER` (a case-insensitive
-/// substring of the adapter name, e.g. "llvmpipe" or "nvidia") and `SE_RUNTIME_LIMITS`
-/// (see [`LimitCaps::parse`]).
+/// substring of the adapter name, e.g. "llvmpipe" or "nvidia"), `SE_RUNTIME_LIMITS`
+/// (see [`LimitCaps::parse`]) and `SE_RUNTIME_DEVICE_CLASS` (`gpu` or `cpu`).
 #[derive(Clone, Debug, Default)]
 pub struct RuntimeOptions {
     pub backends: Option<wgpu::Backends>,
     pub adapter_name: Option<String>,
     /// Device limits below the adapter's, to exercise the paths a small GPU takes.
     pub caps: LimitCaps,
+    /// The class the kernel strategies size for, instead of the adapter's own: `Gpu`
+    /// on a software adapter runs the kernel variants a real GPU takes.
+    pub device_class: Option<DeviceClass>,
 }
 
 /// Upper bounds on the device limits the runtime requests (`None`: the adapter's).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LimitCaps {
+    /// Start from the WebGPU specification's default limits (what a browser grants a
+    /// page that asks for nothing more), then apply the other caps.
+    pub webgpu: bool,
     pub max_storage_buffer_binding_size: Option<u64>,
     pub max_buffer_size: Option<u64>,
     pub max_compute_workgroups_per_dimension: Option<u32>,
+    pub max_compute_workgroup_storage_size: Option<u32>,
+    pub max_compute_invocations_per_workgroup: Option<u32>,
+    pub max_storage_buffers_per_shader_stage: Option<u32>,
 }
 
+/// The caps `SE_RUNTIME_LIMITS` can name, for its error message.
+const CAP_NAMES: &str = "max_storage_buffer_binding_size, max_buffer_size, \
+    max_compute_workgroups_per_dimension, max_compute_workgroup_storage_size, \
+    max_compute_invocations_per_workgroup or max_storage_buffers_per_shader_stage";
+
 impl LimitCaps {
-    /// Parses `name=value` pairs separated by commas, e.g.
-    /// `max_storage_buffer_binding_size=65536,max_compute_workgroups_per_dimension=16`.
+    /// Parses `webgpu` and `name=value` pairs separated by commas, e.g.
+    /// `webgpu,max_compute_workgroup_storage_size=8192`.
     pub fn parse(spec: &str) -> Result<Self> {
         let mut caps = Self::default();
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let bad = |why: &str| {
                 Error::invalid(
                     "SE_RUNTIME_LIMITS",
-                    format!(
-                        "'{item}': {why}; use NAME=VALUE pairs with max_storage_buffer_binding_size, \
-                         max_buffer_size or max_compute_workgroups_per_dimension"
-                    ),
+                    format!("'{item}': {why}; use `webgpu` or NAME=VALUE pairs with {CAP_NAMES}"),
                 )
             };
+            if item == "webgpu" {
+                caps.webgpu = true;
+                continue;
+            }
             let (name, value) = item.split_once('=').ok_or_else(|| bad("no '='"))?;
             let value: u64 = value
                 .trim()
                 .parse()
                 .map_err(|_| bad("the value is not a whole number"))?;
+            let small = || u32::try_from(value).map_err(|_| bad("the value is too large"));
             match name.trim() {
                 "max_storage_buffer_binding_size" => {
                     caps.max_storage_buffer_binding_size = Some(value)
                 }
                 "max_buffer_size" => caps.max_buffer_size = Some(value),
                 "max_compute_workgroups_per_dimension" => {
-                    caps.max_compute_workgroups_per_dimension =
-                        Some(u32::try_from(value).map_err(|_| bad("the value is too large"))?)
+                    caps.max_compute_workgroups_per_dimension = Some(small()?)
+                }
+                "max_compute_workgroup_storage_size" => {
+                    caps.max_compute_workgroup_storage_size = Some(small()?)
+                }
+                "max_compute_invocations_per_workgroup" => {
+                    caps.max_compute_invocations_per_workgroup = Some(small()?)
+                }
+                "max_storage_buffers_per_shader_stage" => {
+                    caps.max_storage_buffers_per_shader_stage = Some(small()?)
                 }
                 _ => return Err(bad("unknown limit")),
             }
@@ -61,17 +85,59 @@ impl LimitCaps {
 
     /// `limits` lowered to the caps (never raised).
     pub fn apply(&self, mut limits: wgpu::Limits) -> wgpu::Limits {
-        if let Some(v) = self.max_storage_buffer_binding_size {
-            limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(v);
+        if self.webgpu {
+            limits = limits.or_worse_values_from(&wgpu::Limits::defaults());
         }
-        if let Some(v) = self.max_buffer_size {
-            limits.max_buffer_size = limits.max_buffer_size.min(v);
-        }
-        if let Some(v) = self.max_compute_workgroups_per_dimension {
-            limits.max_compute_workgroups_per_dimension =
-                limits.max_compute_workgroups_per_dimension.min(v.max(1));
-        }
+        let cap64 = |limit: &mut u64, cap: Option<u64>| {
+            if let Some(v) = cap {
+                *limit = (*limit).min(v);
+            }
+        };
+        cap64(
+            &mut limits.max_storage_buffer_binding_size,
+            self.max_storage_buffer_binding_size,
+        );
+        cap64(&mut limits.max_buffer_size, self.max_buffer_size);
+        // Each count stays at least 1: a device with none cannot run anything.
+        let cap32 = |limit: &mut u32, cap: Option<u32>| {
+            if let Some(v) = cap {
+                *limit = (*limit).min(v.max(1));
+            }
+        };
+        cap32(
+            &mut limits.max_compute_workgroups_per_dimension,
+            self.max_compute_workgroups_per_dimension,
+        );
+        cap32(
+            &mut limits.max_compute_workgroup_storage_size,
+            self.max_compute_workgroup_storage_size,
+        );
+        cap32(
+            &mut limits.max_compute_invocations_per_workgroup,
+            self.max_compute_invocations_per_workgroup,
+        );
+        // No workgroup dimension may exceed the invocations a workgroup may have.
+        let invocations = limits.max_compute_invocations_per_workgroup;
+        limits.max_compute_workgroup_size_x = limits.max_compute_workgroup_size_x.min(invocations);
+        limits.max_compute_workgroup_size_y = limits.max_compute_workgroup_size_y.min(invocations);
+        limits.max_compute_workgroup_size_z = limits.max_compute_workgroup_size_z.min(invocations);
+        cap32(
+            &mut limits.max_storage_buffers_per_shader_stage,
+            self.max_storage_buffers_per_shader_stage,
+        );
         limits
+    }
+}
+
+/// Parses `SE_RUNTIME_DEVICE_CLASS`: `gpu` or `cpu`.
+pub fn parse_device_class(name: &str) -> Result<DeviceClass> {
+    match name.to_ascii_lowercase().as_str() {
+        "gpu" => Ok(DeviceClass::Gpu),
+        "cpu" => Ok(DeviceClass::Cpu),
+        other => Err(Error::invalid(
+            "SE_RUNTIME_DEVICE_CLASS",
+            format!("unknown device class '{other}'; use gpu or cpu"),
+        )),
     }
 }
 
@@ -88,10 +154,15 @@ impl RuntimeOptions {
             Ok(spec) => LimitCaps::parse(&spec)?,
             Err(_) => LimitCaps::default(),
         };
+        let device_class = match std::env::var("SE_RUNTIME_DEVICE_CLASS") {
+            Ok(name) if !name.is_empty() => Some(parse_device_class(&name)?),
+            _ => None,
+        };
         Ok(Self {
             backends,
             adapter_name,
             caps,
+            device_class,
         })
     }
 }
@@ -213,6 +284,6 @@ impl Runtime {
                 hint: no_adapter_hint(),
             });
         };
-        Self::from_adapter_with(adapter, options.caps).await
+        Self::from_adapter_with(adapter, &options).await
     }
 }

@@ -14,7 +14,7 @@ mod pipeline;
 mod profile;
 mod submit;
 
-pub use adapter::{LimitCaps, RuntimeOptions, list_adapters, parse_backend};
+pub use adapter::{LimitCaps, RuntimeOptions, list_adapters, parse_backend, parse_device_class};
 pub use buffer::{HalfTensor, PoolStats, Tensor};
 pub use pipeline::{Dispatch, Shader, grid};
 pub(crate) use pipeline::{distinct_output, groups};
@@ -62,15 +62,19 @@ const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_F16
 
 impl Runtime {
     pub async fn from_adapter(adapter: wgpu::Adapter) -> Result<Self> {
-        Self::from_adapter_with(adapter, LimitCaps::default()).await
+        Self::from_adapter_with(adapter, &RuntimeOptions::default()).await
     }
 
-    /// A runtime on `adapter` whose device gets the adapter's limits lowered to `caps`.
-    pub async fn from_adapter_with(adapter: wgpu::Adapter, caps: LimitCaps) -> Result<Self> {
+    /// A runtime on `adapter` whose device gets the adapter's limits lowered to the
+    /// options' caps and whose strategies see the options' device class, if any.
+    pub async fn from_adapter_with(
+        adapter: wgpu::Adapter,
+        options: &RuntimeOptions,
+    ) -> Result<Self> {
         let info = adapter.get_info();
         let features = adapter.features() & WANTED_FEATURES;
         // Ask for everything the adapter allows: big models need big storage buffers.
-        let limits = caps.apply(adapter.limits());
+        let limits = options.caps.apply(adapter.limits());
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("se-runtime"),
@@ -85,6 +89,7 @@ impl Runtime {
                 reason: e.to_string(),
             })?;
 
+        let profile = AdapterProfile::new(&info, features, &limits);
         let errors = Arc::new(Mutex::new(ErrorSink::default()));
         let sink = errors.clone();
         device.set_device_lost_callback(move |reason, message| {
@@ -104,7 +109,10 @@ impl Runtime {
             device,
             queue,
             shared: Arc::new(Shared {
-                profile: AdapterProfile::new(&info, features, &limits),
+                profile: AdapterProfile {
+                    class: options.device_class.unwrap_or(profile.class),
+                    ..profile
+                },
                 info,
                 limits,
                 features,
