@@ -2,7 +2,7 @@
 //! `crate::cpu::transpose`), ONNX Transpose semantics: output axis `d` is input axis
 //! `perm[d]`.
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
@@ -41,6 +41,8 @@ fn simplify(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
     (in_dims, perm)
 }
 
+pub const SHADER: Shader = shader!("transpose", ["transpose"]);
+
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
@@ -75,7 +77,7 @@ pub fn transpose(rt: &Runtime, x: &Tensor, perm: &[usize], y: &Tensor) -> Result
         params.src_strides[d] = in_strides[a] as u32;
     }
     let wg = grid(rt, groups(y.len(), 256));
-    rt.dispatch(shader!("transpose"), "transpose", &[], &params, &[x, y], wg)
+    rt.dispatch(SHADER, "transpose", &[], &params, &[x, y], wg)
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! `y = act(x)` elementwise (`shaders/unary.wgsl`; CPU twin `crate::cpu::unary`).
 
-use super::{Dispatch, activation, grid, groups, shader};
+use super::{Dispatch, Shader, activation, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
+
+pub const SHADER: Shader = shader!("unary", ["shared/activation", "unary"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -27,5 +29,5 @@ pub fn unary(rt: &Runtime, x: &Tensor, act: Activation, y: &Tensor) -> Result<Di
         b,
     };
     let wg = grid(rt, groups(x.len(), 256));
-    rt.dispatch(shader!("unary"), "unary", &[], &params, &[x, y], wg)
+    rt.dispatch(SHADER, "unary", &[], &params, &[x, y], wg)
 }
