@@ -157,6 +157,7 @@ fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
             )
         }
         StepOp::Unary { x, act, y } => (y, cpu::unary::unary(&*mem.get(x)?, *act)),
+        StepOp::Math { x, op, y } => (y, cpu::unary::unary_op(&*mem.get(x)?, *op)),
         StepOp::Binary { op, a, b, act, y } => (
             y,
             cpu::binary::binary(*op, &*mem.get(a)?, &*mem.get(b)?, *act)?,

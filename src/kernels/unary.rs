@@ -1,10 +1,12 @@
-//! `y = act(x)` elementwise (`shaders/unary.wgsl`; CPU twin `crate::cpu::unary`).
+//! `y = act(x)` or `y = f(x)` elementwise (`shaders/unary.wgsl`; CPU twin
+//! `crate::cpu::unary`).
 
 use super::{Dispatch, activation, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
+use crate::ops::unary::UnaryOp;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -16,16 +18,35 @@ struct Params {
 }
 
 pub fn unary(rt: &Runtime, x: &Tensor, act: Activation, y: &Tensor) -> Result<Dispatch> {
+    let (kind, a, b) = activation::code(act);
+    elementwise(rt, "unary", x, Params { len: 0, kind, a, b }, y)
+}
+
+pub fn unary_op(rt: &Runtime, x: &Tensor, op: UnaryOp, y: &Tensor) -> Result<Dispatch> {
+    let params = Params {
+        len: 0,
+        kind: op as u32,
+        a: 0.0,
+        b: 0.0,
+    };
+    elementwise(rt, "unary_op", x, params, y)
+}
+
+/// Entry `entry` over every element of `x` with `params` (its length filled in).
+fn elementwise(
+    rt: &Runtime,
+    entry: &'static str,
+    x: &Tensor,
+    params: Params,
+    y: &Tensor,
+) -> Result<Dispatch> {
     if x.shape() != y.shape() {
         return Err(Error::shape("unary output", x.shape(), y.shape()));
     }
-    let (kind, a, b) = activation::code(act);
     let params = Params {
         len: x.len() as u32,
-        kind,
-        a,
-        b,
+        ..params
     };
     let wg = grid(rt, groups(x.len(), 256));
-    rt.dispatch(shader!("unary"), "unary", &[], &params, &[x, y], wg)
+    rt.dispatch(shader!("unary"), entry, &[], &params, &[x, y], wg)
 }

@@ -7,7 +7,9 @@ use super::attributes::{Ctx, Parsed, four, parsed, two};
 use super::proto::attribute_proto::AttributeType;
 use super::proto::tensor_proto::DataType;
 use super::{TensorError, tensor_to_const};
-use crate::ops::{Activation, BinaryOp, Conv, Conv2dParams, Op, Pool, Pool2dParams, SqueezeMode};
+use crate::ops::{
+    Activation, BinaryOp, Conv, Conv2dParams, Op, Pool, Pool2dParams, SqueezeMode, UnaryOp,
+};
 use crate::tensor::{Const, DType, HostTensor};
 
 /// The node type whose value becomes a constant rather than an op.
@@ -38,11 +40,25 @@ const ANY_OPERANDS: &[(&str, Parser)] = &[
     ("HardSwish", |_| act(Activation::HardSwish)),
     ("HardSigmoid", hard_sigmoid),
     ("Clip", clip),
+    ("Ceil", |_| unary(UnaryOp::Ceil)),
+    ("Floor", |_| unary(UnaryOp::Floor)),
+    ("Round", |_| unary(UnaryOp::Round)),
+    ("Sqrt", |_| unary(UnaryOp::Sqrt)),
+    ("Reciprocal", |_| unary(UnaryOp::Reciprocal)),
+    ("Exp", |_| unary(UnaryOp::Exp)),
+    ("Log", |_| unary(UnaryOp::Log)),
+    ("Neg", |_| unary(UnaryOp::Neg)),
+    ("Abs", |_| unary(UnaryOp::Abs)),
+    ("Erf", |_| unary(UnaryOp::Erf)),
+    ("Gelu", gelu),
     ("Add", |_| binary(BinaryOp::Add)),
-    ("Sum", sum),
+    ("Sum", |c| variadic(c, BinaryOp::Add)),
+    ("Max", |c| variadic(c, BinaryOp::Max)),
+    ("Min", |c| variadic(c, BinaryOp::Min)),
     ("Sub", |_| binary(BinaryOp::Sub)),
     ("Mul", |_| binary(BinaryOp::Mul)),
     ("Div", |_| binary(BinaryOp::Div)),
+    ("Pow", |_| binary(BinaryOp::Pow)),
     ("GlobalAveragePool", |_| {
         op(Op::GlobalPool(SqueezeMode::Avg))
     }),
@@ -261,12 +277,28 @@ fn binary(b: BinaryOp) -> Parsed<Op> {
     op(Op::Binary(b, Activation::Identity))
 }
 
-/// An Add of its inputs (the importer chains more than two), Identity of one.
-fn sum(c: &Ctx) -> Parsed<Op> {
+/// Sum, Max or Min: `op` of its inputs (the importer chains more than two),
+/// Identity of one.
+fn variadic(c: &Ctx, op: BinaryOp) -> Parsed<Op> {
     match c.node.input.len() {
-        0 => Err(c.bad("inputs", "Sum needs at least one input")),
+        0 => Err(c.bad("inputs", format!("{} needs at least one input", c.op_type))),
         1 => Ok(Ok(Op::Identity)),
-        _ => binary(BinaryOp::Add),
+        _ => binary(op),
+    }
+}
+
+fn unary(u: UnaryOp) -> Parsed<Op> {
+    op(Op::Unary(u))
+}
+
+fn gelu(c: &Ctx) -> Parsed<Op> {
+    match c.string("approximate", "none")?.as_str() {
+        "none" => unary(UnaryOp::Gelu),
+        "tanh" => unary(UnaryOp::GeluTanh),
+        other => Err(c.bad(
+            "approximate",
+            format!("'{other}' is neither 'none' nor 'tanh'"),
+        )),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod se_block;
 pub mod softmax;
 pub mod squeeze;
 pub mod transpose;
+pub mod unary;
 pub mod view;
 
 pub use activation::Activation;
@@ -30,6 +31,7 @@ pub use op::Op;
 pub use pad::PadMode;
 pub use pool::{Pool, Pool2dParams};
 pub use squeeze::SqueezeMode;
+pub use unary::UnaryOp;
 
 /// Checks that `axis` indexes a rank-`rank` shape (`what`: the op, for the error).
 fn check_axis(what: &str, axis: usize, rank: usize) -> crate::error::Result<()> {

@@ -9,9 +9,9 @@
 use super::conv::Conv;
 use super::infer::{InferResult, Inferred, Inputs, Issue};
 use super::pool::Pool;
-use super::{Activation, BinaryOp, PadMode, SqueezeMode};
+use super::{Activation, BinaryOp, PadMode, SqueezeMode, UnaryOp};
 use super::{activation, batch_norm, binary, concat, constant, conv, matmul};
-use super::{pad, pool, softmax, squeeze, transpose, view};
+use super::{pad, pool, softmax, squeeze, transpose, unary, view};
 use crate::tensor::{Const, DType};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +26,8 @@ pub enum Op {
         act: Activation,
     },
     Act(Activation),
+    /// An elementwise math function (never fused).
+    Unary(UnaryOp),
     Binary(BinaryOp, Activation),
     /// Mean or max over the trailing dimensions of the input, from dimension `axis` on
     /// (GlobalAveragePool, GlobalMaxPool, ReduceMean over a suffix of axes).
@@ -152,6 +154,7 @@ impl Op {
             Op::Conv(c) => with_act("Conv", &c.act),
             Op::MatMul { act } => with_act("MatMul", act),
             Op::Act(a) => a.onnx_name().to_string(),
+            Op::Unary(u) => format!("{u:?}"),
             Op::Binary(b, act) => with_act(&format!("{b:?}"), act),
             Op::Reduce { mode, .. } => format!("Reduce{mode:?}"),
             Op::Pool(p) => format!("{:?}Pool", p.mode),
@@ -176,6 +179,7 @@ impl Op {
             Op::Pool(p) => pool::infer(p, x),
             Op::BatchNorm { .. } => batch_norm::infer(op, x),
             Op::Act(a) => activation::infer(*a, x),
+            Op::Unary(u) => unary::infer(*u, x),
             Op::Clip { min, max } => activation::infer_clip(*min, *max, x),
             Op::Binary(b, a) => binary::infer(*b, *a, x),
             Op::Expand => binary::infer_expand(x),

@@ -52,6 +52,11 @@ pub(super) fn lower(
             act: *a,
             y,
         },
+        Op::Unary(u) => StepOp::Math {
+            x: input(0)?,
+            op: *u,
+            y,
+        },
         Op::Binary(b, act) => StepOp::Binary {
             op: *b,
             a: input(0)?,

@@ -16,7 +16,7 @@ pub use build::build;
 
 use std::sync::Arc;
 
-use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode};
+use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode, UnaryOp};
 use crate::tensor::HostTensor;
 
 /// Where an operand's data lives.
@@ -68,6 +68,12 @@ pub enum StepOp {
     Unary {
         x: Operand,
         act: Activation,
+        y: Operand,
+    },
+    /// `y = f(x)` elementwise.
+    Math {
+        x: Operand,
+        op: UnaryOp,
         y: Operand,
     },
     Binary {

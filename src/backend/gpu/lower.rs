@@ -44,6 +44,9 @@ pub(super) fn step(
             }]
         }
         StepOp::Unary { x, act, y } => vec![kernels::unary::unary(rt, &view(x)?, *act, &view(y)?)?],
+        StepOp::Math { x, op, y } => {
+            vec![kernels::unary::unary_op(rt, &view(x)?, *op, &view(y)?)?]
+        }
         StepOp::Binary { op, a, b, act, y } => {
             vec![kernels::binary::binary(
                 rt,
