@@ -1,13 +1,15 @@
-// y = activate(x) (entry `unary`) or y = f(x) for a math function (entry `unary_op`),
-// elementwise. CPU twin: src/cpu/unary.rs.
+// y = activate(x), or y = f(x) for a math function, elementwise.
+// CPU twin: src/cpu/unary.rs.
 
 struct Params {
     len: u32,
-    // The activation's kind, or the function's (`UnaryOp` in src/ops/unary.rs).
+    // The activation's kind, or MATH + the function's (`UnaryOp` in src/ops/unary.rs).
     kind: u32,
     a: f32,
     b: f32,
 }
+
+const MATH: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -23,7 +25,11 @@ fn unary(
     if i >= p.len {
         return;
     }
-    y[i] = activate(x[i], p.kind, p.a, p.b);
+    if p.kind >= MATH {
+        y[i] = math(x[i], p.kind - MATH);
+    } else {
+        y[i] = activate(x[i], p.kind, p.a, p.b);
+    }
 }
 
 // Abramowitz and Stegun 7.1.26: absolute error below 1.5e-7.
@@ -54,17 +60,4 @@ fn math(v: f32, kind: u32) -> f32 {
         }
         default: { return v; }
     }
-}
-
-@compute @workgroup_size(256)
-fn unary_op(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
-    if i >= p.len {
-        return;
-    }
-    y[i] = math(x[i], p.kind);
 }

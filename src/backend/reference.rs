@@ -163,6 +163,9 @@ fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
             cpu::binary::binary(*op, &*mem.get(a)?, &*mem.get(b)?, *act)?,
         ),
         StepOp::Squeeze { x, mode, y } => (y, cpu::squeeze::squeeze(&*mem.get(x)?, *mode)?),
+        StepOp::Reduce { x, kind, axes, y } => {
+            (y, cpu::reduce::reduce(&*mem.get(x)?, *kind, axes)?)
+        }
         StepOp::Pool { x, mode, params, y } => {
             let x = mem.get(x)?;
             let t = match mode {

@@ -23,6 +23,14 @@ pub(super) fn evaluate(op: &Op, x: &Inputs, shape: &[usize]) -> InferResult<Cons
         Op::View => map_data(konst(0)?, shape, <[f32]>::to_vec, <[i64]>::to_vec),
         Op::Act(a) => Const::f32(crate::cpu::unary::unary(&floats(konst(0)?), *a)),
         Op::Unary(u) => Const::f32(crate::cpu::unary::unary_op(&floats(konst(0)?), *u)),
+        Op::ReduceAxes { kind, axes } => {
+            let t = crate::cpu::reduce::reduce(&floats(konst(0)?), *kind, axes)
+                .map_err(|e| x.bad(e.to_string()))?;
+            Const::f32(HostTensor {
+                shape,
+                data: t.data,
+            })
+        }
         Op::Binary(b, act) => binary(x, *b, *act, konst(0)?, konst(1)?)?,
         // A broadcast as `x + 0`.
         Op::Expand => {

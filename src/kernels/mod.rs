@@ -14,6 +14,7 @@ pub mod excite;
 pub mod matmul;
 pub mod pad;
 pub mod pool;
+pub mod reduce;
 pub mod scale;
 pub mod softmax;
 pub mod squeeze;
@@ -82,6 +83,7 @@ pub const SHADERS: &[crate::device::Shader] = &[
     shader!("excite"),
     shader!("scale"),
     shader!("pool"),
+    shader!("reduce"),
     shader!("softmax"),
     shader!("concat"),
     shader!("transpose"),

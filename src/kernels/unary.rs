@@ -17,29 +17,26 @@ struct Params {
     b: f32,
 }
 
+/// Where the shader's `kind` values for math functions start (its `MATH`).
+const MATH: u32 = 64;
+
 pub fn unary(rt: &Runtime, x: &Tensor, act: Activation, y: &Tensor) -> Result<Dispatch> {
     let (kind, a, b) = activation::code(act);
-    elementwise(rt, "unary", x, Params { len: 0, kind, a, b }, y)
+    elementwise(rt, x, Params { len: 0, kind, a, b }, y)
 }
 
 pub fn unary_op(rt: &Runtime, x: &Tensor, op: UnaryOp, y: &Tensor) -> Result<Dispatch> {
     let params = Params {
         len: 0,
-        kind: op as u32,
+        kind: MATH + op as u32,
         a: 0.0,
         b: 0.0,
     };
-    elementwise(rt, "unary_op", x, params, y)
+    elementwise(rt, x, params, y)
 }
 
-/// Entry `entry` over every element of `x` with `params` (its length filled in).
-fn elementwise(
-    rt: &Runtime,
-    entry: &'static str,
-    x: &Tensor,
-    params: Params,
-    y: &Tensor,
-) -> Result<Dispatch> {
+/// The kernel over every element of `x` with `params` (its length filled in).
+fn elementwise(rt: &Runtime, x: &Tensor, params: Params, y: &Tensor) -> Result<Dispatch> {
     if x.shape() != y.shape() {
         return Err(Error::shape("unary output", x.shape(), y.shape()));
     }
@@ -48,5 +45,5 @@ fn elementwise(
         ..params
     };
     let wg = grid(rt, groups(x.len(), 256));
-    rt.dispatch(shader!("unary"), entry, &[], &params, &[x, y], wg)
+    rt.dispatch(shader!("unary"), "unary", &[], &params, &[x, y], wg)
 }

@@ -7,6 +7,7 @@ use super::attributes::{Ctx, Parsed, four, parsed, two};
 use super::proto::attribute_proto::AttributeType;
 use super::proto::tensor_proto::DataType;
 use super::{TensorError, tensor_to_const};
+use crate::ops::reduce::ReduceKind;
 use crate::ops::{
     Activation, BinaryOp, Conv, Conv2dParams, Op, Pool, Pool2dParams, SqueezeMode, UnaryOp,
 };
@@ -63,7 +64,16 @@ const ANY_OPERANDS: &[(&str, Parser)] = &[
         op(Op::GlobalPool(SqueezeMode::Avg))
     }),
     ("GlobalMaxPool", |_| op(Op::GlobalPool(SqueezeMode::Max))),
-    ("ReduceMean", reduce_mean),
+    ("ReduceSum", reduce),
+    ("ReduceMean", reduce),
+    ("ReduceMax", reduce),
+    ("ReduceMin", reduce),
+    ("ReduceL2", reduce),
+    ("ReduceSumSquare", reduce),
+    ("ReduceL1", reduce),
+    ("ReduceProd", reduce),
+    ("ReduceLogSum", reduce),
+    ("ReduceLogSumExp", reduce),
     ("Gemm", gemm),
     ("MatMul", |_| {
         op(Op::MatMul {
@@ -302,11 +312,17 @@ fn gelu(c: &Ctx) -> Parsed<Op> {
     }
 }
 
-fn reduce_mean(c: &Ctx) -> Parsed<Op> {
-    Ok(Ok(Op::ReduceMean {
-        axes: if c.opset < 18 { c.ints("axes")? } else { None },
+/// Reduce<kind>: axes are an attribute before opset 13 (ReduceSum) or 18 (the
+/// others), an input since, when `noop_with_empty_axes` applies too.
+fn reduce(c: &Ctx) -> Parsed<Op> {
+    let kind = ReduceKind::from_onnx(c.op_type)
+        .ok_or_else(|| c.bad("op_type", "internal: not a reduction"))?;
+    let as_input = kind.axes_as_input(c.opset);
+    Ok(Ok(Op::ReduceAttr {
+        kind,
+        axes: if as_input { None } else { c.ints("axes")? },
         keepdims: c.flag("keepdims", true)?,
-        noop_with_empty_axes: c.opset >= 18 && c.flag("noop_with_empty_axes", false)?,
+        noop_with_empty_axes: as_input && c.flag("noop_with_empty_axes", false)?,
     }))
 }
 

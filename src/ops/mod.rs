@@ -16,6 +16,7 @@ pub mod matmul;
 pub mod op;
 pub mod pad;
 pub mod pool;
+pub mod reduce;
 pub mod scale;
 pub mod se_block;
 pub mod softmax;

@@ -9,6 +9,7 @@
 use super::conv::Conv;
 use super::infer::{InferResult, Inferred, Inputs, Issue};
 use super::pool::Pool;
+use super::reduce::{self, ReduceKind};
 use super::{Activation, BinaryOp, PadMode, SqueezeMode, UnaryOp};
 use super::{activation, batch_norm, binary, concat, constant, conv, matmul};
 use super::{pad, pool, softmax, squeeze, transpose, unary, view};
@@ -34,6 +35,11 @@ pub enum Op {
     Reduce {
         mode: SqueezeMode,
         axis: usize,
+    },
+    /// A reduction over `axes` (sorted, distinct); the output keeps or drops them.
+    ReduceAxes {
+        kind: ReduceKind,
+        axes: Vec<usize>,
     },
     Pool(Pool),
     /// `coerce_2d`: opset < 13 semantics (softmax over all dimensions from `axis` on).
@@ -86,7 +92,8 @@ pub enum Op {
         max: Option<f32>,
     },
     GlobalPool(SqueezeMode),
-    ReduceMean {
+    ReduceAttr {
+        kind: ReduceKind,
         axes: Option<Vec<i64>>,
         keepdims: bool,
         noop_with_empty_axes: bool,
@@ -157,6 +164,7 @@ impl Op {
             Op::Unary(u) => format!("{u:?}"),
             Op::Binary(b, act) => with_act(&format!("{b:?}"), act),
             Op::Reduce { mode, .. } => format!("Reduce{mode:?}"),
+            Op::ReduceAxes { kind, .. } => format!("Reduce{kind:?}"),
             Op::Pool(p) => format!("{:?}Pool", p.mode),
             Op::Softmax { .. } => "Softmax".into(),
             Op::Concat { .. } => "Concat".into(),
@@ -184,11 +192,12 @@ impl Op {
             Op::Binary(b, a) => binary::infer(*b, *a, x),
             Op::Expand => binary::infer_expand(x),
             Op::GlobalPool(mode) => squeeze::infer_global_pool(*mode, x),
-            Op::ReduceMean {
+            Op::ReduceAttr {
+                kind,
                 axes,
                 keepdims,
                 noop_with_empty_axes,
-            } => squeeze::infer_reduce_mean(axes.as_deref(), *keepdims, *noop_with_empty_axes, x),
+            } => reduce::infer(*kind, axes.as_deref(), *keepdims, *noop_with_empty_axes, x),
             Op::MatMul { .. } => matmul::infer(op, x),
             Op::Gemm {
                 trans_a, trans_b, ..
@@ -211,6 +220,7 @@ impl Op {
             Op::ConstantOfShape { value } => constant::infer_constant_of_shape(value, x),
             // Canonical ops only reach inference when a graph is inferred twice.
             Op::Reduce { .. }
+            | Op::ReduceAxes { .. }
             | Op::Softmax { .. }
             | Op::Concat { .. }
             | Op::Transpose { .. }

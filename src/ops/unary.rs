@@ -6,41 +6,33 @@ use super::Op;
 use super::infer::{InferResult, Inferred, Inputs};
 use crate::tensor::DType;
 
-/// An elementwise function; the discriminant is the shader's `kind`.
+/// An elementwise function; its discriminant (declaration order) is the shader's `kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnaryOp {
-    Ceil = 0,
-    Floor = 1,
+    Ceil,
+    Floor,
     /// Half to even, as ONNX rounds.
-    Round = 2,
-    Sqrt = 3,
-    Reciprocal = 4,
-    Exp = 5,
-    Log = 6,
-    Neg = 7,
-    Abs = 8,
-    Erf = 9,
+    Round,
+    Sqrt,
+    Reciprocal,
+    Exp,
+    Log,
+    Neg,
+    Abs,
+    Erf,
     /// `0.5 x (1 + erf(x / sqrt 2))` (Gelu, approximate = "none").
-    Gelu = 10,
+    Gelu,
     /// `0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))` (approximate = "tanh").
-    GeluTanh = 11,
+    GeluTanh,
 }
 
 impl UnaryOp {
-    pub const ALL: [UnaryOp; 12] = [
-        UnaryOp::Ceil,
-        UnaryOp::Floor,
-        UnaryOp::Round,
-        UnaryOp::Sqrt,
-        UnaryOp::Reciprocal,
-        UnaryOp::Exp,
-        UnaryOp::Log,
-        UnaryOp::Neg,
-        UnaryOp::Abs,
-        UnaryOp::Erf,
-        UnaryOp::Gelu,
-        UnaryOp::GeluTanh,
-    ];
+    pub const ALL: [UnaryOp; 12] = {
+        use UnaryOp::*;
+        [
+            Ceil, Floor, Round, Sqrt, Reciprocal, Exp, Log, Neg, Abs, Erf, Gelu, GeluTanh,
+        ]
+    };
 }
 
 /// A unary function: folded when its input is a constant.

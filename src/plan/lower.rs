@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::graph::Node;
 use crate::ops::Op;
 use crate::ops::matmul::matmul_shapes;
+use crate::ops::reduce::reduced_shape;
 
 /// The step of node `n`, whose inputs and outputs are placed at `ins` and `outs`;
 /// scratch buffers come from `alloc` and go back to it.
@@ -78,6 +79,16 @@ pub(super) fn lower(
                 x: Operand { shape: nchw, ..x },
                 mode: *mode,
                 y: Operand { shape: nc, ..y },
+            }
+        }
+        Op::ReduceAxes { kind, axes } => {
+            let x = input(0)?;
+            let kept = reduced_shape(&x.shape, axes, true);
+            StepOp::Reduce {
+                x,
+                kind: *kind,
+                axes: axes.clone(),
+                y: Operand { shape: kept, ..y },
             }
         }
         Op::Pool(p) => StepOp::Pool {

@@ -16,6 +16,7 @@ pub use build::build;
 
 use std::sync::Arc;
 
+use crate::ops::reduce::ReduceKind;
 use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode, UnaryOp};
 use crate::tensor::HostTensor;
 
@@ -87,6 +88,13 @@ pub enum StepOp {
     Squeeze {
         x: Operand,
         mode: SqueezeMode,
+        y: Operand,
+    },
+    /// `x` reduced over the sorted `axes`; `y` has the reduced dimensions as 1.
+    Reduce {
+        x: Operand,
+        kind: ReduceKind,
+        axes: Vec<usize>,
         y: Operand,
     },
     Pool {

@@ -60,6 +60,15 @@ pub(super) fn step(
         StepOp::Squeeze { x, mode, y } => {
             vec![kernels::squeeze::squeeze(rt, &view(x)?, *mode, &view(y)?)?]
         }
+        StepOp::Reduce { x, kind, axes, y } => {
+            vec![kernels::reduce::reduce(
+                rt,
+                &view(x)?,
+                *kind,
+                axes,
+                &view(y)?,
+            )?]
+        }
         StepOp::Pool { x, mode, params, y } => {
             let (x, y) = (view(x)?, view(y)?);
             vec![match mode {
