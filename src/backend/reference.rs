@@ -174,7 +174,9 @@ fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
             };
             (y, t)
         }
-        StepOp::Softmax { x, axis, y } => (y, cpu::softmax::softmax(&*mem.get(x)?, *axis)?),
+        StepOp::Softmax { x, axis, log, y } => {
+            (y, cpu::softmax::normalise(&*mem.get(x)?, *axis, *log)?)
+        }
         StepOp::Concat { xs, axis, y } => {
             let parts = xs.iter().map(|x| mem.get(x)).collect::<Result<Vec<_>>>()?;
             let refs: Vec<&HostTensor> = parts.iter().map(|p| &**p).collect();

@@ -90,6 +90,7 @@ const ANY_OPERANDS: &[(&str, Parser)] = &[
     ("Unsqueeze", unsqueeze),
     ("Concat", concat),
     ("Softmax", softmax),
+    ("LogSoftmax", softmax),
     ("Pad", pad),
     ("Transpose", |c| {
         op(Op::TransposeAttr {
@@ -367,6 +368,7 @@ fn softmax(c: &Ctx) -> Parsed<Op> {
     Ok(Ok(Op::SoftmaxAttr {
         axis: c.int("axis", if c.opset < 13 { 1 } else { -1 })?,
         coerce_2d: c.opset < 13,
+        log: c.op_type == "LogSoftmax",
     }))
 }
 

@@ -42,10 +42,12 @@ pub enum Op {
         axes: Vec<usize>,
     },
     Pool(Pool),
-    /// `coerce_2d`: opset < 13 semantics (softmax over all dimensions from `axis` on).
+    /// `coerce_2d`: opset < 13 semantics (softmax over all dimensions from `axis` on);
+    /// `log`: LogSoftmax.
     Softmax {
         axis: usize,
         coerce_2d: bool,
+        log: bool,
     },
     Concat {
         axis: usize,
@@ -101,6 +103,7 @@ pub enum Op {
     SoftmaxAttr {
         axis: i64,
         coerce_2d: bool,
+        log: bool,
     },
     ConcatAttr {
         axis: i64,
@@ -166,7 +169,8 @@ impl Op {
             Op::Reduce { mode, .. } => format!("Reduce{mode:?}"),
             Op::ReduceAxes { kind, .. } => format!("Reduce{kind:?}"),
             Op::Pool(p) => format!("{:?}Pool", p.mode),
-            Op::Softmax { .. } => "Softmax".into(),
+            Op::Softmax { log: false, .. } => "Softmax".into(),
+            Op::Softmax { log: true, .. } => "LogSoftmax".into(),
             Op::Concat { .. } => "Concat".into(),
             Op::Transpose { .. } => "Transpose".into(),
             Op::Pad { .. } => "Pad".into(),
@@ -208,7 +212,11 @@ impl Op {
             Op::Unsqueeze { axes } => view::infer_unsqueeze(axes.as_deref(), x),
             Op::Identity => view::infer_identity(x),
             Op::ConcatAttr { axis } => concat::infer(*axis, x),
-            Op::SoftmaxAttr { axis, coerce_2d } => softmax::infer(*axis, *coerce_2d, x),
+            Op::SoftmaxAttr {
+                axis,
+                coerce_2d,
+                log,
+            } => softmax::infer(*axis, *coerce_2d, *log, x),
             Op::PadAttr { pads, mode, value } => pad::infer(pads.as_deref(), mode, *value, x),
             Op::TransposeAttr { perm } => transpose::infer(perm.as_deref(), x),
             Op::Shape { start, end } => constant::infer_shape(*start, *end, x),

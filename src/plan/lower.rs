@@ -100,6 +100,7 @@ pub(super) fn lower(
         Op::Softmax {
             axis,
             coerce_2d: true,
+            log,
         } => {
             let x = input(0)?;
             let shape = vec![
@@ -112,15 +113,18 @@ pub(super) fn lower(
                     ..x
                 },
                 axis: 1,
+                log: *log,
                 y: Operand { shape, ..y },
             }
         }
         Op::Softmax {
             axis,
             coerce_2d: false,
+            log,
         } => StepOp::Softmax {
             x: input(0)?,
             axis: *axis,
+            log: *log,
             y,
         },
         Op::Concat { axis } => StepOp::Concat {

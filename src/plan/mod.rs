@@ -72,11 +72,7 @@ pub enum StepOp {
         y: Operand,
     },
     /// `y = f(x)` elementwise.
-    Math {
-        x: Operand,
-        op: UnaryOp,
-        y: Operand,
-    },
+    Math { x: Operand, op: UnaryOp, y: Operand },
     Binary {
         op: BinaryOp,
         a: Operand,
@@ -103,9 +99,11 @@ pub enum StepOp {
         params: Pool2dParams,
         y: Operand,
     },
+    /// Softmax along `axis`, or its logarithm with `log`.
     Softmax {
         x: Operand,
         axis: usize,
+        log: bool,
         y: Operand,
     },
     Concat {

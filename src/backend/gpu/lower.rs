@@ -76,8 +76,12 @@ pub(super) fn step(
                 SqueezeMode::Avg => kernels::pool::avg_pool2d(rt, &x, params, &y)?,
             }]
         }
-        StepOp::Softmax { x, axis, y } => {
-            vec![kernels::softmax::softmax(rt, &view(x)?, *axis, &view(y)?)?]
+        StepOp::Softmax { x, axis, log, y } => {
+            let (x, y) = (view(x)?, view(y)?);
+            vec![match log {
+                false => kernels::softmax::softmax(rt, &x, *axis, &y)?,
+                true => kernels::softmax::log_softmax(rt, &x, *axis, &y)?,
+            }]
         }
         StepOp::Concat { xs, axis, y } => {
             let xs = xs.iter().map(view).collect::<Result<Vec<_>>>()?;
