@@ -6,12 +6,21 @@ struct Params {
     rows: u32,
     n: u32,
     inner: u32,
-    _pad: u32,
+    // 1: LogSoftmax.
+    log: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+// Element x of a row with maximum m and sum of exponentials s, normalised.
+fn normalised(v: f32, m: f32, s: f32) -> f32 {
+    if p.log == 1u {
+        return v - m - log(s);
+    }
+    return exp(v - m) / s;
+}
 
 fn row_start(r: u32) -> u32 {
     return (r / p.inner) * p.n * p.inner + r % p.inner;
@@ -40,7 +49,7 @@ fn softmax_rows(
     }
     for (var k = 0u; k < p.n; k++) {
         let i = base + k * p.inner;
-        y[i] = exp(x[i] - m) / s;
+        y[i] = normalised(x[i], m, s);
     }
 }
 
@@ -101,6 +110,6 @@ fn softmax_workgroup(
     s = reduce_sum(lid);
     for (var k = lid; k < p.n; k += WG) {
         let i = base + k * p.inner;
-        y[i] = exp(x[i] - m) / s;
+        y[i] = normalised(x[i], m, s);
     }
 }
