@@ -126,7 +126,8 @@ fn automatic_path_choice() {
         strategy(rt.profile(), WORKGROUP_MIN_AXIS - 1),
         softmax::Strategy::Rows
     );
-    let cpu_adapter = rt.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    // The class the strategies see (SE_RUNTIME_DEVICE_CLASS may override the adapter's).
+    let cpu_adapter = rt.profile().class == se_runtime::device::DeviceClass::Cpu;
     let long = strategy(rt.profile(), WORKGROUP_MIN_AXIS);
     assert_eq!(long == softmax::Strategy::Rows, cpu_adapter, "{long:?}");
     for (shape, seed) in [([2, 1000], 90), ([5, 7], 91)] {
