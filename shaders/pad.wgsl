@@ -23,12 +23,8 @@ fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
 }
 
 @compute @workgroup_size(256)
-fn pad(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+fn pad(inv: Invocation) {
+    let i = global_index(inv, 256u);
     if i >= p.len {
         return;
     }

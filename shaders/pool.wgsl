@@ -42,12 +42,8 @@ fn window(i: u32) -> vec3<i32> {
 }
 
 @compute @workgroup_size(256)
-fn max_pool2d(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+fn max_pool2d(inv: Invocation) {
+    let i = global_index(inv, 256u);
     if i >= p.len {
         return;
     }
@@ -76,12 +72,8 @@ fn max_pool2d(
 }
 
 @compute @workgroup_size(256)
-fn avg_pool2d(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+fn avg_pool2d(inv: Invocation) {
+    let i = global_index(inv, 256u);
     if i >= p.len {
         return;
     }

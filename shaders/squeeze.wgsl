@@ -12,7 +12,7 @@
 // Max pooling instead of average; compiled in.
 override MAX_POOL: bool = false;
 
-// Must match `WORKGROUP` in src/kernels/squeeze.rs.
+// `WORKGROUP` in src/kernels/squeeze.rs (tests/shaders.rs checks).
 const WG: u32 = 64u;
 
 struct Params {
@@ -58,12 +58,9 @@ fn reduce_and_store(lid: u32, plane: u32, value: f32) {
 }
 
 @compute @workgroup_size(WG)
-fn squeeze(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let group = wid.x + wid.y * nwg.x;
+fn squeeze(inv: Invocation) {
+    let lid = inv.lid;
+    let group = workgroup_index(inv);
     let plane = group * (WG / p.lanes) + lid / p.lanes;
     let lane = lid % p.lanes;
     var acc = 0.0;
@@ -81,12 +78,9 @@ fn squeeze(
 }
 
 @compute @workgroup_size(WG)
-fn squeeze_vec4(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let group = wid.x + wid.y * nwg.x;
+fn squeeze_vec4(inv: Invocation) {
+    let lid = inv.lid;
+    let group = workgroup_index(inv);
     let plane = group * (WG / p.lanes) + lid / p.lanes;
     let lane = lid % p.lanes;
     let hw4 = p.hw / 4u;

@@ -1,20 +1,20 @@
 //! `y = act(x)` elementwise (`shaders/unary.wgsl`; CPU twin `crate::cpu::unary`).
 
-use super::{Dispatch, Shader, activation, grid, groups, shader};
+use super::{Dispatch, ELEMENTWISE_WORKGROUP, Shader, activation, grid, groups, shader, uniform};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 
-pub const SHADER: Shader = shader!("unary", ["shared/activation", "unary"]);
+pub const SHADER: Shader = shader!("unary", ["shared/grid", "shared/activation", "unary"]);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    kind: u32,
-    a: f32,
-    b: f32,
+uniform! {
+    struct Params {
+        len: u32,
+        kind: u32,
+        a: f32,
+        b: f32,
+    }
 }
 
 pub fn unary(rt: &Runtime, x: &Tensor, act: Activation, y: &Tensor) -> Result<Dispatch> {
@@ -28,6 +28,6 @@ pub fn unary(rt: &Runtime, x: &Tensor, act: Activation, y: &Tensor) -> Result<Di
         a,
         b,
     };
-    let wg = grid(rt, groups(x.len(), 256));
+    let wg = grid(rt, groups(x.len(), ELEMENTWISE_WORKGROUP));
     rt.dispatch(SHADER, "unary", &[], &params, &[x, y], wg)
 }
