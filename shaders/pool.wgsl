@@ -24,9 +24,7 @@ struct Params {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// Bindings p (Params), x and y: shared/x_to_y.wgsl.
 
 // Where output element i's window starts: (first element of its input plane,
 // top row, left column); rows and columns may be negative (in the padding).

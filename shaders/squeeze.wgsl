@@ -57,12 +57,15 @@ fn reduce_and_store(lid: u32, plane: u32, value: f32) {
     }
 }
 
+// The plane this invocation helps reduce: each workgroup takes WG / lanes of them.
+fn plane_of(inv: Invocation) -> u32 {
+    return workgroup_index(inv) * (WG / p.lanes) + inv.lid / p.lanes;
+}
+
 @compute @workgroup_size(WG)
 fn squeeze(inv: Invocation) {
-    let lid = inv.lid;
-    let group = workgroup_index(inv);
-    let plane = group * (WG / p.lanes) + lid / p.lanes;
-    let lane = lid % p.lanes;
+    let plane = plane_of(inv);
+    let lane = inv.lid % p.lanes;
     var acc = 0.0;
     if plane < p.planes {
         let base = plane * p.hw;
@@ -74,15 +77,13 @@ fn squeeze(inv: Invocation) {
             acc = combine(acc, x[base + i]);
         }
     }
-    reduce_and_store(lid, plane, acc);
+    reduce_and_store(inv.lid, plane, acc);
 }
 
 @compute @workgroup_size(WG)
 fn squeeze_vec4(inv: Invocation) {
-    let lid = inv.lid;
-    let group = workgroup_index(inv);
-    let plane = group * (WG / p.lanes) + lid / p.lanes;
-    let lane = lid % p.lanes;
+    let plane = plane_of(inv);
+    let lane = inv.lid % p.lanes;
     let hw4 = p.hw / 4u;
     var acc = vec4<f32>(0.0);
     if plane < p.planes {
@@ -99,5 +100,5 @@ fn squeeze_vec4(inv: Invocation) {
             }
         }
     }
-    reduce_and_store(lid, plane, combine(combine(acc.x, acc.y), combine(acc.z, acc.w)));
+    reduce_and_store(inv.lid, plane, combine(combine(acc.x, acc.y), combine(acc.z, acc.w)));
 }

@@ -7,9 +7,7 @@ struct Params {
     b: f32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// Bindings p (Params), x and y: shared/x_to_y.wgsl.
 
 @compute @workgroup_size(256)
 fn unary(inv: Invocation) {

@@ -9,7 +9,7 @@ use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::concat::concat_shape;
 
-pub const SHADER: Shader = shader!("concat", ["shared/grid", "concat"]);
+pub const SHADER: Shader = shader!("concat", ["shared/grid", "shared/x_to_y", "concat"]);
 
 uniform! {
     struct Params {

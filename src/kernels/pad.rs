@@ -17,7 +17,7 @@ fn mode_code(mode: PadMode) -> u32 {
     }
 }
 
-pub const SHADER: Shader = shader!("pad", ["shared/grid", "pad"]);
+pub const SHADER: Shader = shader!("pad", ["shared/grid", "shared/x_to_y", "pad"]);
 
 uniform! {
     struct Params {

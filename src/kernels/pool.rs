@@ -9,7 +9,7 @@ use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Pool2dParams;
 
-pub const SHADER: Shader = shader!("pool", ["shared/grid", "pool"]);
+pub const SHADER: Shader = shader!("pool", ["shared/grid", "shared/x_to_y", "pool"]);
 
 uniform! {
     struct Params {

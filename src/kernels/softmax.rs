@@ -53,7 +53,7 @@ pub fn strategy(profile: &AdapterProfile, n: usize) -> Strategy {
     }
 }
 
-pub const SHADER: Shader = shader!("softmax", ["shared/grid", "softmax"]);
+pub const SHADER: Shader = shader!("softmax", ["shared/grid", "shared/x_to_y", "softmax"]);
 
 uniform! {
     struct Params {

@@ -43,7 +43,7 @@ fn simplify(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
     (in_dims, perm)
 }
 
-pub const SHADER: Shader = shader!("transpose", ["shared/grid", "transpose"]);
+pub const SHADER: Shader = shader!("transpose", ["shared/grid", "shared/x_to_y", "transpose"]);
 
 uniform! {
     struct Params {

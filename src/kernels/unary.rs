@@ -6,7 +6,10 @@ use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 
-pub const SHADER: Shader = shader!("unary", ["shared/grid", "shared/activation", "unary"]);
+pub const SHADER: Shader = shader!(
+    "unary",
+    ["shared/grid", "shared/x_to_y", "shared/activation", "unary"]
+);
 
 uniform! {
     struct Params {
