@@ -6,10 +6,19 @@ struct Params {
     rows: u32,
     n: u32,
     inner: u32,
-    _pad: u32,
+    // 1: LogSoftmax.
+    log: u32,
 }
 
 // Bindings p (Params), x and y: shared/x_to_y.wgsl.
+
+// Element x of a row with maximum m and sum of exponentials s, normalised.
+fn normalised(v: f32, m: f32, s: f32) -> f32 {
+    if p.log == 1u {
+        return v - m - log(s);
+    }
+    return exp(v - m) / s;
+}
 
 fn row_start(r: u32) -> u32 {
     return (r / p.inner) * p.n * p.inner + r % p.inner;
@@ -34,7 +43,7 @@ fn softmax_rows(inv: Invocation) {
     }
     for (var k = 0u; k < p.n; k++) {
         let i = base + k * p.inner;
-        y[i] = exp(x[i] - m) / s;
+        y[i] = normalised(x[i], m, s);
     }
 }
 
@@ -92,6 +101,6 @@ fn softmax_workgroup(inv: Invocation) {
     s = reduce_sum(lid);
     for (var k = lid; k < p.n; k += WG) {
         let i = base + k * p.inner;
-        y[i] = exp(x[i] - m) / s;
+        y[i] = normalised(x[i], m, s);
     }
 }

@@ -548,6 +548,8 @@ fn step_buffers(op: &StepOp) -> (Vec<usize>, Vec<usize>) {
             (r(&[x]), r(&[y]))
         }
         StepOp::Softmax { x, y, .. }
+        | StepOp::Math { x, y, .. }
+        | StepOp::Reduce { x, y, .. }
         | StepOp::Transpose { x, y, .. }
         | StepOp::Pad { x, y, .. } => (r(&[x]), r(&[y])),
         StepOp::Binary { a, b, y, .. } => (r(&[a, b]), r(&[y])),

@@ -1,10 +1,12 @@
-//! softmax against its CPU twin, every case on both paths (an invocation per row,
-//! a workgroup per row).
+//! softmax and log-softmax against their CPU twins, every case on both paths (an
+//! invocation per row, a workgroup per row).
 
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::softmax::{self, WORKGROUP_MIN_AXIS, softmax, softmax_with, strategy};
+use se_runtime::kernels::softmax::{
+    self, WORKGROUP_MIN_AXIS, log_softmax_with, softmax, softmax_with, strategy,
+};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 
@@ -56,6 +58,38 @@ fn assert_rows_sum_to_one(shape: &[usize], axis: usize, y: &[f32]) {
             "{shape:?} axis {axis} row {r} sums to {s}"
         );
     }
+}
+
+/// Log-softmax on both GPU paths against the CPU twin, on values `offset + [-8, 8)`;
+/// its exponential is the softmax.
+fn check_log(shape: &[usize], axis: usize, offset: f32, seed: u64) {
+    let rt = common::gpu();
+    let data = common::random(seed, shape.iter().product(), 8.0);
+    let x = HostTensor::new(shape, data.iter().map(|v| v + offset).collect()).unwrap();
+    let want = cpu::softmax::log_softmax(&x, axis).unwrap();
+    let soft = cpu::softmax::softmax(&x, axis).unwrap();
+    let exp: Vec<f32> = want.data.iter().map(|v| v.exp()).collect();
+    common::assert_close(&format!("exp(log_softmax) {shape:?}"), &exp, &soft.data);
+    for path in PATHS {
+        let (xt, yt) = (rt.upload_host(&x).unwrap(), rt.tensor(shape).unwrap());
+        rt.run(&[log_softmax_with(rt, &xt, axis, &yt, path).unwrap()])
+            .unwrap();
+        let what = format!("log_softmax {path:?} {shape:?} axis {axis}");
+        common::assert_close(&what, &common::read(rt, &yt), &want.data);
+    }
+}
+
+#[test]
+fn log_softmax_on_any_axis() {
+    require!(gpu);
+    for axis in 0..3 {
+        check_log(&[2, 5, 3], axis, 0.0, 80 + axis as u64);
+    }
+    check_log(&[2, 7, 5, 5], 1, 0.0, 83);
+    check_log(&[2, 300], 1, 0.0, 84);
+    check_log(&[3, 1], 1, 0.0, 85);
+    // Large logits: only the max subtraction keeps them finite.
+    check_log(&[4, 10], 1, 1000.0, 86);
 }
 
 #[test]

@@ -157,11 +157,15 @@ fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
             )
         }
         StepOp::Unary { x, act, y } => (y, cpu::unary::unary(&*mem.get(x)?, *act)),
+        StepOp::Math { x, op, y } => (y, cpu::unary::unary_op(&*mem.get(x)?, *op)),
         StepOp::Binary { op, a, b, act, y } => (
             y,
             cpu::binary::binary(*op, &*mem.get(a)?, &*mem.get(b)?, *act)?,
         ),
         StepOp::Squeeze { x, mode, y } => (y, cpu::squeeze::squeeze(&*mem.get(x)?, *mode)?),
+        StepOp::Reduce { x, kind, axes, y } => {
+            (y, cpu::reduce::reduce(&*mem.get(x)?, *kind, axes)?)
+        }
         StepOp::Pool { x, mode, params, y } => {
             let x = mem.get(x)?;
             let t = match mode {
@@ -170,7 +174,9 @@ fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
             };
             (y, t)
         }
-        StepOp::Softmax { x, axis, y } => (y, cpu::softmax::softmax(&*mem.get(x)?, *axis)?),
+        StepOp::Softmax { x, axis, log, y } => {
+            (y, cpu::softmax::normalise(&*mem.get(x)?, *axis, *log)?)
+        }
         StepOp::Concat { xs, axis, y } => {
             let parts = xs.iter().map(|x| mem.get(x)).collect::<Result<Vec<_>>>()?;
             let refs: Vec<&HostTensor> = parts.iter().map(|p| &**p).collect();

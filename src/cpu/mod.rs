@@ -11,6 +11,7 @@ pub mod excite;
 pub mod matmul;
 pub mod pad;
 pub mod pool;
+pub mod reduce;
 pub mod scale;
 pub mod se_block;
 pub mod softmax;

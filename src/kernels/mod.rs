@@ -14,6 +14,7 @@ pub mod excite;
 pub mod matmul;
 pub mod pad;
 pub mod pool;
+pub mod reduce;
 pub mod scale;
 pub mod softmax;
 pub mod squeeze;
@@ -53,6 +54,7 @@ pub const SHADERS: &[crate::device::Shader] = &[
     excite::SHADER,
     scale::SHADER,
     pool::SHADER,
+    reduce::SHADER,
     softmax::SHADER,
     concat::SHADER,
     transpose::SHADER,
@@ -281,6 +283,12 @@ pub const ENTRY_POINTS: &[EntryPoint] = {
             "pad",
             pad::Params::LAYOUT,
             Invocations(ELEMENTWISE_WORKGROUP),
+        ),
+        entry(
+            reduce::SHADER,
+            "reduce",
+            reduce::Params::LAYOUT,
+            Invocations(reduce::WORKGROUP),
         ),
     ]
 };

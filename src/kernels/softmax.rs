@@ -60,7 +60,7 @@ uniform! {
         rows: u32,
         n: u32,
         inner: u32,
-        _pad: u32,
+        log: u32,
     }
 }
 
@@ -71,11 +71,41 @@ pub fn softmax(rt: &Runtime, x: &Tensor, axis: usize, y: &Tensor) -> Result<Disp
     softmax_with(rt, x, axis, y, strategy(rt.profile(), n))
 }
 
+/// `y = x - max - ln(sum(exp(x - max)))` along `axis`, with the [`strategy`] for
+/// its length.
+pub fn log_softmax(rt: &Runtime, x: &Tensor, axis: usize, y: &Tensor) -> Result<Dispatch> {
+    let (_, n, _) = split_axis(x.shape(), axis)?;
+    normalise(rt, x, axis, true, y, strategy(rt.profile(), n))
+}
+
 /// [`softmax`] with the strategy chosen by the caller: for tests and tuning.
 pub fn softmax_with(
     rt: &Runtime,
     x: &Tensor,
     axis: usize,
+    y: &Tensor,
+    strategy: Strategy,
+) -> Result<Dispatch> {
+    normalise(rt, x, axis, false, y, strategy)
+}
+
+/// [`log_softmax`] with the strategy chosen by the caller.
+pub fn log_softmax_with(
+    rt: &Runtime,
+    x: &Tensor,
+    axis: usize,
+    y: &Tensor,
+    strategy: Strategy,
+) -> Result<Dispatch> {
+    normalise(rt, x, axis, true, y, strategy)
+}
+
+/// Softmax along `axis`, or LogSoftmax with `log`, on `strategy`'s path.
+fn normalise(
+    rt: &Runtime,
+    x: &Tensor,
+    axis: usize,
+    log: bool,
     y: &Tensor,
     strategy: Strategy,
 ) -> Result<Dispatch> {
@@ -90,7 +120,7 @@ pub fn softmax_with(
         rows: rows as u32,
         n: n as u32,
         inner: inner as u32,
-        _pad: 0,
+        log: log as u32,
     };
     let entry = match strategy {
         Strategy::WorkgroupPerRow => "softmax_workgroup",

@@ -196,8 +196,10 @@ pub(crate) fn import(m: &proto::ModelProto) -> Result<Imported> {
                 Err(reason) => Op::Unsupported(reason),
             }
         };
-        // Sum(a, b, c, ...) (older Caffe2 / CNTK exports) is a chain of Adds.
-        if op == Op::Binary(BinaryOp::Add, Activation::Identity) && inputs.len() > 2 {
+        // Sum, Max and Min of more than two inputs are chains of binary ops.
+        if let Op::Binary(BinaryOp::Add | BinaryOp::Max | BinaryOp::Min, Activation::Identity) = op
+            && inputs.len() > 2
+        {
             let mut acc = inputs[0];
             let last = inputs.len() - 1;
             for (k, &next) in inputs.iter().enumerate().skip(1) {

@@ -12,10 +12,31 @@ pub enum BinaryOp {
     Sub = 1,
     Mul = 2,
     Div = 3,
+    /// `a ^ b`; a negative base needs an integral exponent (else NaN).
+    Pow = 4,
+    Max = 5,
+    Min = 6,
 }
 
 impl BinaryOp {
-    pub const ALL: [BinaryOp; 4] = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div];
+    pub const ALL: [BinaryOp; 7] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Pow,
+        BinaryOp::Max,
+        BinaryOp::Min,
+    ];
+
+    /// The four arithmetic operations, which folding into a producer's weights and
+    /// bias understands.
+    pub fn is_arithmetic(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+        )
+    }
 }
 
 /// Highest rank a broadcast elementwise op runs at.

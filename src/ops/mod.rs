@@ -16,11 +16,13 @@ pub mod matmul;
 pub mod op;
 pub mod pad;
 pub mod pool;
+pub mod reduce;
 pub mod scale;
 pub mod se_block;
 pub mod softmax;
 pub mod squeeze;
 pub mod transpose;
+pub mod unary;
 pub mod view;
 
 pub use activation::Activation;
@@ -30,6 +32,7 @@ pub use op::Op;
 pub use pad::PadMode;
 pub use pool::{Pool, Pool2dParams};
 pub use squeeze::SqueezeMode;
+pub use unary::UnaryOp;
 
 /// Checks that `axis` indexes a rank-`rank` shape (`what`: the op, for the error).
 fn check_axis(what: &str, axis: usize, rank: usize) -> crate::error::Result<()> {

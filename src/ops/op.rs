@@ -9,9 +9,10 @@
 use super::conv::Conv;
 use super::infer::{InferResult, Inferred, Inputs, Issue};
 use super::pool::Pool;
-use super::{Activation, BinaryOp, PadMode, SqueezeMode};
+use super::reduce::{self, ReduceKind};
+use super::{Activation, BinaryOp, PadMode, SqueezeMode, UnaryOp};
 use super::{activation, batch_norm, binary, concat, constant, conv, matmul};
-use super::{pad, pool, softmax, squeeze, transpose, view};
+use super::{pad, pool, softmax, squeeze, transpose, unary, view};
 use crate::tensor::{Const, DType};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +27,8 @@ pub enum Op {
         act: Activation,
     },
     Act(Activation),
+    /// An elementwise math function (never fused).
+    Unary(UnaryOp),
     Binary(BinaryOp, Activation),
     /// Mean or max over the trailing dimensions of the input, from dimension `axis` on
     /// (GlobalAveragePool, GlobalMaxPool, ReduceMean over a suffix of axes).
@@ -33,11 +36,18 @@ pub enum Op {
         mode: SqueezeMode,
         axis: usize,
     },
+    /// A reduction over `axes` (sorted, distinct); the output keeps or drops them.
+    ReduceAxes {
+        kind: ReduceKind,
+        axes: Vec<usize>,
+    },
     Pool(Pool),
-    /// `coerce_2d`: opset < 13 semantics (softmax over all dimensions from `axis` on).
+    /// `coerce_2d`: opset < 13 semantics (softmax over all dimensions from `axis` on);
+    /// `log`: LogSoftmax.
     Softmax {
         axis: usize,
         coerce_2d: bool,
+        log: bool,
     },
     Concat {
         axis: usize,
@@ -84,7 +94,8 @@ pub enum Op {
         max: Option<f32>,
     },
     GlobalPool(SqueezeMode),
-    ReduceMean {
+    ReduceAttr {
+        kind: ReduceKind,
         axes: Option<Vec<i64>>,
         keepdims: bool,
         noop_with_empty_axes: bool,
@@ -92,6 +103,7 @@ pub enum Op {
     SoftmaxAttr {
         axis: i64,
         coerce_2d: bool,
+        log: bool,
     },
     ConcatAttr {
         axis: i64,
@@ -152,10 +164,13 @@ impl Op {
             Op::Conv(c) => with_act("Conv", &c.act),
             Op::MatMul { act } => with_act("MatMul", act),
             Op::Act(a) => a.onnx_name().to_string(),
+            Op::Unary(u) => format!("{u:?}"),
             Op::Binary(b, act) => with_act(&format!("{b:?}"), act),
             Op::Reduce { mode, .. } => format!("Reduce{mode:?}"),
+            Op::ReduceAxes { kind, .. } => format!("Reduce{kind:?}"),
             Op::Pool(p) => format!("{:?}Pool", p.mode),
-            Op::Softmax { .. } => "Softmax".into(),
+            Op::Softmax { log: false, .. } => "Softmax".into(),
+            Op::Softmax { log: true, .. } => "LogSoftmax".into(),
             Op::Concat { .. } => "Concat".into(),
             Op::Transpose { .. } => "Transpose".into(),
             Op::Pad { .. } => "Pad".into(),
@@ -176,15 +191,17 @@ impl Op {
             Op::Pool(p) => pool::infer(p, x),
             Op::BatchNorm { .. } => batch_norm::infer(op, x),
             Op::Act(a) => activation::infer(*a, x),
+            Op::Unary(u) => unary::infer(*u, x),
             Op::Clip { min, max } => activation::infer_clip(*min, *max, x),
             Op::Binary(b, a) => binary::infer(*b, *a, x),
             Op::Expand => binary::infer_expand(x),
             Op::GlobalPool(mode) => squeeze::infer_global_pool(*mode, x),
-            Op::ReduceMean {
+            Op::ReduceAttr {
+                kind,
                 axes,
                 keepdims,
                 noop_with_empty_axes,
-            } => squeeze::infer_reduce_mean(axes.as_deref(), *keepdims, *noop_with_empty_axes, x),
+            } => reduce::infer(*kind, axes.as_deref(), *keepdims, *noop_with_empty_axes, x),
             Op::MatMul { .. } => matmul::infer(op, x),
             Op::Gemm {
                 trans_a, trans_b, ..
@@ -195,7 +212,11 @@ impl Op {
             Op::Unsqueeze { axes } => view::infer_unsqueeze(axes.as_deref(), x),
             Op::Identity => view::infer_identity(x),
             Op::ConcatAttr { axis } => concat::infer(*axis, x),
-            Op::SoftmaxAttr { axis, coerce_2d } => softmax::infer(*axis, *coerce_2d, x),
+            Op::SoftmaxAttr {
+                axis,
+                coerce_2d,
+                log,
+            } => softmax::infer(*axis, *coerce_2d, *log, x),
             Op::PadAttr { pads, mode, value } => pad::infer(pads.as_deref(), mode, *value, x),
             Op::TransposeAttr { perm } => transpose::infer(perm.as_deref(), x),
             Op::Shape { start, end } => constant::infer_shape(*start, *end, x),
@@ -207,6 +228,7 @@ impl Op {
             Op::ConstantOfShape { value } => constant::infer_constant_of_shape(value, x),
             // Canonical ops only reach inference when a graph is inferred twice.
             Op::Reduce { .. }
+            | Op::ReduceAxes { .. }
             | Op::Softmax { .. }
             | Op::Concat { .. }
             | Op::Transpose { .. }

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::graph::Node;
 use crate::ops::Op;
 use crate::ops::matmul::matmul_shapes;
+use crate::ops::reduce::reduced_shape;
 
 /// The step of node `n`, whose inputs and outputs are placed at `ins` and `outs`;
 /// scratch buffers come from `alloc` and go back to it.
@@ -52,6 +53,11 @@ pub(super) fn lower(
             act: *a,
             y,
         },
+        Op::Unary(u) => StepOp::Math {
+            x: input(0)?,
+            op: *u,
+            y,
+        },
         Op::Binary(b, act) => StepOp::Binary {
             op: *b,
             a: input(0)?,
@@ -75,6 +81,16 @@ pub(super) fn lower(
                 y: Operand { shape: nc, ..y },
             }
         }
+        Op::ReduceAxes { kind, axes } => {
+            let x = input(0)?;
+            let kept = reduced_shape(&x.shape, axes, true);
+            StepOp::Reduce {
+                x,
+                kind: *kind,
+                axes: axes.clone(),
+                y: Operand { shape: kept, ..y },
+            }
+        }
         Op::Pool(p) => StepOp::Pool {
             x: input(0)?,
             mode: p.mode,
@@ -84,6 +100,7 @@ pub(super) fn lower(
         Op::Softmax {
             axis,
             coerce_2d: true,
+            log,
         } => {
             let x = input(0)?;
             let shape = vec![
@@ -96,15 +113,18 @@ pub(super) fn lower(
                     ..x
                 },
                 axis: 1,
+                log: *log,
                 y: Operand { shape, ..y },
             }
         }
         Op::Softmax {
             axis,
             coerce_2d: false,
+            log,
         } => StepOp::Softmax {
             x: input(0)?,
             axis: *axis,
+            log: *log,
             y,
         },
         Op::Concat { axis } => StepOp::Concat {

@@ -16,7 +16,8 @@ pub use build::build;
 
 use std::sync::Arc;
 
-use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode};
+use crate::ops::reduce::ReduceKind;
+use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode, UnaryOp};
 use crate::tensor::HostTensor;
 
 /// Where an operand's data lives.
@@ -70,6 +71,8 @@ pub enum StepOp {
         act: Activation,
         y: Operand,
     },
+    /// `y = f(x)` elementwise.
+    Math { x: Operand, op: UnaryOp, y: Operand },
     Binary {
         op: BinaryOp,
         a: Operand,
@@ -83,15 +86,24 @@ pub enum StepOp {
         mode: SqueezeMode,
         y: Operand,
     },
+    /// `x` reduced over the sorted `axes`; `y` has the reduced dimensions as 1.
+    Reduce {
+        x: Operand,
+        kind: ReduceKind,
+        axes: Vec<usize>,
+        y: Operand,
+    },
     Pool {
         x: Operand,
         mode: SqueezeMode,
         params: Pool2dParams,
         y: Operand,
     },
+    /// Softmax along `axis`, or its logarithm with `log`.
     Softmax {
         x: Operand,
         axis: usize,
+        log: bool,
         y: Operand,
     },
     Concat {

@@ -139,7 +139,8 @@ impl ModelBuilder {
     }
 
     /// Squeeze / Unsqueeze / ReduceMean with `axes` as the attribute or the input the
-    /// opset wants (input from opset 13 for (Un)Squeeze, 18 for ReduceMean).
+    /// opset wants (input from opset 13 for (Un)Squeeze and ReduceSum, 18 for the
+    /// other reductions).
     pub fn with_axes(
         &mut self,
         name: &str,
@@ -149,10 +150,9 @@ impl ModelBuilder {
         axes: &[i64],
         mut attrs: Vec<AttributeProto>,
     ) -> &mut Self {
-        let as_input = if op == "ReduceMean" {
-            self.opset >= 18
-        } else {
-            self.opset >= 13
+        let as_input = match op.strip_prefix("Reduce") {
+            Some(kind) if kind != "Sum" => self.opset >= 18,
+            _ => self.opset >= 13,
         };
         if as_input {
             let a = self.init_i64(&format!("{name}.axes"), &[axes.len()], axes.to_vec());

@@ -44,6 +44,9 @@ pub(super) fn step(
             }]
         }
         StepOp::Unary { x, act, y } => vec![kernels::unary::unary(rt, &view(x)?, *act, &view(y)?)?],
+        StepOp::Math { x, op, y } => {
+            vec![kernels::unary::unary_op(rt, &view(x)?, *op, &view(y)?)?]
+        }
         StepOp::Binary { op, a, b, act, y } => {
             vec![kernels::binary::binary(
                 rt,
@@ -57,6 +60,15 @@ pub(super) fn step(
         StepOp::Squeeze { x, mode, y } => {
             vec![kernels::squeeze::squeeze(rt, &view(x)?, *mode, &view(y)?)?]
         }
+        StepOp::Reduce { x, kind, axes, y } => {
+            vec![kernels::reduce::reduce(
+                rt,
+                &view(x)?,
+                *kind,
+                axes,
+                &view(y)?,
+            )?]
+        }
         StepOp::Pool { x, mode, params, y } => {
             let (x, y) = (view(x)?, view(y)?);
             vec![match mode {
@@ -64,8 +76,12 @@ pub(super) fn step(
                 SqueezeMode::Avg => kernels::pool::avg_pool2d(rt, &x, params, &y)?,
             }]
         }
-        StepOp::Softmax { x, axis, y } => {
-            vec![kernels::softmax::softmax(rt, &view(x)?, *axis, &view(y)?)?]
+        StepOp::Softmax { x, axis, log, y } => {
+            let (x, y) = (view(x)?, view(y)?);
+            vec![match log {
+                false => kernels::softmax::softmax(rt, &x, *axis, &y)?,
+                true => kernels::softmax::log_softmax(rt, &x, *axis, &y)?,
+            }]
         }
         StepOp::Concat { xs, axis, y } => {
             let xs = xs.iter().map(view).collect::<Result<Vec<_>>>()?;
