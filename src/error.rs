@@ -64,6 +64,14 @@ pub enum Error {
     #[error("{0}")]
     Preprocess(#[from] PreprocessError),
 
+    /// Class activation maps were asked of a model whose head is not global average
+    /// pooling then one linear layer.
+    #[error(
+        "no class activation maps for this model: {found}; they need a head of global \
+         average pooling then one linear layer"
+    )]
+    NoCam { found: String },
+
     /// A model that cannot be set up as an image classifier.
     #[error("{0}")]
     Classifier(#[from] ClassifierError),
