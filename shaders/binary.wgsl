@@ -56,12 +56,8 @@ fn power(x: f32, y: f32) -> f32 {
 }
 
 @compute @workgroup_size(256)
-fn binary(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+fn binary(inv: Invocation) {
+    let i = global_index(inv, 256u);
     if i >= p.len {
         return;
     }

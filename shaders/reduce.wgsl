@@ -15,9 +15,7 @@ struct Params {
     reduced_strides: array<vec4<u32>, 2>,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// Bindings p (Params), x and y: shared/x_to_y.wgsl.
 
 fn offset(i: u32, dims: array<vec4<u32>, 2>, strides: array<vec4<u32>, 2>) -> u32 {
     var rest = i;
@@ -35,12 +33,8 @@ fn at(base: u32, j: u32) -> f32 {
 }
 
 @compute @workgroup_size(64)
-fn reduce(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 64u + lid;
+fn reduce(inv: Invocation) {
+    let i = global_index(inv, 64u);
     if i >= p.len {
         return;
     }

@@ -1,26 +1,29 @@
 //! Reductions over any axes (`shaders/reduce.wgsl`; CPU twin `crate::cpu::reduce`):
 //! one invocation per output element, looping over its inputs.
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{Dispatch, distinct_output, grid, groups, shader, uniform};
 use crate::device::{Runtime, Shader, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::binary::MAX_RANK;
 use crate::ops::reduce::{ReduceKind, ReduceLayout, reduced_shape};
 
-pub const SHADER: Shader = shader!("reduce", ["reduce"]);
+pub const SHADER: Shader = shader!("reduce", ["shared/grid", "shared/x_to_y", "reduce"]);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    count: u32,
-    kind: u32,
-    _pad: u32,
-    kept_dims: [u32; MAX_RANK],
-    kept_strides: [u32; MAX_RANK],
-    reduced_dims: [u32; MAX_RANK],
-    reduced_strides: [u32; MAX_RANK],
+uniform! {
+    struct Params {
+        len: u32,
+        count: u32,
+        kind: u32,
+        _pad: u32,
+        kept_dims: [u32; MAX_RANK],
+        kept_strides: [u32; MAX_RANK],
+        reduced_dims: [u32; MAX_RANK],
+        reduced_strides: [u32; MAX_RANK],
+    }
 }
+
+/// Invocations per workgroup: `@workgroup_size` in the shader.
+pub(super) const WORKGROUP: usize = 64;
 
 /// Sizes and strides right-aligned into 8 slots, the unused ones of size 1.
 fn slots(dims: &[(usize, usize)]) -> ([u32; MAX_RANK], [u32; MAX_RANK]) {
@@ -66,6 +69,6 @@ pub fn reduce(
         reduced_dims,
         reduced_strides,
     };
-    let wg = grid(rt, groups(y.len(), 64));
+    let wg = grid(rt, groups(y.len(), WORKGROUP));
     rt.dispatch(SHADER, "reduce", &[], &params, &[x, y], wg)
 }

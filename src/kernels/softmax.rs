@@ -2,7 +2,7 @@
 //! `crate::cpu::softmax`). The tensor is viewed as `[outer, n, inner]` with `n` the
 //! axis length; each of the `outer * inner` rows (stride `inner`) is normalised.
 
-use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader, uniform};
 use crate::device::{AdapterProfile, DeviceClass, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::softmax::split_axis;
@@ -27,7 +27,7 @@ impl std::fmt::Display for Strategy {
 
 impl Strategy {
     /// Rows each workgroup normalises.
-    pub fn rows_per_workgroup(&self) -> usize {
+    pub const fn rows_per_workgroup(&self) -> usize {
         match self {
             Strategy::Rows => 64,
             Strategy::WorkgroupPerRow => 1,
@@ -53,15 +53,15 @@ pub fn strategy(profile: &AdapterProfile, n: usize) -> Strategy {
     }
 }
 
-pub const SHADER: Shader = shader!("softmax", ["softmax"]);
+pub const SHADER: Shader = shader!("softmax", ["shared/grid", "shared/x_to_y", "softmax"]);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    rows: u32,
-    n: u32,
-    inner: u32,
-    log: u32,
+uniform! {
+    struct Params {
+        rows: u32,
+        n: u32,
+        inner: u32,
+        log: u32,
+    }
 }
 
 /// `y = exp(x - max) / sum(exp(x - max))` along `axis`, with the [`strategy`] for

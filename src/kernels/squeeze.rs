@@ -1,12 +1,12 @@
 //! Global average / max pooling over each channel's H x W plane, the "squeeze" of an
 //! SE block (`shaders/squeeze.wgsl`; CPU twin `crate::cpu::squeeze`).
 
-use super::{Dispatch, Shader, grid, groups, shader};
+use super::{Dispatch, Shader, grid, groups, shader, uniform};
 use crate::device::{AdapterProfile, DeviceClass, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::squeeze::{SqueezeMode, nchw};
 
-/// Invocations per workgroup; must match `WG` in the shader.
+/// Invocations per workgroup; `WG` in the shader (tests/shaders.rs checks).
 pub const WORKGROUP: usize = 64;
 
 /// Lane policy on GPUs: a lane per ~4 loads (scalar or vec4), up to a workgroup,
@@ -22,17 +22,18 @@ const GPU_LOADS_PER_LANE: usize = 4;
 const CPU_MAX_LANES: usize = 8;
 
 /// The shared-memory tree, and the subgroup reduction where the adapter has subgroups.
-pub const SHADER_TREE: Shader = shader!("squeeze", ["squeeze"]);
-pub const SHADER_SUBGROUP: Shader = shader!("squeeze_subgroup", ["squeeze_subgroup"]);
+pub const SHADER_TREE: Shader = shader!("squeeze", ["shared/grid", "squeeze"]);
+pub const SHADER_SUBGROUP: Shader =
+    shader!("squeeze_subgroup", ["shared/grid", "squeeze_subgroup"]);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    planes: u32,
-    hw: u32,
-    /// Invocations per plane (shared-memory tree), planes per workgroup (subgroups).
-    lanes: u32,
-    pad: u32,
+uniform! {
+    struct Params {
+        planes: u32,
+        hw: u32,
+        /// Invocations per plane (shared-memory tree), planes per workgroup (subgroups).
+        lanes | planes_per_group: u32,
+        _pad: u32,
+    }
 }
 
 /// How the planes are reduced.
@@ -189,7 +190,7 @@ pub fn squeeze_with(
         planes: planes as u32,
         hw: hw as u32,
         lanes: lanes as u32,
-        pad: 0,
+        _pad: 0,
     };
     let max = f64::from(u8::from(mode == SqueezeMode::Max));
     rt.dispatch(

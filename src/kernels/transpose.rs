@@ -2,7 +2,9 @@
 //! `crate::cpu::transpose`), ONNX Transpose semantics: output axis `d` is input axis
 //! `perm[d]`.
 
-use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
+use super::{
+    Dispatch, ELEMENTWISE_WORKGROUP, Shader, distinct_output, grid, groups, shader, uniform,
+};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
@@ -41,16 +43,16 @@ fn simplify(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
     (in_dims, perm)
 }
 
-pub const SHADER: Shader = shader!("transpose", ["transpose"]);
+pub const SHADER: Shader = shader!("transpose", ["shared/grid", "shared/x_to_y", "transpose"]);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    rank: u32,
-    _pad: [u32; 2],
-    out_dims: [u32; 8],
-    src_strides: [u32; 8],
+uniform! {
+    struct Params {
+        len: u32,
+        rank: u32,
+        _pad: [u32; 2],
+        out_dims: [u32; 8],
+        src_strides: [u32; 8],
+    }
 }
 
 /// `y = transpose(x, perm)`.
@@ -76,7 +78,7 @@ pub fn transpose(rt: &Runtime, x: &Tensor, perm: &[usize], y: &Tensor) -> Result
         params.out_dims[d] = in_dims[a] as u32;
         params.src_strides[d] = in_strides[a] as u32;
     }
-    let wg = grid(rt, groups(y.len(), 256));
+    let wg = grid(rt, groups(y.len(), ELEMENTWISE_WORKGROUP));
     rt.dispatch(SHADER, "transpose", &[], &params, &[x, y], wg)
 }
 

@@ -1,22 +1,25 @@
 //! `y = act(x)` or `y = f(x)` elementwise (`shaders/unary.wgsl`; CPU twin
 //! `crate::cpu::unary`).
 
-use super::{Dispatch, Shader, activation, grid, groups, shader};
+use super::{Dispatch, ELEMENTWISE_WORKGROUP, Shader, activation, grid, groups, shader, uniform};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::unary::UnaryOp;
 
-pub const SHADER: Shader = shader!("unary", ["shared/activation", "unary"]);
+pub const SHADER: Shader = shader!(
+    "unary",
+    ["shared/grid", "shared/x_to_y", "shared/activation", "unary"]
+);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    kind: u32,
-    a: f32,
-    b: f32,
+uniform! {
+    struct Params {
+        len: u32,
+        kind: u32,
+        a: f32,
+        b: f32,
+    }
 }
 
 /// Where the shader's `kind` values for math functions start (its `MATH`).
@@ -46,6 +49,6 @@ fn elementwise(rt: &Runtime, x: &Tensor, params: Params, y: &Tensor) -> Result<D
         len: x.len() as u32,
         ..params
     };
-    let wg = grid(rt, groups(x.len(), 256));
+    let wg = grid(rt, groups(x.len(), ELEMENTWISE_WORKGROUP));
     rt.dispatch(SHADER, "unary", &[], &params, &[x, y], wg)
 }
