@@ -550,10 +550,12 @@ fn step_buffers(op: &StepOp) -> (Vec<usize>, Vec<usize>) {
         StepOp::Softmax { x, y, .. }
         | StepOp::Math { x, y, .. }
         | StepOp::Reduce { x, y, .. }
+        | StepOp::Slice { x, y, .. }
         | StepOp::Transpose { x, y, .. }
         | StepOp::Pad { x, y, .. } => (r(&[x]), r(&[y])),
         StepOp::Binary { a, b, y, .. } => (r(&[a, b]), r(&[y])),
         StepOp::Concat { xs, y, .. } => (r(&xs.iter().collect::<Vec<_>>()), r(&[y])),
+        StepOp::Split { x, ys, .. } => (r(&[x]), r(&ys.iter().collect::<Vec<_>>())),
         StepOp::SeBlock {
             x,
             w1,

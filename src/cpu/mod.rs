@@ -14,6 +14,7 @@ pub mod pool;
 pub mod reduce;
 pub mod scale;
 pub mod se_block;
+pub mod slice;
 pub mod softmax;
 pub mod squeeze;
 pub mod transpose;

@@ -16,6 +16,7 @@ pub mod pad;
 pub mod pool;
 pub mod reduce;
 pub mod scale;
+pub mod slice;
 pub mod softmax;
 pub mod squeeze;
 pub mod transpose;

@@ -9,6 +9,7 @@ use crate::graph::Node;
 use crate::ops::Op;
 use crate::ops::matmul::matmul_shapes;
 use crate::ops::reduce::reduced_shape;
+use crate::ops::slice::slice_axes;
 
 /// The step of node `n`, whose inputs and outputs are placed at `ins` and `outs`;
 /// scratch buffers come from `alloc` and go back to it.
@@ -131,6 +132,19 @@ pub(super) fn lower(
             xs: ins.iter().flatten().cloned().collect(),
             axis: *axis,
             y,
+        },
+        Op::Slice { .. } => {
+            let x = input(0)?;
+            StepOp::Slice {
+                axes: slice_axes(&x.shape, &n.op),
+                x,
+                y,
+            }
+        }
+        Op::Split { axis, .. } => StepOp::Split {
+            x: input(0)?,
+            axis: *axis,
+            ys: outs.to_vec(),
         },
         Op::Transpose { perm } => StepOp::Transpose {
             x: input(0)?,

@@ -17,6 +17,7 @@ pub use build::build;
 use std::sync::Arc;
 
 use crate::ops::reduce::ReduceKind;
+use crate::ops::slice::SliceAxis;
 use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode, UnaryOp};
 use crate::tensor::HostTensor;
 
@@ -115,6 +116,18 @@ pub enum StepOp {
         x: Operand,
         perm: Vec<usize>,
         y: Operand,
+    },
+    /// The box of `x` that `axes` (one per dimension) select.
+    Slice {
+        x: Operand,
+        axes: Vec<SliceAxis>,
+        y: Operand,
+    },
+    /// `x` cut along `axis` into `ys`, in order.
+    Split {
+        x: Operand,
+        axis: usize,
+        ys: Vec<Operand>,
     },
     Pad {
         x: Operand,

@@ -88,6 +88,14 @@ pub(super) fn step(
             let refs: Vec<&Tensor> = xs.iter().collect();
             kernels::concat::concat(rt, &refs, *axis, &view(y)?)?
         }
+        StepOp::Slice { x, axes, y } => {
+            vec![kernels::slice::slice(rt, &view(x)?, axes, &view(y)?)?]
+        }
+        StepOp::Split { x, axis, ys } => {
+            let ys = ys.iter().map(view).collect::<Result<Vec<_>>>()?;
+            let refs: Vec<&Tensor> = ys.iter().collect();
+            kernels::slice::split(rt, &view(x)?, *axis, &refs)?
+        }
         StepOp::Transpose { x, perm, y } => vec![kernels::transpose::transpose(
             rt,
             &view(x)?,
