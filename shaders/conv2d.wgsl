@@ -56,7 +56,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 // The weights w (binding 2) and their readers w_vec4/w_elem come from a prelude:
-// conv2d_f32.wgsl, or conv2d_f16.wgsl for f16 weights.
+// shared/conv2d_f32.wgsl, or shared/conv2d_f16.wgsl for f16 weights.
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;

@@ -48,7 +48,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 // a and b (bindings 1 and 2) and their readers a_vec4/a_elem, b_vec4/b_elem come from a prelude:
-// matmul_f32.wgsl, or matmul_f16a.wgsl / matmul_f16b.wgsl for f16 weights in a / b.
+// shared/matmul_f32.wgsl, or shared/matmul_f16a.wgsl / shared/matmul_f16b.wgsl for f16 weights in a / b.
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
 // Scalar stores: rows of c need not start on a vec4 boundary, and two invocations must

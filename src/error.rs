@@ -175,7 +175,7 @@ pub enum ModelError {
 /// Why image bytes could not become pixels ([`crate::preprocess::decode_image`]).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ImageError {
-    #[error("not an image (supported: PNG, JPEG, WebP, BMP)")]
+    #[error("not an image (supported: {})", crate::preprocess::IMAGE_FORMATS)]
     NotAnImage,
     /// Checked on the header, before the pixels are allocated.
     #[error(

@@ -20,20 +20,26 @@
 
 use std::str::FromStr;
 
-use image::{ImageBuffer, Rgb, Rgba, RgbaImage, imageops};
+use image::{GenericImageView, ImageBuffer, Rgb, Rgba, RgbaImage, imageops};
 
 use crate::error::{Error, PreprocessError, Result};
 use crate::tensor::HostTensor;
 
+/// The image formats [`decode_image`] reads, recognised by content, as named in help and
+/// errors. GIF gives its first frame.
+pub const IMAGE_FORMATS: &str = "PNG, JPEG, WebP, BMP, GIF, TIFF";
+/// The file extensions a folder search picks up, one per spelling of those formats.
+pub const IMAGE_EXTENSIONS: [&str; 8] = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"];
+
 /// The widest or tallest image [`decode_image`] accepts.
 pub const MAX_IMAGE_SIDE: u32 = 16_384;
 /// The most pixels [`decode_image`] accepts (a 40 megapixel photo): preprocessing holds
-/// 16 bytes per pixel (RGBA8 and a float RGB copy), so about 640 MB at this limit.
+/// the decoded RGBA8 pixels (160 MB at this limit) and resizes from them.
 pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
 /// The most memory an image decoder may allocate.
 pub const MAX_DECODE_BYTES: u64 = 512 << 20;
 
-/// Decodes an image file (PNG, JPEG, WebP or BMP, recognised by content) into RGBA8,
+/// Decodes an image file (one of [`IMAGE_FORMATS`], recognised by content) into RGBA8,
 /// turned upright by its EXIF orientation (phone photos store the sensor's rows and a
 /// tag saying how to turn them). The declared size is checked on the header before any
 /// pixel is allocated, so a small file claiming 100000x100000 pixels is an
@@ -314,7 +320,7 @@ impl Preprocess {
         let plane = h as usize * w as usize;
         let mut data = Vec::with_capacity(images.len() * c * plane);
         for image in images {
-            let rgb = resize(&composite_over_white(image), w, h);
+            let rgb = resize_over_white(image, w, h);
             for ch in 0..c {
                 let mean = self.mean[if self.mean.len() == 1 { 0 } else { ch }];
                 let std = self.std[if self.std.len() == 1 { 0 } else { ch }];
@@ -337,24 +343,34 @@ impl Preprocess {
 
 type Rgb32F = ImageBuffer<Rgb<f32>, Vec<f32>>;
 
-fn composite_over_white(image: &ImageRef<'_>) -> Rgb32F {
-    let src = ImageBuffer::<Rgba<u8>, &[u8]>::from_raw(image.width, image.height, image.rgba)
-        .expect("ImageRef::new checked the length");
-    ImageBuffer::from_fn(image.width, image.height, |x, y| {
-        let [r, g, b, a] = src.get_pixel(x, y).0;
+/// An image's RGBA8 pixels seen as RGB floats composited over white, each computed
+/// when the resampler reads it: no full-size float copy is made (at 12 bytes a pixel it
+/// was 480 MB for a 40 megapixel photo; the resampler's own buffer is input width x
+/// output height).
+struct OverWhite<'a>(ImageBuffer<Rgba<u8>, &'a [u8]>);
+
+impl GenericImageView for OverWhite<'_> {
+    type Pixel = Rgb<f32>;
+
+    fn dimensions(&self) -> (u32, u32) {
+        self.0.dimensions()
+    }
+
+    fn get_pixel(&self, x: u32, y: u32) -> Rgb<f32> {
+        let [r, g, b, a] = self.0.get_pixel(x, y).0;
         let a = a as f32 / 255.0;
         // In 0..1: `imageops::resize` clamps f32 pixels to that range.
         let over = |c: u8| c as f32 / 255.0 * a + (1.0 - a);
         Rgb([over(r), over(g), over(b)])
-    })
+    }
 }
 
-fn resize(image: &Rgb32F, w: u32, h: u32) -> Rgb32F {
-    if image.dimensions() == (w, h) {
-        image.clone()
-    } else {
-        imageops::resize(image, w, h, imageops::FilterType::Triangle)
-    }
+/// `image` composited over white (how viewers show transparent pixels on a page) and
+/// resized to `w` x `h`.
+fn resize_over_white(image: &ImageRef<'_>, w: u32, h: u32) -> Rgb32F {
+    let src = ImageBuffer::<Rgba<u8>, &[u8]>::from_raw(image.width, image.height, image.rgba)
+        .expect("ImageRef::new checked the length");
+    imageops::resize(&OverWhite(src), w, h, imageops::FilterType::Triangle)
 }
 
 fn parse_list<T: FromStr>(key: &'static str, value: &str) -> Result<Vec<T>, PreprocessError> {

@@ -16,3 +16,17 @@ fn every_shader_validates() {
     }
     assert!(SHADERS.len() >= 2);
 }
+
+/// `shaders/shared/activation.wgsl` is part of a shader only where the shader calls it.
+#[test]
+fn activation_only_where_called() {
+    for shader in SHADERS {
+        let defined = shader.source.contains("fn activate(");
+        let called = shader.source.matches("activate(").count() > usize::from(defined);
+        assert_eq!(
+            defined, called,
+            "{}: activate defined {defined}, called {called}",
+            shader.name
+        );
+    }
+}

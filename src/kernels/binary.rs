@@ -1,13 +1,15 @@
 //! `out = act(a OP b)` with broadcasting (`shaders/binary.wgsl`; CPU twin
 //! `crate::cpu::binary`).
 
-use super::{Dispatch, activation, grid, groups, shader};
+use super::{Dispatch, Shader, activation, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::binary::{BinaryOp, MAX_RANK};
 use crate::tensor::{broadcast_shapes, broadcast_strides};
+
+pub const SHADER: Shader = shader!("binary", ["shared/activation", "binary"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -65,5 +67,5 @@ pub fn binary(
         b_strides: right_aligned(&broadcast_strides(b.shape(), &shape)),
     };
     let wg = grid(rt, groups(out.len(), 256));
-    rt.dispatch(shader!("binary"), "binary", &[], &params, &[a, b, out], wg)
+    rt.dispatch(SHADER, "binary", &[], &params, &[a, b, out], wg)
 }

@@ -1,11 +1,13 @@
 //! Concatenation of N tensors along one axis (`shaders/concat.wgsl`; CPU twin
 //! `crate::cpu::concat`). One dispatch per input copies it into its slice of the output.
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::concat::concat_shape;
+
+pub const SHADER: Shader = shader!("concat", ["concat"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -39,7 +41,7 @@ pub fn concat(rt: &Runtime, inputs: &[&Tensor], axis: usize, y: &Tensor) -> Resu
                 offset: (offset * inner) as u32,
             };
             let wg = grid(rt, groups(x.len(), 256));
-            dispatches.push(rt.dispatch(shader!("concat"), "concat", &[], &params, &[x, y], wg)?);
+            dispatches.push(rt.dispatch(SHADER, "concat", &[], &params, &[x, y], wg)?);
         }
         offset += n;
     }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::matmul::{self, F16Operand, Gemm, GemmBias, Staging, gemm, require_f16};
-use super::{Dispatch, activation, grid, groups, shader};
+use super::{Dispatch, Shader, activation, grid, groups, shader};
 use crate::device::{AdapterProfile, Runtime};
 use crate::device::{HalfTensor, Tensor};
 use crate::error::{Error, Result};
@@ -88,6 +88,16 @@ pub fn gemm_strategy(
 fn fits_gemm_1x1(kh: usize, kw: usize, p: &Conv2dParams) -> bool {
     kh == 1 && kw == 1 && p.stride == [1, 1] && p.padding == [0; 4]
 }
+
+/// f32 weights, and f16 weights (half the memory; the sums stay f32).
+pub const SHADER_F32: Shader = shader!(
+    "conv2d",
+    ["shared/conv2d_f32", "shared/activation", "conv2d"]
+);
+pub const SHADER_F16: Shader = shader!(
+    "conv2d_f16",
+    ["shared/conv2d_f16", "shared/activation", "conv2d"]
+);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -311,11 +321,7 @@ fn conv2d_any(
     // Unused bias and residual bindings are filled with `x`, which is never read there.
     let tensors = [x, w, bias.unwrap_or(x), residual.unwrap_or(x), y];
     let kernel = [("KH", kh as f64), ("KW", kw as f64)];
-    let shader = if half {
-        shader!("conv2d_f16", "conv2d_f16", "conv2d")
-    } else {
-        shader!("conv2d", "conv2d_f32", "conv2d")
-    };
+    let shader = if half { SHADER_F16 } else { SHADER_F32 };
     let Some(tiled) = tiled else {
         let items = batch * co * out[2] * out[3].div_ceil(4);
         let wg = grid(rt, groups(items, 64));

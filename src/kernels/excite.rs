@@ -3,7 +3,7 @@
 
 use super::scale::scale;
 use super::squeeze::squeeze;
-use super::{Dispatch, activation, grid, shader};
+use super::{Dispatch, Shader, activation, grid, shader};
 use crate::device::{AdapterProfile, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::Activation;
@@ -12,6 +12,8 @@ use crate::ops::squeeze::{SqueezeMode, nchw};
 
 /// Invocations per workgroup; must match `WG` in the shader.
 pub const WORKGROUP: usize = 256;
+
+pub const SHADER: Shader = shader!("excite", ["shared/activation", "excite"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -69,7 +71,7 @@ pub fn excite(
     };
     let wg = grid(rt, n as u32);
     rt.dispatch(
-        shader!("excite"),
+        SHADER,
         "excite",
         &[],
         &params,
@@ -131,7 +133,7 @@ fn layer(
         "excite_layer"
     };
     rt.dispatch(
-        shader!("excite"),
+        SHADER,
         entry,
         &[],
         &params,

@@ -6,7 +6,7 @@ mod strategy;
 
 pub use strategy::{Staging, Strategy, Tile, staging, strategy};
 
-use super::{Dispatch, activation, grid, shader};
+use super::{Dispatch, Shader, activation, grid, shader};
 use crate::device::Runtime;
 use crate::device::{HalfTensor, Tensor};
 use crate::error::{Error, Result};
@@ -15,6 +15,21 @@ use crate::tensor::{broadcast_shapes, broadcast_strides};
 
 /// Batch dimensions the shader indexes; more are merged where strides allow.
 const MAX_BATCH_DIMS: usize = 4;
+
+/// Both operands f32, or `a` (a 1x1 convolution's weights) or `b` (a fully connected
+/// layer's) stored as f16.
+pub const SHADER_F32: Shader = shader!(
+    "matmul",
+    ["shared/matmul_f32", "shared/activation", "matmul"]
+);
+pub const SHADER_F16A: Shader = shader!(
+    "matmul_f16a",
+    ["shared/matmul_f16a", "shared/activation", "matmul"]
+);
+pub const SHADER_F16B: Shader = shader!(
+    "matmul_f16b",
+    ["shared/matmul_f16b", "shared/activation", "matmul"]
+);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -188,9 +203,9 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
     // Unused bias and residual bindings are filled with `a`, which is never read there.
     let tensors = [g.a, g.b, bias, g.residual.unwrap_or(g.a), g.c];
     let shader = match g.f16 {
-        F16Operand::None => shader!("matmul", "matmul_f32", "matmul"),
-        F16Operand::A => shader!("matmul_f16a", "matmul_f16a", "matmul"),
-        F16Operand::B => shader!("matmul_f16b", "matmul_f16b", "matmul"),
+        F16Operand::None => SHADER_F32,
+        F16Operand::A => SHADER_F16A,
+        F16Operand::B => SHADER_F16B,
     };
     rt.dispatch(shader, "matmul", &constants, &params, &tensors, wg)
 }

@@ -22,49 +22,20 @@ pub mod squeeze;
 pub mod transpose;
 pub mod unary;
 
-/// The [`Shader`](crate::device::Shader) for `shaders/<name>.wgsl`, with the shared
-/// activation functions prepended.
+/// The [`Shader`](crate::device::Shader) `name`, its source the listed files of
+/// `shaders/` (without `.wgsl`) joined in order: the pieces of `shaders/shared/` it uses,
+/// each listed only by the shaders that call it, then its own file. A prelude that opens
+/// with `enable f16;` comes first, where WGSL needs the directive.
 macro_rules! shader {
-    ($name:literal) => {
+    ($name:literal, [$($file:literal),+ $(,)?]) => {
         $crate::device::Shader {
             name: $name,
-            source: concat!(
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/shaders/activation.wgsl"
-                )),
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/shaders/",
-                    $name,
-                    ".wgsl"
-                )),
-            ),
-        }
-    };
-    // `name` built from shaders/<prelude>.wgsl, the activation functions, then
-    // shaders/<body>.wgsl: a prelude can open with `enable f16;`, which must come first.
-    ($name:literal, $prelude:literal, $body:literal) => {
-        $crate::device::Shader {
-            name: $name,
-            source: concat!(
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/shaders/",
-                    $prelude,
-                    ".wgsl"
-                )),
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/shaders/activation.wgsl"
-                )),
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/shaders/",
-                    $body,
-                    ".wgsl"
-                )),
-            ),
+            source: concat!($(include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/shaders/",
+                $file,
+                ".wgsl"
+            ))),+),
         }
     };
 }
@@ -72,24 +43,24 @@ pub(crate) use shader;
 
 /// Every shader the runtime builds, for validation tests.
 pub const SHADERS: &[crate::device::Shader] = &[
-    shader!("unary"),
-    shader!("binary"),
-    shader!("conv2d", "conv2d_f32", "conv2d"),
-    shader!("conv2d_f16", "conv2d_f16", "conv2d"),
-    shader!("matmul", "matmul_f32", "matmul"),
-    shader!("matmul_f16a", "matmul_f16a", "matmul"),
-    shader!("matmul_f16b", "matmul_f16b", "matmul"),
-    shader!("squeeze"),
-    shader!("squeeze_subgroup"),
-    shader!("excite"),
-    shader!("scale"),
-    shader!("pool"),
-    shader!("reduce"),
-    shader!("softmax"),
-    shader!("concat"),
-    shader!("transpose"),
-    shader!("pad"),
+    unary::SHADER,
+    binary::SHADER,
+    conv2d::SHADER_F32,
+    conv2d::SHADER_F16,
+    matmul::SHADER_F32,
+    matmul::SHADER_F16A,
+    matmul::SHADER_F16B,
+    squeeze::SHADER_TREE,
+    squeeze::SHADER_SUBGROUP,
+    excite::SHADER,
+    scale::SHADER,
+    pool::SHADER,
+    reduce::SHADER,
+    softmax::SHADER,
+    concat::SHADER,
+    transpose::SHADER,
+    pad::SHADER,
 ];
 
 // The device pieces every kernel family uses.
-pub(crate) use crate::device::{Dispatch, distinct_output, grid, groups};
+pub(crate) use crate::device::{Dispatch, Shader, distinct_output, grid, groups};

@@ -1,6 +1,6 @@
 //! ONNX Pad for tensors up to rank 6 (`shaders/pad.wgsl`; CPU twin `crate::cpu::pad`).
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
@@ -14,6 +14,8 @@ fn mode_code(mode: PadMode) -> u32 {
         PadMode::Edge => 2,
     }
 }
+
+pub const SHADER: Shader = shader!("pad", ["pad"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -59,5 +61,5 @@ pub fn pad(
     }
     let constants = [("MODE", f64::from(mode_code(mode)))];
     let wg = grid(rt, groups(y.len(), 256));
-    rt.dispatch(shader!("pad"), "pad", &constants, &params, &[x, y], wg)
+    rt.dispatch(SHADER, "pad", &constants, &params, &[x, y], wg)
 }

@@ -1,11 +1,13 @@
 //! 2-D max and average pooling on NCHW with ONNX MaxPool/AveragePool semantics
 //! (`shaders/pool.wgsl`; CPU twin `crate::cpu::pool`).
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Pool2dParams;
+
+pub const SHADER: Shader = shader!("pool", ["pool"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -68,7 +70,7 @@ fn prepare(
         &[]
     };
     let wg = grid(rt, groups(y.len(), 256));
-    rt.dispatch(shader!("pool"), entry, constants, &params, &[x, y], wg)
+    rt.dispatch(SHADER, entry, constants, &params, &[x, y], wg)
 }
 
 /// `y = max_pool2d(x)`; padding never wins the max.

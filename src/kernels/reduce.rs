@@ -1,11 +1,13 @@
 //! Reductions over any axes (`shaders/reduce.wgsl`; CPU twin `crate::cpu::reduce`):
 //! one invocation per output element, looping over its inputs.
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
 use crate::device::{Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::binary::MAX_RANK;
 use crate::ops::reduce::{ReduceKind, ReduceLayout, reduced_shape};
+
+pub const SHADER: Shader = shader!("reduce", ["reduce"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -65,5 +67,5 @@ pub fn reduce(
         reduced_strides,
     };
     let wg = grid(rt, groups(y.len(), 64));
-    rt.dispatch(shader!("reduce"), "reduce", &[], &params, &[x, y], wg)
+    rt.dispatch(SHADER, "reduce", &[], &params, &[x, y], wg)
 }

@@ -2,12 +2,14 @@
 //! SE-ResNet identity add and activation fused (`shaders/scale.wgsl`; CPU twin
 //! `crate::cpu::scale`).
 
-use super::{Dispatch, activation, grid, groups, shader};
+use super::{Dispatch, Shader, activation, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::scale::scale_dims;
+
+pub const SHADER: Shader = shader!("scale", ["shared/activation", "scale"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -52,7 +54,7 @@ pub fn scale(
     let has_residual = f64::from(u8::from(residual.is_some()));
     let wg = grid(rt, groups(x.len().div_ceil(per_invocation), 256));
     rt.dispatch(
-        shader!("scale"),
+        SHADER,
         entry,
         &[("HAS_RESIDUAL", has_residual)],
         &params,

@@ -2,7 +2,7 @@
 //! `crate::cpu::softmax`). The tensor is viewed as `[outer, n, inner]` with `n` the
 //! axis length; each of the `outer * inner` rows (stride `inner`) is normalised.
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
 use crate::device::{AdapterProfile, DeviceClass, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::softmax::split_axis;
@@ -52,6 +52,8 @@ pub fn strategy(profile: &AdapterProfile, n: usize) -> Strategy {
         Strategy::Rows
     }
 }
+
+pub const SHADER: Shader = shader!("softmax", ["softmax"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -115,6 +117,6 @@ pub fn normalise(
         Strategy::Rows => "softmax_rows",
     };
     let wg = grid(rt, groups(rows, strategy.rows_per_workgroup()));
-    rt.dispatch(shader!("softmax"), entry, &[], &params, &[x, y], wg)
+    rt.dispatch(SHADER, entry, &[], &params, &[x, y], wg)
         .map(|d| d.with_strategy("softmax", strategy))
 }

@@ -1,7 +1,7 @@
 //! Global average / max pooling over each channel's H x W plane, the "squeeze" of an
 //! SE block (`shaders/squeeze.wgsl`; CPU twin `crate::cpu::squeeze`).
 
-use super::{Dispatch, grid, groups, shader};
+use super::{Dispatch, Shader, grid, groups, shader};
 use crate::device::{AdapterProfile, DeviceClass, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::squeeze::{SqueezeMode, nchw};
@@ -20,6 +20,10 @@ const GPU_LOADS_PER_LANE: usize = 4;
 /// workgroups than CPU threads. Measured on lavapipe, 64 lanes per plane ran 2-3x
 /// slower (C=256, 56x56) to 50x slower (C=2048, 7x7) than one.
 const CPU_MAX_LANES: usize = 8;
+
+/// The shared-memory tree, and the subgroup reduction where the adapter has subgroups.
+pub const SHADER_TREE: Shader = shader!("squeeze", ["squeeze"]);
+pub const SHADER_SUBGROUP: Shader = shader!("squeeze_subgroup", ["squeeze_subgroup"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -153,7 +157,7 @@ pub fn squeeze_with(
             } else {
                 "squeeze"
             };
-            (shader!("squeeze"), entry, lanes)
+            (SHADER_TREE, entry, lanes)
         }
         Strategy::Subgroups {
             planes_per_workgroup,
@@ -178,8 +182,7 @@ pub fn squeeze_with(
             } else {
                 "squeeze_subgroup"
             };
-            let shader = shader!("squeeze_subgroup");
-            (shader, entry, planes_per_workgroup)
+            (SHADER_SUBGROUP, entry, planes_per_workgroup)
         }
     };
     let params = Params {

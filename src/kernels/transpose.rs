@@ -2,7 +2,7 @@
 //! `crate::cpu::transpose`), ONNX Transpose semantics: output axis `d` is input axis
 //! `perm[d]`.
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
@@ -40,6 +40,8 @@ fn simplify(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
         .collect();
     (in_dims, perm)
 }
+
+pub const SHADER: Shader = shader!("transpose", ["transpose"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -80,7 +82,7 @@ pub(super) fn gather(
         params.src_strides[d] = s as i32;
     }
     let wg = grid(rt, groups(y.len(), 256));
-    rt.dispatch(shader!("transpose"), "transpose", &[], &params, &[x, y], wg)
+    rt.dispatch(SHADER, "transpose", &[], &params, &[x, y], wg)
 }
 
 /// `y = transpose(x, perm)`.

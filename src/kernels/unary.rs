@@ -1,12 +1,14 @@
 //! `y = act(x)` or `y = f(x)` elementwise (`shaders/unary.wgsl`; CPU twin
 //! `crate::cpu::unary`).
 
-use super::{Dispatch, activation, grid, groups, shader};
+use super::{Dispatch, Shader, activation, grid, groups, shader};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::unary::UnaryOp;
+
+pub const SHADER: Shader = shader!("unary", ["shared/activation", "unary"]);
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -45,5 +47,5 @@ fn elementwise(rt: &Runtime, x: &Tensor, params: Params, y: &Tensor) -> Result<D
         ..params
     };
     let wg = grid(rt, groups(x.len(), 256));
-    rt.dispatch(shader!("unary"), "unary", &[], &params, &[x, y], wg)
+    rt.dispatch(SHADER, "unary", &[], &params, &[x, y], wg)
 }
