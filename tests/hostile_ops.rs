@@ -1,5 +1,5 @@
 //! Hostile inputs for the general operators (issue 13): reductions, Slice, Split,
-//! the math functions and variadic ops. Each bad attribute or input is a typed error
+//! LayerNormalization, the math functions and variadic ops. Each bad attribute or input is a typed error
 //! naming the node and the problem; a valid but empty result is an unsupported node.
 
 mod onnx_builder;
@@ -171,4 +171,35 @@ fn bad_attributes_and_arity_of_elementwise_ops() {
         .node("Reshape", &["x", "shape"], &["y"], vec![])
         .output("y");
     bad_node(&b, &["overflowing power"]);
+}
+
+#[test]
+fn layer_norms_with_bad_parameters() {
+    let ln = |axis: i64, scale: &[usize], outputs: &[&str]| {
+        let mut b = ModelBuilder::new(17);
+        b.input("x", &[N, 4, 3, 3]);
+        let s = b.weight("s", scale, 1.0);
+        b.named(
+            "n",
+            "LayerNormalization",
+            &["x", &s],
+            outputs,
+            vec![attr_i("axis", axis)],
+        );
+        for o in outputs {
+            b.output(o);
+        }
+        b
+    };
+    bad_node(&ln(4, &[3], &["y"]), &["axis 4 is out of range"]);
+    says(
+        unsupported(&ln(-1, &[4], &["y"]), "n"),
+        &["does not match the normalised shape [3]"],
+    );
+    says(unsupported(&ln(1, &[4, 3], &["y"]), "n"), &["[4, 3]"]);
+    let mut b = ModelBuilder::new(17);
+    b.input("x", &[N, 4])
+        .named("n", "LayerNormalization", &["x"], &["y"], vec![])
+        .output("y");
+    bad_node(&b, &["the scale input is missing"]);
 }

@@ -6,7 +6,8 @@ avg/max/ReduceMean squeeze, sigmoid and hard-sigmoid gates), BatchNorm folding,
 residual adds, grouped and depthwise convolutions, pooling, Concat and Gemm heads,
 and the general operators on run-time tensors: the math functions, Pow and the
 variadic Sum/Max/Min, reductions over any axes, (Log)Softmax, Slice and Split (both
-opset 17 forms, and opset 20 for Gelu, num_outputs and reduction axes as inputs).
+opset 17 forms, and opset 20 for Gelu, num_outputs and reduction axes as inputs),
+LayerNormalization.
 
 usage: make_fuzz_seeds.py [OUT_DIR]   (default: fuzz/seeds/load_model)
 """
@@ -64,9 +65,11 @@ def slice_split(n, x):
 
 
 def opset20_ops(n, x):
-    """Gelu, reduction axes as an input and Split's num_outputs (opsets 18 and 20)."""
+    """Gelu, LayerNormalization, reduction axes as an input and Split's num_outputs
+    (opsets 17 to 20)."""
     c = n.conv(x, 4, 3, bias=True)
-    g = n.node("Gelu", [c], 4, approximate="tanh")
+    ln = n.node("LayerNormalization", [c, n.const(np.ones(5)), n.const(np.zeros(5), "b")], 4, axis=-1)
+    g = n.node("Gelu", [ln], 4, approximate="tanh")
     m = n.node("ReduceMax", [g, n.const_i64([1])], 1)
     a, b = n.fresh("part"), n.fresh("part")
     n.nodes.append(helper.make_node("Split", [g], [a, b], name=a, axis=1, num_outputs=2))

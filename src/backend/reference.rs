@@ -134,6 +134,27 @@ fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
             let parts = cpu::slice::split(&*mem.get(x)?, *axis, &sizes)?;
             return ys.iter().zip(parts).try_for_each(|(y, t)| mem.set(y, t));
         }
+        StepOp::LayerNorm {
+            x,
+            scale,
+            bias,
+            epsilon,
+            y,
+            mean,
+            inv_std,
+        } => {
+            let b = mem.opt(bias)?;
+            let (t, m, s) = cpu::layer_norm::layer_norm(
+                &*mem.get(x)?,
+                &*mem.get(scale)?,
+                b.as_deref(),
+                1,
+                *epsilon,
+            )?;
+            mem.set(mean, m)?;
+            mem.set(inv_std, s)?;
+            (y, t)
+        }
         StepOp::Slice { x, axes, y } => (y, cpu::slice::slice(&*mem.get(x)?, axes)?),
         StepOp::Conv {
             x,

@@ -8,6 +8,7 @@ pub mod binary;
 pub mod concat;
 pub mod conv2d;
 pub mod excite;
+pub mod layer_norm;
 pub mod matmul;
 pub mod pad;
 pub mod pool;

@@ -11,6 +11,7 @@ pub mod binary;
 pub mod concat;
 pub mod conv2d;
 pub mod excite;
+pub mod layer_norm;
 pub mod matmul;
 pub mod pad;
 pub mod pool;
@@ -55,6 +56,7 @@ pub const SHADERS: &[crate::device::Shader] = &[
     excite::SHADER,
     scale::SHADER,
     pool::SHADER,
+    layer_norm::SHADER,
     reduce::SHADER,
     softmax::SHADER,
     concat::SHADER,

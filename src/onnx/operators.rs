@@ -90,6 +90,13 @@ const ANY_OPERANDS: &[(&str, Parser)] = &[
     ("Unsqueeze", unsqueeze),
     ("Concat", concat),
     ("Split", split),
+    ("LayerNormalization", |c| {
+        op(Op::LayerNormAttr {
+            axis: c.int("axis", -1)?,
+            epsilon: c.float("epsilon", 1e-5)?,
+            outputs: c.node.output.len(),
+        })
+    }),
     ("Slice", slice),
     ("Softmax", softmax),
     ("LogSoftmax", softmax),

@@ -12,6 +12,7 @@ pub mod constant;
 pub mod conv;
 pub mod excite;
 pub mod infer;
+pub mod layer_norm;
 pub mod matmul;
 pub mod op;
 pub mod pad;

@@ -12,7 +12,7 @@ use super::pool::Pool;
 use super::reduce::{self, ReduceKind};
 use super::{Activation, BinaryOp, PadMode, SqueezeMode, UnaryOp};
 use super::{activation, batch_norm, binary, concat, constant, conv, matmul};
-use super::{pad, pool, slice, softmax, squeeze, transpose, unary, view};
+use super::{layer_norm, pad, pool, slice, softmax, squeeze, transpose, unary, view};
 use crate::tensor::{Const, DType};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +51,12 @@ pub enum Op {
     },
     Concat {
         axis: usize,
+    },
+    /// `[x, scale, bias?]`: each row of the dimensions from `axis` on normalised;
+    /// outputs `[y, mean?, inv_std_dev?]`.
+    LayerNorm {
+        axis: usize,
+        epsilon: f32,
     },
     /// Parts of `sizes` along `axis`, one output each.
     Split {
@@ -115,6 +121,12 @@ pub enum Op {
     },
     /// `split` as an attribute (opset < 13) or input 1, or `num_outputs` (opset 18);
     /// `outputs`: the node's.
+    /// `outputs`: the node's.
+    LayerNormAttr {
+        axis: i64,
+        epsilon: f32,
+        outputs: usize,
+    },
     SplitAttr {
         axis: i64,
         split: Option<Vec<i64>>,
@@ -188,6 +200,7 @@ impl Op {
             Op::Softmax { log: true, .. } => "LogSoftmax".into(),
             Op::Concat { .. } => "Concat".into(),
             Op::Split { .. } => "Split".into(),
+            Op::LayerNorm { .. } => "LayerNorm".into(),
             Op::Slice { .. } => "Slice".into(),
             Op::Transpose { .. } => "Transpose".into(),
             Op::Pad { .. } => "Pad".into(),
@@ -242,6 +255,11 @@ impl Op {
             Op::Slice {
                 starts, ends, axes, ..
             } => slice::infer_slice(starts.as_deref(), ends.as_deref(), axes.as_deref(), x),
+            Op::LayerNormAttr {
+                axis,
+                epsilon,
+                outputs,
+            } => layer_norm::infer(*axis, *epsilon, *outputs, x),
             Op::SplitAttr {
                 axis,
                 split,
@@ -255,6 +273,7 @@ impl Op {
             | Op::Softmax { .. }
             | Op::Concat { .. }
             | Op::Split { .. }
+            | Op::LayerNorm { .. }
             | Op::Transpose { .. }
             | Op::Pad { .. }
             | Op::View

@@ -117,6 +117,18 @@ pub enum StepOp {
         perm: Vec<usize>,
         y: Operand,
     },
+    /// `x` viewed as `[rows, n]`, each row normalised, times `scale`, plus `bias`;
+    /// each row's mean and inverse standard deviation into `mean` and `inv_std`
+    /// (`[rows]`, scratch when the graph does not read them).
+    LayerNorm {
+        x: Operand,
+        scale: Operand,
+        bias: Option<Operand>,
+        epsilon: f32,
+        y: Operand,
+        mean: Operand,
+        inv_std: Operand,
+    },
     /// The box of `x` that `axes` (one per dimension) select.
     Slice {
         x: Operand,
