@@ -1,8 +1,8 @@
 //! Reductions over any axes (`shaders/reduce.wgsl`; CPU twin `crate::cpu::reduce`):
 //! one invocation per output element, looping over its inputs.
 
-use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
-use crate::device::{Runtime, Tensor};
+use super::{Dispatch, distinct_output, grid, groups, shader};
+use crate::device::{Runtime, Shader, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::binary::MAX_RANK;
 use crate::ops::reduce::{ReduceKind, ReduceLayout, reduced_shape};
