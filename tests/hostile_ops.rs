@@ -203,3 +203,14 @@ fn layer_norms_with_bad_parameters() {
         .output("y");
     bad_node(&b, &["the scale input is missing"]);
 }
+
+#[test]
+fn expand_to_a_huge_or_incompatible_shape() {
+    let huge: &[i64] = &[1 << 20, 1 << 20, 1 << 20, 3];
+    let e = load_error(&with_inputs(13, "Expand", &[Some(huge)], vec![], &["y"]));
+    says(&e, &["Expand target"]);
+    let b = with_inputs(13, "Expand", &[Some(&[2, 5, 3, 3])], vec![], &["y"]);
+    bad_node(&b, &["cannot expand"]);
+    let b = with_inputs(13, "Expand", &[Some(&[-2, 4, 3, 3])], vec![], &["y"]);
+    bad_node(&b, &["negative dimension -2"]);
+}
