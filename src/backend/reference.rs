@@ -129,6 +129,33 @@ impl BackendSession for CpuSession {
 
 fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
     let (out, result) = match op {
+        StepOp::Split { x, axis, ys } => {
+            let sizes: Vec<usize> = ys.iter().map(|y| y.shape[*axis]).collect();
+            let parts = cpu::slice::split(&*mem.get(x)?, *axis, &sizes)?;
+            return ys.iter().zip(parts).try_for_each(|(y, t)| mem.set(y, t));
+        }
+        StepOp::LayerNorm {
+            x,
+            scale,
+            bias,
+            epsilon,
+            y,
+            mean,
+            inv_std,
+        } => {
+            let b = mem.opt(bias)?;
+            let (t, m, s) = cpu::layer_norm::layer_norm(
+                &*mem.get(x)?,
+                &*mem.get(scale)?,
+                b.as_deref(),
+                1,
+                *epsilon,
+            )?;
+            mem.set(mean, m)?;
+            mem.set(inv_std, s)?;
+            (y, t)
+        }
+        StepOp::Slice { x, axes, y } => (y, cpu::slice::slice(&*mem.get(x)?, axes)?),
         StepOp::Conv {
             x,
             w,

@@ -5,8 +5,8 @@
 
 use crate::cpu::binary::broadcast_offsets;
 use crate::ops::binary::common_dtype;
-use crate::ops::constant::slice_picks;
 use crate::ops::infer::{InferResult, Inputs};
+use crate::ops::slice::slice_axes;
 use crate::ops::{Activation, BinaryOp, Op};
 use crate::tensor::{Const, DType, HostTensor, IntTensor, broadcast_shapes};
 
@@ -80,7 +80,11 @@ pub(super) fn evaluate(op: &Op, x: &Inputs, shape: &[usize]) -> InferResult<Cons
         Op::Cast { to: DType::I64 } => Const::i64(shape, konst(0)?.to_i64s()),
         Op::Slice { .. } => {
             let k = konst(0)?;
-            let sel = sliced(k.shape(), slice_picks(k.shape(), op));
+            let picks = slice_axes(k.shape(), op)
+                .iter()
+                .map(|a| a.indices())
+                .collect();
+            let sel = sliced(k.shape(), picks);
             map_data(k, shape, |d| select(d, &sel), |d| select(d, &sel))
         }
         Op::ConstantOfShape { value } => {

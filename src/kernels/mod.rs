@@ -11,11 +11,13 @@ pub mod binary;
 pub mod concat;
 pub mod conv2d;
 pub mod excite;
+pub mod layer_norm;
 pub mod matmul;
 pub mod pad;
 pub mod pool;
 pub mod reduce;
 pub mod scale;
+pub mod slice;
 pub mod softmax;
 pub mod squeeze;
 pub mod transpose;
@@ -54,6 +56,7 @@ pub const SHADERS: &[crate::device::Shader] = &[
     excite::SHADER,
     scale::SHADER,
     pool::SHADER,
+    layer_norm::SHADER,
     reduce::SHADER,
     softmax::SHADER,
     concat::SHADER,

@@ -89,19 +89,9 @@ pub fn softmax_with(
     normalise(rt, x, axis, false, y, strategy)
 }
 
-/// [`log_softmax`] with the strategy chosen by the caller.
-pub fn log_softmax_with(
-    rt: &Runtime,
-    x: &Tensor,
-    axis: usize,
-    y: &Tensor,
-    strategy: Strategy,
-) -> Result<Dispatch> {
-    normalise(rt, x, axis, true, y, strategy)
-}
-
-/// Softmax along `axis`, or LogSoftmax with `log`, on `strategy`'s path.
-fn normalise(
+/// Softmax along `axis`, or LogSoftmax with `log`, on `strategy`'s path: for tests
+/// and tuning.
+pub fn normalise(
     rt: &Runtime,
     x: &Tensor,
     axis: usize,

@@ -89,6 +89,15 @@ const ANY_OPERANDS: &[(&str, Parser)] = &[
     ("Squeeze", squeeze),
     ("Unsqueeze", unsqueeze),
     ("Concat", concat),
+    ("Split", split),
+    ("LayerNormalization", |c| {
+        op(Op::LayerNormAttr {
+            axis: c.int("axis", -1)?,
+            epsilon: c.float("epsilon", 1e-5)?,
+            outputs: c.node.output.len(),
+        })
+    }),
+    ("Slice", slice),
     ("Softmax", softmax),
     ("LogSoftmax", softmax),
     ("Pad", pad),
@@ -114,7 +123,6 @@ const CONSTANT_OPERANDS: &[(&str, Parser)] = &[
             axis: c.int("axis", 0)?,
         })
     }),
-    ("Slice", slice),
     ("ConstantOfShape", constant_of_shape),
 ];
 
@@ -361,6 +369,20 @@ fn unsqueeze(c: &Ctx) -> Parsed<Op> {
 fn concat(c: &Ctx) -> Parsed<Op> {
     Ok(Ok(Op::ConcatAttr {
         axis: c.int_opt("axis")?.ok_or_else(|| c.bad("axis", "missing"))?,
+    }))
+}
+
+/// `split` is an attribute before opset 13, an input since; `num_outputs` from 18.
+fn split(c: &Ctx) -> Parsed<Op> {
+    Ok(Ok(Op::SplitAttr {
+        axis: c.int("axis", 0)?,
+        split: if c.opset < 13 { c.ints("split")? } else { None },
+        num_outputs: if c.opset >= 18 {
+            c.int_opt("num_outputs")?
+        } else {
+            None
+        },
+        outputs: c.node.output.len(),
     }))
 }
 

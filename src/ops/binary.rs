@@ -52,7 +52,12 @@ pub fn infer(op: BinaryOp, act: Activation, x: &Inputs) -> InferResult<Inferred>
         let dtype = common_dtype([a, b]);
         return Inferred::constant(Op::Binary(op, act), shape, dtype);
     }
-    x.floats_only()?;
+    // Pow's exponent may be an integer constant (`passes::pow` makes it f32).
+    if op == BinaryOp::Pow {
+        x.data_f32()?;
+    } else {
+        x.floats_only()?;
+    }
     check_rank(shape.len())?;
     Inferred::tensor(Op::Binary(op, act), shape)
 }

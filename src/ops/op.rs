@@ -12,7 +12,7 @@ use super::pool::Pool;
 use super::reduce::{self, ReduceKind};
 use super::{Activation, BinaryOp, PadMode, SqueezeMode, UnaryOp};
 use super::{activation, batch_norm, binary, concat, constant, conv, matmul};
-use super::{pad, pool, softmax, squeeze, transpose, unary, view};
+use super::{layer_norm, pad, pool, slice, softmax, squeeze, transpose, unary, view};
 use crate::tensor::{Const, DType};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +51,17 @@ pub enum Op {
     },
     Concat {
         axis: usize,
+    },
+    /// `[x, scale, bias?]`: each row of the dimensions from `axis` on normalised;
+    /// outputs `[y, mean?, inv_std_dev?]`.
+    LayerNorm {
+        axis: usize,
+        epsilon: f32,
+    },
+    /// Parts of `sizes` along `axis`, one output each.
+    Split {
+        axis: usize,
+        sizes: Vec<usize>,
     },
     Transpose {
         perm: Vec<usize>,
@@ -108,6 +119,20 @@ pub enum Op {
     ConcatAttr {
         axis: i64,
     },
+    /// `split` as an attribute (opset < 13) or input 1, or `num_outputs` (opset 18);
+    /// `outputs`: the node's.
+    /// `outputs`: the node's.
+    LayerNormAttr {
+        axis: i64,
+        epsilon: f32,
+        outputs: usize,
+    },
+    SplitAttr {
+        axis: i64,
+        split: Option<Vec<i64>>,
+        num_outputs: Option<i64>,
+        outputs: usize,
+    },
     TransposeAttr {
         perm: Option<Vec<i64>>,
     },
@@ -129,6 +154,16 @@ pub enum Op {
         axes: Option<Vec<i64>>,
     },
 
+    /// Attribute form (opset < 10) or inputs `[data, starts, ends, axes?, steps?]`;
+    /// inference resolves every attribute (`Some`). Folded on a constant, a strided
+    /// copy otherwise.
+    Slice {
+        starts: Option<Vec<i64>>,
+        ends: Option<Vec<i64>>,
+        axes: Option<Vec<i64>>,
+        steps: Option<Vec<i64>>,
+    },
+
     // ---- constant-only ops: evaluated at load time (`graph::fold`), unsupported otherwise ----
     Shape {
         start: i64,
@@ -139,14 +174,6 @@ pub enum Op {
     },
     Cast {
         to: DType,
-    },
-    /// Attribute form (opset < 10) or inputs `[data, starts, ends, axes?, steps?]`;
-    /// inference resolves every attribute (`Some`).
-    Slice {
-        starts: Option<Vec<i64>>,
-        ends: Option<Vec<i64>>,
-        axes: Option<Vec<i64>>,
-        steps: Option<Vec<i64>>,
     },
     ConstantOfShape {
         value: Const,
@@ -172,6 +199,9 @@ impl Op {
             Op::Softmax { log: false, .. } => "Softmax".into(),
             Op::Softmax { log: true, .. } => "LogSoftmax".into(),
             Op::Concat { .. } => "Concat".into(),
+            Op::Split { .. } => "Split".into(),
+            Op::LayerNorm { .. } => "LayerNorm".into(),
+            Op::Slice { .. } => "Slice".into(),
             Op::Transpose { .. } => "Transpose".into(),
             Op::Pad { .. } => "Pad".into(),
             Op::View => "View".into(),
@@ -224,13 +254,26 @@ impl Op {
             Op::Cast { to } => constant::infer_cast(*to, x),
             Op::Slice {
                 starts, ends, axes, ..
-            } => constant::infer_slice(starts.as_deref(), ends.as_deref(), axes.as_deref(), x),
+            } => slice::infer_slice(starts.as_deref(), ends.as_deref(), axes.as_deref(), x),
+            Op::LayerNormAttr {
+                axis,
+                epsilon,
+                outputs,
+            } => layer_norm::infer(*axis, *epsilon, *outputs, x),
+            Op::SplitAttr {
+                axis,
+                split,
+                num_outputs,
+                outputs,
+            } => slice::infer_split(*axis, split.as_deref(), *num_outputs, *outputs, x),
             Op::ConstantOfShape { value } => constant::infer_constant_of_shape(value, x),
             // Canonical ops only reach inference when a graph is inferred twice.
             Op::Reduce { .. }
             | Op::ReduceAxes { .. }
             | Op::Softmax { .. }
             | Op::Concat { .. }
+            | Op::Split { .. }
+            | Op::LayerNorm { .. }
             | Op::Transpose { .. }
             | Op::Pad { .. }
             | Op::View

@@ -9,6 +9,7 @@ use crate::graph::Node;
 use crate::ops::Op;
 use crate::ops::matmul::matmul_shapes;
 use crate::ops::reduce::reduced_shape;
+use crate::ops::slice::slice_axes;
 
 /// The step of node `n`, whose inputs and outputs are placed at `ins` and `outs`;
 /// scratch buffers come from `alloc` and go back to it.
@@ -131,6 +132,57 @@ pub(super) fn lower(
             xs: ins.iter().flatten().cloned().collect(),
             axis: *axis,
             y,
+        },
+        Op::Slice { .. } => {
+            let x = input(0)?;
+            StepOp::Slice {
+                axes: slice_axes(&x.shape, &n.op),
+                x,
+                y,
+            }
+        }
+        Op::LayerNorm { axis, epsilon } => {
+            let x = input(0)?;
+            let rows = vec![
+                x.shape[..*axis].iter().product(),
+                x.shape[*axis..].iter().product(),
+            ];
+            let flat = |o: Operand| Operand {
+                shape: vec![o.len()],
+                ..o
+            };
+            // The statistics the graph does not read go to scratch buffers, only
+            // needed during the step.
+            let mut scratch = vec![];
+            let mut stat = |k: usize| {
+                outs.get(k).cloned().map(flat).unwrap_or_else(|| {
+                    let b = alloc.take(rows[0]);
+                    scratch.push(b);
+                    Operand {
+                        loc: Loc::Buffer(b),
+                        shape: vec![rows[0]],
+                    }
+                })
+            };
+            let (mean, inv_std) = (stat(1), stat(2));
+            scratch.into_iter().for_each(|b| alloc.give_back(b));
+            StepOp::LayerNorm {
+                x: Operand {
+                    shape: rows.clone(),
+                    ..x
+                },
+                scale: flat(input(1)?),
+                bias: opt(2).map(flat),
+                epsilon: *epsilon,
+                y: Operand { shape: rows, ..y },
+                mean,
+                inv_std,
+            }
+        }
+        Op::Split { axis, .. } => StepOp::Split {
+            x: input(0)?,
+            axis: *axis,
+            ys: outs.to_vec(),
         },
         Op::Transpose { perm } => StepOp::Transpose {
             x: input(0)?,

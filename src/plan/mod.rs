@@ -17,6 +17,7 @@ pub use build::build;
 use std::sync::Arc;
 
 use crate::ops::reduce::ReduceKind;
+use crate::ops::slice::SliceAxis;
 use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode, UnaryOp};
 use crate::tensor::HostTensor;
 
@@ -115,6 +116,30 @@ pub enum StepOp {
         x: Operand,
         perm: Vec<usize>,
         y: Operand,
+    },
+    /// `x` viewed as `[rows, n]`, each row normalised, times `scale`, plus `bias`;
+    /// each row's mean and inverse standard deviation into `mean` and `inv_std`
+    /// (`[rows]`, scratch when the graph does not read them).
+    LayerNorm {
+        x: Operand,
+        scale: Operand,
+        bias: Option<Operand>,
+        epsilon: f32,
+        y: Operand,
+        mean: Operand,
+        inv_std: Operand,
+    },
+    /// The box of `x` that `axes` (one per dimension) select.
+    Slice {
+        x: Operand,
+        axes: Vec<SliceAxis>,
+        y: Operand,
+    },
+    /// `x` cut along `axis` into `ys`, in order.
+    Split {
+        x: Operand,
+        axis: usize,
+        ys: Vec<Operand>,
     },
     Pad {
         x: Operand,

@@ -2,6 +2,8 @@
 //! graph in a few lines: `ModelBuilder::new(13).input("x", &[N, 3, 8, 8]) ...`.
 #![allow(dead_code)]
 
+pub mod errors;
+
 use prost::Message;
 use se_runtime::onnx::proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,

@@ -88,6 +88,36 @@ pub(super) fn step(
             let refs: Vec<&Tensor> = xs.iter().collect();
             kernels::concat::concat(rt, &refs, *axis, &view(y)?)?
         }
+        StepOp::LayerNorm {
+            x,
+            scale,
+            bias,
+            epsilon,
+            y,
+            mean,
+            inv_std,
+        } => {
+            let b = opt(bias)?;
+            let stats = [view(mean)?, view(inv_std)?];
+            vec![kernels::layer_norm::layer_norm(
+                rt,
+                &view(x)?,
+                &view(scale)?,
+                b.as_ref(),
+                1,
+                *epsilon,
+                &view(y)?,
+                [&stats[0], &stats[1]],
+            )?]
+        }
+        StepOp::Slice { x, axes, y } => {
+            vec![kernels::slice::slice(rt, &view(x)?, axes, &view(y)?)?]
+        }
+        StepOp::Split { x, axis, ys } => {
+            let ys = ys.iter().map(view).collect::<Result<Vec<_>>>()?;
+            let refs: Vec<&Tensor> = ys.iter().collect();
+            kernels::slice::split(rt, &view(x)?, *axis, &refs)?
+        }
         StepOp::Transpose { x, perm, y } => vec![kernels::transpose::transpose(
             rt,
             &view(x)?,
