@@ -268,3 +268,29 @@ fn the_engine_rejects_a_wrong_input_like_the_reference() {
     let bad = CpuEngine::new(Some(0)).unwrap_err().to_string();
     assert!(bad.contains("at least 1"), "{bad}");
 }
+
+#[test]
+fn fully_connected_layers_match_the_reference() {
+    // pool -> flatten -> Gemm (transB, bias) -> Relu: one row per image.
+    let mut b = ModelBuilder::new(13);
+    b.input("x", &[N, 300, 2, 2]);
+    b.node("GlobalAveragePool", &["x"], &["p"], vec![]);
+    b.node("Flatten", &["p"], &["f"], vec![]);
+    let w = b.weight("w", &[530, 300], 0.06);
+    let bias = b.weight("b", &[530], 0.5);
+    b.node("Gemm", &["f", &w, &bias], &["g"], vec![attr_i("transB", 1)]);
+    b.node("Relu", &["g"], &["y"], vec![]);
+    b.output("y");
+    let model = b.load().unwrap();
+    // Batch 1 and 2 take the row-by-row product, 5 the tiled GEMM.
+    for batch in [1, 2, 5] {
+        check(&format!("Gemm, batch {batch}"), &model, batch, 1);
+    }
+    // A MatMul over a 3-D input: the leading dimensions fold into rows.
+    let mut b = ModelBuilder::new(13);
+    b.input("x", &[N, 7, 33]);
+    let w = b.weight("w", &[33, 19], 0.2);
+    b.node("MatMul", &["x", &w], &["y"], vec![]);
+    b.output("y");
+    check("MatMul [N, 7, 33] x [33, 19]", &b.load().unwrap(), 2, 1);
+}

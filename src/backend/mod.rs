@@ -4,7 +4,8 @@
 //! - `reference.rs`: the plain-Rust CPU reference ([`Reference`] prepares a
 //!   [`CpuSession`]), the oracle of the tests and the fallback where WebGPU is missing;
 //! - `cpu/`: the fast CPU engine, native only ([`CpuEngine`] prepares an
-//!   [`EngineSession`]), for machines without a real GPU.
+//!   [`EngineSession`]), for machines without a real GPU;
+//! - `choice.rs`: which of the engine and the GPU runs by default ([`choose`]).
 //!
 //! A backend ([`Backend`]) prepares a model's plan for a batch size once (uploads
 //! weights, builds kernels, packs buffers, as it needs); the prepared plan
@@ -13,10 +14,14 @@
 //! (`order_inputs`) and assembling the [`Inference`] from the values read back.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod choice;
+#[cfg(not(target_arch = "wasm32"))]
 mod cpu;
 mod gpu;
 mod reference;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use choice::{Choice, Chosen, ChosenSession, choose, is_software};
 #[cfg(not(target_arch = "wasm32"))]
 pub use cpu::{CpuEngine, EngineSession};
 pub use gpu::Session;

@@ -1,17 +1,26 @@
-//! Depthwise convolution (one input channel per output channel): each output row
-//! accumulates one tap at a time over its whole width, so with stride 1 every tap is
-//! a contiguous multiply-add LLVM vectorises. Taps are summed in the reference's
-//! order (`ky`, then `kx`), so the results match `cpu::conv2d` closely.
-//! Planes run in parallel.
+//! Depthwise convolution (one input channel per output channel). Each plane is first
+//! copied, zero-padded, into a per-thread buffer with its columns split by phase
+//! (`column % stride`), so that every tap of every output row reads one contiguous
+//! run: `out[oy][..] += w * plane[oy * sh + ky * dh][phase][offset..][..OW]`, a
+//! branch-free multiply-add LLVM vectorises, for any stride and dilation. Taps are
+//! summed in the reference's order (`ky`, then `kx`; padding adds zeros), so results
+//! match `cpu::conv2d` closely. Planes run in parallel.
+
+use std::cell::RefCell;
 
 use rayon::prelude::*;
 
-use super::conv::{Geometry, valid};
+use super::conv::Geometry;
 use super::epilogue::finish;
 use crate::ops::Activation;
 
 /// Output elements below which a depthwise step stays on one thread.
 const PARALLEL_OUTPUTS: usize = 1 << 14;
+
+thread_local! {
+    /// The padded, phase-split plane; kept per thread from run to run.
+    static PLANE: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
 
 pub(super) struct Depthwise {
     pub geometry: Geometry,
@@ -21,18 +30,40 @@ pub(super) struct Depthwise {
     pub act: Activation,
 }
 
+/// The padded plane's layout: `rows` rows of `stride` phases of `width` columns.
+struct Layout {
+    rows: usize,
+    stride: usize,
+    width: usize,
+}
+
 impl Depthwise {
     /// Whether a convolution of this geometry is depthwise.
     pub fn fits(g: &Geometry) -> bool {
         g.params.groups == g.channels && g.out_channels == g.channels && g.channels > 1
     }
 
+    fn layout(&self) -> Layout {
+        let g = &self.geometry;
+        let p = &g.params;
+        let padded = g.width + p.padding[1] + p.padding[3];
+        Layout {
+            rows: g.height + p.padding[0] + p.padding[2],
+            stride: p.stride[1],
+            width: padded.div_ceil(p.stride[1]),
+        }
+    }
+
     pub fn run(&self, threads: usize, x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
         let g = &self.geometry;
         let (hw, ohw) = (g.height * g.width, g.out_height * g.out_width);
+        let layout = self.layout();
         let plane = |i: usize, out: &mut [f32]| {
             let channel = i % g.channels;
-            self.plane(&x[i * hw..][..hw], channel, out);
+            PLANE.with_borrow_mut(|padded| {
+                self.pad(&x[i * hw..][..hw], &layout, padded);
+                self.taps(padded, &layout, channel, out);
+            });
             let bias = self.bias.as_ref().map_or(0.0, |b| b[channel]);
             finish(out, bias, residual.map(|r| &r[i * ohw..]), self.act);
         };
@@ -48,46 +79,50 @@ impl Depthwise {
         }
     }
 
+    /// `x` zero-padded into `padded`, padded column `c` at phase `c % stride`,
+    /// position `c / stride`.
+    fn pad(&self, x: &[f32], l: &Layout, padded: &mut Vec<f32>) {
+        let g = &self.geometry;
+        let [top, left] = [g.params.padding[0], g.params.padding[1]];
+        padded.clear();
+        padded.resize(l.rows * l.stride * l.width, 0.0);
+        for (iy, input) in x.chunks(g.width).enumerate() {
+            let row = &mut padded[(iy + top) * l.stride * l.width..][..l.stride * l.width];
+            if l.stride == 1 {
+                row[left..left + g.width].copy_from_slice(input);
+                continue;
+            }
+            // Column `left + ix`, its phase and position stepped without dividing.
+            let (mut phase, mut at) = (left % l.stride, left / l.stride);
+            for &v in input {
+                row[phase * l.width + at] = v;
+                phase += 1;
+                if phase == l.stride {
+                    phase = 0;
+                    at += 1;
+                }
+            }
+        }
+    }
+
     /// One channel's taps summed into `out`, before the epilogue.
-    fn plane(&self, x: &[f32], channel: usize, out: &mut [f32]) {
+    fn taps(&self, padded: &[f32], l: &Layout, channel: usize, out: &mut [f32]) {
         let g = &self.geometry;
         let p = &g.params;
         let [kh, kw] = g.kernel;
+        let ow = g.out_width;
         let taps = &self.weights[channel * kh * kw..][..kh * kw];
-        let range = |kx: usize| {
-            valid(
-                g.out_width,
-                g.width,
-                p.stride[1],
-                kx * p.dilation[1],
-                p.padding[1],
-            )
-        };
-        for (oy, row) in out.chunks_mut(g.out_width).enumerate() {
+        for (oy, row) in out.chunks_mut(ow).enumerate() {
             row.fill(0.0);
             for ky in 0..kh {
-                let iy = (oy * p.stride[0] + ky * p.dilation[0]) as isize - p.padding[0] as isize;
-                if iy < 0 || iy >= g.height as isize {
-                    continue;
-                }
-                let input = &x[iy as usize * g.width..][..g.width];
+                let iy = oy * p.stride[0] + ky * p.dilation[0];
+                let input = &padded[iy * l.stride * l.width..][..l.stride * l.width];
                 for kx in 0..kw {
-                    let (lo, hi) = range(kx);
-                    if lo >= hi {
-                        continue;
-                    }
-                    let wv = taps[ky * kw + kx];
-                    let first = lo * p.stride[1] + kx * p.dilation[1] - p.padding[1];
-                    if p.stride[1] == 1 {
-                        let input = &input[first..first + (hi - lo)];
-                        for (o, i) in row[lo..hi].iter_mut().zip(input) {
-                            *o += wv * i;
-                        }
-                    } else {
-                        let input = input[first..].iter().step_by(p.stride[1]);
-                        for (o, i) in row[lo..hi].iter_mut().zip(input) {
-                            *o += wv * i;
-                        }
+                    let c = kx * p.dilation[1];
+                    let src = &input[(c % l.stride) * l.width + c / l.stride..][..ow];
+                    let w = taps[ky * kw + kx];
+                    for (o, v) in row.iter_mut().zip(src) {
+                        *o += w * v;
                     }
                 }
             }

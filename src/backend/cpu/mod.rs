@@ -3,7 +3,8 @@
 //!
 //! At prepare time each step is compiled once into a [`Kernel`]: convolutions become
 //! matrix products (`conv.rs`, `gemm.rs`) or depthwise loops (`depthwise.rs`) with
-//! their weights copied out of the plan, SE blocks one fused step (`se.rs`). Every
+//! their weights copied out of the plan, fully connected layers matrix products
+//! (`matmul.rs`), SE blocks one fused step (`se.rs`). Every
 //! other step, and any step whose operands a fast kernel does not take (weights
 //! computed at run time, unusual shapes), runs on its reference twin in `src/cpu/`,
 //! so every op a plan can hold runs here. Steps run one after another, each kernel
@@ -15,6 +16,7 @@ mod conv;
 mod depthwise;
 mod epilogue;
 mod gemm;
+mod matmul;
 mod se;
 
 use std::future::Future;
@@ -22,6 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use self::conv::{GemmConv, Geometry};
 use self::depthwise::Depthwise;
+use self::matmul::PackedMatMul;
 use self::se::{SeData, SeOut, SeParams, se_block};
 use super::reference::{Memory, run_step};
 use super::{Backend, BackendSession, Inference, inference, order_inputs, read_back};
@@ -90,6 +93,7 @@ struct State {
 enum Kernel {
     Conv(GemmConv),
     Depthwise(Depthwise),
+    MatMul(PackedMatMul),
     SeBlock(SeParams),
     /// The step's reference twin.
     Reference,
@@ -101,6 +105,12 @@ impl Kernel {
         let constant = |o: &Operand| match o.loc {
             Loc::Const(c) if plan.constants[c].len() == o.len() => Some(&plan.constants[c].data),
             _ => None,
+        };
+        // No bias, a constant `[len]` one, or (`None`) one the kernels do not take.
+        let bias_of = |bias: &Option<Operand>, len: usize| match bias {
+            None => Some(None),
+            Some(o) if o.shape == [len] => constant(o).map(|d| Some(d.clone())),
+            Some(_) => None,
         };
         match op {
             StepOp::Conv {
@@ -117,13 +127,8 @@ impl Kernel {
                 else {
                     return Kernel::Reference;
                 };
-                let bias = match bias {
-                    None => None,
-                    Some(b) if b.shape == [y.shape[1]] => match constant(b) {
-                        Some(b) => Some(b.clone()),
-                        None => return Kernel::Reference,
-                    },
-                    Some(_) => return Kernel::Reference,
+                let Some(bias) = bias_of(bias, y.shape[1]) else {
+                    return Kernel::Reference;
                 };
                 // A shape the convolution cannot produce gets the reference's error.
                 if conv.output_shape(&x.shape, &w.shape).ok().as_ref() != Some(&y.shape) {
@@ -179,6 +184,25 @@ impl Kernel {
                     _ => Kernel::Reference,
                 }
             }
+            StepOp::MatMul { a, b, bias, act, y } => {
+                let (Some(weights), Some((rows, inner, cols))) = (
+                    constant(b),
+                    PackedMatMul::fits(&a.shape, &b.shape, &y.shape),
+                ) else {
+                    return Kernel::Reference;
+                };
+                let Some(bias) = bias_of(bias, cols) else {
+                    return Kernel::Reference;
+                };
+                Kernel::MatMul(PackedMatMul {
+                    rows,
+                    inner,
+                    cols,
+                    weights: weights.clone(),
+                    bias,
+                    act: *act,
+                })
+            }
             _ => Kernel::Reference,
         }
     }
@@ -233,6 +257,7 @@ impl EngineSession {
         let bytes = |k: &Kernel| match k {
             Kernel::Conv(k) => k.weights.len() + k.bias.as_ref().map_or(0, Vec::len),
             Kernel::Depthwise(k) => k.weights.len() + k.bias.as_ref().map_or(0, Vec::len),
+            Kernel::MatMul(k) => k.weights.len() + k.bias.as_ref().map_or(0, Vec::len),
             _ => 0,
         };
         self.kernels.iter().map(bytes).sum::<usize>() * 4
@@ -241,10 +266,35 @@ impl EngineSession {
     /// Runs one inference. Async only to match the other backends; it completes
     /// without awaiting anything.
     pub async fn run(&self, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
-        self.run_now(inputs)
+        self.run_now(inputs, None)
     }
 
-    fn run_now(&self, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
+    /// Runs one inference and returns each step's wall time, in milliseconds.
+    pub fn profile(&self, inputs: &[(&str, HostTensor)]) -> Result<Vec<f64>> {
+        let mut times = Vec::with_capacity(self.plan.steps.len());
+        self.run_now(inputs, Some(&mut times))?;
+        Ok(times)
+    }
+
+    /// Which kernel runs each step: `gemm`, `im2col+gemm`, `depthwise`, `se-fused`
+    /// or `reference`.
+    pub fn step_kernels(&self) -> Vec<&'static str> {
+        let name = |k: &Kernel| match k {
+            Kernel::Conv(c) if c.geometry.scratch() == 0 => "gemm",
+            Kernel::Conv(_) => "im2col+gemm",
+            Kernel::Depthwise(_) => "depthwise",
+            Kernel::MatMul(_) => "gemm",
+            Kernel::SeBlock(_) => "se-fused",
+            Kernel::Reference => "reference",
+        };
+        self.kernels.iter().map(name).collect()
+    }
+
+    fn run_now(
+        &self,
+        inputs: &[(&str, HostTensor)],
+        mut times: Option<&mut Vec<f64>>,
+    ) -> Result<Inference> {
         let plan = &self.plan;
         let ordered = order_inputs(plan, inputs)?;
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -260,7 +310,11 @@ impl EngineSession {
                 put(&mut mem, &b.operand, slot);
             }
             for (step, kernel) in plan.steps.iter().zip(&self.kernels) {
+                let started = std::time::Instant::now();
                 self.run_step(&mut mem, &step.op, kernel, scratch)?;
+                if let Some(times) = times.as_deref_mut() {
+                    times.push(started.elapsed().as_secs_f64() * 1e3);
+                }
             }
             read_back(plan)
                 .map(|o| Ok(mem.get(o)?.into_owned()))
@@ -290,6 +344,11 @@ impl EngineSession {
                 let mut out = take(mem, y)?;
                 let r = residual.as_ref().map(|r| read(mem, r)).transpose()?;
                 k.run(threads, read(mem, x)?, r, &mut out.data);
+                put(mem, y, out);
+            }
+            (Kernel::MatMul(k), StepOp::MatMul { a, y, .. }) => {
+                let mut out = take(mem, y)?;
+                k.run(threads, read(mem, a)?, &mut out.data);
                 put(mem, y, out);
             }
             (
