@@ -1,16 +1,17 @@
 //! The CPU engine (`backend/cpu/`) against the CPU reference on every kernel family
 //! it has (convolution as GEMM, 1x1 and im2col; depthwise; the fused SE block; the
-//! epilogue's bias, residual and activations) over awkward shapes: odd channels, 1x1
-//! spatial, stride 2, groups, dilation, asymmetric padding, batch > 1, and on 1, 2
-//! and 3 threads. Each case also checks the engine ran its own kernels (it would
-//! agree with the reference trivially by falling back to it). Tolerance: the
-//! project's kernel tolerance, `common::RTOL`.
+//! epilogue's bias, residual and activations; fully connected layers) over awkward
+//! shapes: odd channels, 1x1 spatial, stride 2, groups, dilation, asymmetric padding,
+//! batch > 1, on 1, 2 and 3 threads, and with the AVX2 loops and without. Each case
+//! also checks the engine ran its own kernels (it would agree with the reference
+//! trivially by falling back to it). Tolerance: the project's kernel tolerance,
+//! `common::RTOL`.
 
 mod common;
 mod onnx_builder;
 
 use onnx_builder::*;
-use se_runtime::backend::{Backend, BackendSession, CpuEngine, Reference};
+use se_runtime::backend::{Backend, BackendSession, CpuEngine, Reference, Simd};
 use se_runtime::{HostTensor, Inference, Model};
 
 /// One convolution case: input `[batch, ci, h, w]`, `co` outputs, square kernel `k`.
@@ -106,13 +107,20 @@ fn assert_same(what: &str, got: &Inference, want: &Inference) {
     }
 }
 
-/// The engine on 1, 2 and 3 threads agrees with the reference, and ran `fast` of the
-/// plan's steps on its own kernels.
+/// The engine on 1, 2 and 3 threads, and with its loops held to the baseline
+/// instruction set, agrees with the reference, and ran `fast` of the plan's steps on
+/// its own kernels.
 fn check(what: &str, model: &Model, batch: usize, fast: usize) {
     let x = input(model, batch, 7);
     let want = run(&Reference, model, &x);
-    for threads in [1, 2, 3] {
-        let engine = CpuEngine::new(Some(threads)).unwrap();
+    let engines = [
+        (1, Simd::Best),
+        (2, Simd::Best),
+        (3, Simd::Best),
+        (2, Simd::Baseline),
+    ];
+    for (threads, simd) in engines {
+        let engine = CpuEngine::new(Some(threads)).unwrap().with_simd(simd);
         let session = engine.prepare(model, batch).unwrap();
         assert_eq!(
             session.fast_steps(),
@@ -120,7 +128,7 @@ fn check(what: &str, model: &Model, batch: usize, fast: usize) {
             "{what}: steps on engine kernels"
         );
         let got = run(&engine, model, &x);
-        assert_same(&format!("{what}, {threads} threads"), &got, &want);
+        assert_same(&format!("{what}, {threads} threads, {simd:?}"), &got, &want);
     }
 }
 

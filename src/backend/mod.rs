@@ -23,7 +23,7 @@ mod reference;
 #[cfg(not(target_arch = "wasm32"))]
 pub use choice::{Choice, Chosen, ChosenSession, choose, is_software};
 #[cfg(not(target_arch = "wasm32"))]
-pub use cpu::{CpuEngine, EngineSession};
+pub use cpu::{CpuEngine, EngineSession, Simd};
 pub use gpu::Session;
 pub use reference::{CpuSession, Reference};
 

@@ -54,18 +54,28 @@ impl Depthwise {
         }
     }
 
-    pub fn run(&self, threads: usize, x: &[f32], residual: Option<&[f32]>, y: &mut [f32]) {
+    /// The step on `threads` threads, with the AVX2 copy of the loops if `avx2`.
+    pub fn run(
+        &self,
+        (threads, avx2): (usize, bool),
+        x: &[f32],
+        residual: Option<&[f32]>,
+        y: &mut [f32],
+    ) {
         let g = &self.geometry;
         let (hw, ohw) = (g.height * g.width, g.out_height * g.out_width);
         let layout = self.layout();
         let plane = |i: usize, out: &mut [f32]| {
-            let channel = i % g.channels;
+            let x = &x[i * hw..][..hw];
+            let residual = residual.map(|r| &r[i * ohw..][..ohw]);
             PLANE.with_borrow_mut(|padded| {
-                self.pad(&x[i * hw..][..hw], &layout, padded);
-                self.taps(padded, &layout, channel, out);
+                #[cfg(target_arch = "x86_64")]
+                if avx2 {
+                    // SAFETY: `avx2` is set only where the CPU has AVX2 (`Simd::avx2`).
+                    return unsafe { self.plane_avx2(i, x, residual, &layout, padded, out) };
+                }
+                self.plane(i, x, residual, &layout, padded, out)
             });
-            let bias = self.bias.as_ref().map_or(0.0, |b| b[channel]);
-            finish(out, bias, residual.map(|r| &r[i * ohw..]), self.act);
         };
         let y = &mut y[..g.batch * g.channels * ohw];
         if threads > 1 && y.len() >= PARALLEL_OUTPUTS {
@@ -79,8 +89,42 @@ impl Depthwise {
         }
     }
 
+    /// [`Self::plane`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn plane_avx2(
+        &self,
+        i: usize,
+        x: &[f32],
+        residual: Option<&[f32]>,
+        layout: &Layout,
+        padded: &mut Vec<f32>,
+        out: &mut [f32],
+    ) {
+        self.plane(i, x, residual, layout, padded, out)
+    }
+
+    /// Output plane `i` (image * C + channel) from its input plane `x`.
+    #[inline(always)]
+    fn plane(
+        &self,
+        i: usize,
+        x: &[f32],
+        residual: Option<&[f32]>,
+        layout: &Layout,
+        padded: &mut Vec<f32>,
+        out: &mut [f32],
+    ) {
+        let channel = i % self.geometry.channels;
+        self.pad(x, layout, padded);
+        self.taps(padded, layout, channel, out);
+        let bias = self.bias.as_ref().map_or(0.0, |b| b[channel]);
+        finish(out, bias, residual, self.act);
+    }
+
     /// `x` zero-padded into `padded`, padded column `c` at phase `c % stride`,
     /// position `c / stride`.
+    #[inline(always)]
     fn pad(&self, x: &[f32], l: &Layout, padded: &mut Vec<f32>) {
         let g = &self.geometry;
         let [top, left] = [g.params.padding[0], g.params.padding[1]];
@@ -106,6 +150,7 @@ impl Depthwise {
     }
 
     /// One channel's taps summed into `out`, before the epilogue.
+    #[inline(always)]
     fn taps(&self, padded: &[f32], l: &Layout, channel: usize, out: &mut [f32]) {
         let g = &self.geometry;
         let p = &g.params;

@@ -6,7 +6,9 @@
 use crate::cpu::activation::activate;
 use crate::ops::Activation;
 
-/// `row[i] = act(row[i] + bias + residual[i])`.
+/// `row[i] = act(row[i] + bias + residual[i])`. Inlined, so callers compiled for
+/// wider vectors get it compiled so too.
+#[inline(always)]
 pub(super) fn finish(row: &mut [f32], bias: f32, residual: Option<&[f32]>, act: Activation) {
     match act {
         Activation::Identity => apply(row, bias, residual, |v| v),

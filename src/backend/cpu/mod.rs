@@ -18,6 +18,7 @@ mod epilogue;
 mod gemm;
 mod matmul;
 mod se;
+mod simd;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,6 +27,7 @@ use self::conv::{GemmConv, Geometry};
 use self::depthwise::Depthwise;
 use self::matmul::PackedMatMul;
 use self::se::{SeData, SeOut, SeParams, se_block};
+pub use self::simd::Simd;
 use super::reference::{Memory, run_step};
 use super::{Backend, BackendSession, Inference, inference, order_inputs, read_back};
 use crate::error::{Error, Result};
@@ -38,6 +40,7 @@ use crate::tensor::HostTensor;
 #[derive(Clone)]
 pub struct CpuEngine {
     threads: usize,
+    simd: Simd,
     pool: Arc<rayon::ThreadPool>,
 }
 
@@ -65,12 +68,23 @@ impl CpuEngine {
             .map_err(|e| Error::invalid("CPU engine", format!("cannot start its threads: {e}")))?;
         Ok(CpuEngine {
             threads,
+            simd: Simd::Best,
             pool: Arc::new(pool),
         })
     }
 
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// The engine with its own loops limited to `simd` (all of them by default).
+    pub fn with_simd(mut self, simd: Simd) -> CpuEngine {
+        self.simd = simd;
+        self
+    }
+
+    pub fn simd(&self) -> Simd {
+        self.simd
     }
 }
 
@@ -343,7 +357,8 @@ impl EngineSession {
             (Kernel::Depthwise(k), StepOp::Conv { x, residual, y, .. }) => {
                 let mut out = take(mem, y)?;
                 let r = residual.as_ref().map(|r| read(mem, r)).transpose()?;
-                k.run(threads, read(mem, x)?, r, &mut out.data);
+                let avx2 = self.engine.simd.avx2();
+                k.run((threads, avx2), read(mem, x)?, r, &mut out.data);
                 put(mem, y, out);
             }
             (Kernel::MatMul(k), StepOp::MatMul { a, y, .. }) => {
