@@ -136,14 +136,17 @@ impl Depthwise {
                 row[left..left + g.width].copy_from_slice(input);
                 continue;
             }
-            // Column `left + ix`, its phase and position stepped without dividing.
-            let (mut phase, mut at) = (left % l.stride, left / l.stride);
-            for &v in input {
-                row[phase * l.width + at] = v;
-                phase += 1;
-                if phase == l.stride {
-                    phase = 0;
-                    at += 1;
+            // Padded column c = left + ix goes to phase c % stride, position c / stride:
+            // each phase takes every stride-th input from its first column on.
+            for phase in 0..l.stride {
+                let first = (phase + l.stride - left % l.stride) % l.stride;
+                let at = (left + first) / l.stride;
+                let dst = &mut row[phase * l.width + at..(phase + 1) * l.width];
+                for (d, &v) in dst
+                    .iter_mut()
+                    .zip(input.iter().skip(first).step_by(l.stride))
+                {
+                    *d = v;
                 }
             }
         }
