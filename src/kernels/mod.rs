@@ -138,6 +138,12 @@ pub const ENTRY_POINTS: &[EntryPoint] = {
     use Workgroup::{GemmTile, Invocations, PerItem};
     &[
         entry(
+            layer_norm::SHADER,
+            "layer_norm",
+            layer_norm::Params::LAYOUT,
+            Invocations(layer_norm::WORKGROUP),
+        ),
+        entry(
             unary::SHADER,
             "unary",
             unary::Params::LAYOUT,
