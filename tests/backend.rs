@@ -1,10 +1,10 @@
-//! The backend seam: one generic function runs a model on the GPU and on the CPU
-//! reference through the `Backend` trait, without knowing which it holds, and the two
-//! agree.
+//! The backend seam: one generic function runs a model on the GPU, the CPU engine and
+//! the CPU reference through the `Backend` trait, without knowing which it holds, and
+//! they agree.
 
 mod common;
 
-use se_runtime::backend::{Backend, BackendSession, Reference};
+use se_runtime::backend::{Backend, BackendSession, CpuEngine, Reference};
 use se_runtime::{HostTensor, Inference, Model};
 
 fn model() -> Model {
@@ -67,4 +67,35 @@ fn backends_reject_a_wrong_input_the_same_way() {
         bad.unwrap_err().to_string(),
         "both backends check inputs with the shared order_inputs"
     );
+}
+
+#[test]
+fn engine_and_reference_agree_through_the_trait() {
+    let model = model();
+    let x = input(&model, 3);
+    let want = run_on(&Reference, &model, &x);
+    let got = run_on(&CpuEngine::new(Some(2)).unwrap(), &model, &x);
+    assert_eq!(got.outputs.len(), want.outputs.len());
+    for ((gn, g), (wn, w)) in got.outputs.iter().zip(&want.outputs) {
+        assert_eq!((gn, &g.shape), (wn, &w.shape));
+        common::assert_close(gn, &g.data, &w.data);
+    }
+    assert_eq!(got.excitations.len(), want.excitations.len());
+    for (g, w) in got.excitations.iter().zip(&want.excitations) {
+        assert_eq!((&g.block, g.channels), (&w.block, w.channels));
+        common::assert_close(&g.block, &g.values.data, &w.values.data);
+    }
+}
+
+#[test]
+fn thread_counts_are_checked() {
+    use se_runtime::device::parse_threads;
+    assert_eq!(parse_threads(" 3 ").unwrap(), 3);
+    for bad in ["0", "-1", "two", ""] {
+        let e = parse_threads(bad).unwrap_err().to_string();
+        assert!(
+            e.contains("SE_RUNTIME_THREADS") && e.contains("1 or more"),
+            "{bad}: {e}"
+        );
+    }
 }
