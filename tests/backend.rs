@@ -39,17 +39,21 @@ fn gpu_and_reference_agree_through_the_trait() {
     let x = input(&model, 2);
     let cpu = run_on(&Reference, &model, &x);
     assert!(!cpu.excitations.is_empty(), "the model has SE blocks");
-    let gpu = run_on(rt, &model, &x);
-    assert_eq!(gpu.outputs.len(), cpu.outputs.len());
-    for ((gn, g), (cn, c)) in gpu.outputs.iter().zip(&cpu.outputs) {
-        assert_eq!(gn, cn);
-        assert_eq!(g.shape, c.shape, "{gn}");
-        common::assert_close(gn, &g.data, &c.data);
+    assert_agree(&run_on(rt, &model, &x), &cpu);
+}
+
+/// The same outputs and excitations, within the kernel tolerance.
+fn assert_agree(got: &Inference, want: &Inference) {
+    assert_eq!(got.outputs.len(), want.outputs.len());
+    for ((gn, g), (wn, w)) in got.outputs.iter().zip(&want.outputs) {
+        assert_eq!(gn, wn);
+        assert_eq!(g.shape, w.shape, "{gn}");
+        common::assert_close(gn, &g.data, &w.data);
     }
-    assert_eq!(gpu.excitations.len(), cpu.excitations.len());
-    for (g, c) in gpu.excitations.iter().zip(&cpu.excitations) {
-        assert_eq!((&g.block, g.channels), (&c.block, c.channels));
-        common::assert_close(&g.block, &g.values.data, &c.values.data);
+    assert_eq!(got.excitations.len(), want.excitations.len());
+    for (g, w) in got.excitations.iter().zip(&want.excitations) {
+        assert_eq!((&g.block, g.channels), (&w.block, w.channels));
+        common::assert_close(&g.block, &g.values.data, &w.values.data);
     }
 }
 
@@ -75,16 +79,7 @@ fn engine_and_reference_agree_through_the_trait() {
     let x = input(&model, 3);
     let want = run_on(&Reference, &model, &x);
     let got = run_on(&CpuEngine::new(Some(2)).unwrap(), &model, &x);
-    assert_eq!(got.outputs.len(), want.outputs.len());
-    for ((gn, g), (wn, w)) in got.outputs.iter().zip(&want.outputs) {
-        assert_eq!((gn, &g.shape), (wn, &w.shape));
-        common::assert_close(gn, &g.data, &w.data);
-    }
-    assert_eq!(got.excitations.len(), want.excitations.len());
-    for (g, w) in got.excitations.iter().zip(&want.excitations) {
-        assert_eq!((&g.block, g.channels), (&w.block, w.channels));
-        common::assert_close(&g.block, &g.values.data, &w.values.data);
-    }
+    assert_agree(&got, &want);
 }
 
 #[test]
