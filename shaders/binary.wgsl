@@ -5,6 +5,9 @@ const OP_ADD: u32 = 0u;
 const OP_SUB: u32 = 1u;
 const OP_MUL: u32 = 2u;
 const OP_DIV: u32 = 3u;
+const OP_POW: u32 = 4u;
+const OP_MAX: u32 = 5u;
+const OP_MIN: u32 = 6u;
 
 struct Params {
     len: u32,
@@ -31,13 +34,30 @@ fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
     return v[d / 4u][d % 4u];
 }
 
+// x ^ y as std's powf: WGSL's pow is undefined for x < 0 and x = 0.
+fn power(x: f32, y: f32) -> f32 {
+    if y == 0.0 {
+        return 1.0;
+    }
+    if x == 0.0 {
+        // +0 for a positive exponent, +inf for a negative one.
+        return select(0.0, bitcast<f32>(0x7f800000u), y < 0.0);
+    }
+    let r = pow(abs(x), y);
+    if x > 0.0 {
+        return r;
+    }
+    if y != trunc(y) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    // An odd integral exponent keeps the sign (exponents past 2^24 are all even).
+    let odd = abs(y) < 16777216.0 && (i32(abs(y)) & 1) == 1;
+    return select(r, -r, odd);
+}
+
 @compute @workgroup_size(256)
-fn binary(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+fn binary(inv: Invocation) {
+    let i = global_index(inv, 256u);
     if i >= p.len {
         return;
     }
@@ -59,7 +79,10 @@ fn binary(
         case 0u: { r = x + y; }
         case 1u: { r = x - y; }
         case 2u: { r = x * y; }
-        default: { r = x / y; }
+        case 3u: { r = x / y; }
+        case 4u: { r = power(x, y); }
+        case 5u: { r = max(x, y); }
+        default: { r = min(x, y); }
     }
     out[i] = activate(r, p.kind, p.act_a, p.act_b);
 }

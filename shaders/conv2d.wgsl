@@ -4,24 +4,18 @@
 //
 // conv2d_igemm: implicit GEMM per group g (grid z): out[m, n] = sum_k w[m, k] * x[k, n]
 // with M = output channels per group, N = batch * OH * OW, K = Cin/groups * KH * KW;
-// x[k, n] is gathered from the input on the fly. Tiles, register blocking and the
-// STAGED / direct choice as in matmul.wgsl: each invocation computes ROWS x 4 outputs,
-// a workgroup ROWS WG_M x 4 WG_N.
+// x[k, n] is gathered from the input on the fly. The tile loop (tiles, register
+// blocking, STAGED / direct) is shared/gemm_tile.wgsl; here are its loaders.
 //
 // conv2d_depthwise: one input channel per group (MobileNet); each invocation computes
 // 4 neighbouring outputs along W and loads each weight once for all four.
 
-override WG_M: u32 = 16u;
-override WG_N: u32 = 16u;
 // The kernel size is compiled in: index arithmetic over k divides by constants.
 override KH: u32 = 3u;
 override KW: u32 = 3u;
-override STAGED: bool = true;
-override ROWS: u32 = 4u;  // 4 when STAGED, as in matmul.wgsl
 // K % 4 == 0: weight rows are read as vec4.
 override VEC_A: bool = false;
 
-const BK: u32 = 16u;
 const DW_GROUP: u32 = 64u;
 // Far enough out of range that adding any kernel offset stays out of range.
 const FAR: i32 = -0x40000000;
@@ -56,23 +50,29 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 // The weights w (binding 2) and their readers w_vec4/w_elem come from a prelude:
-// conv2d_f32.wgsl, or conv2d_f16.wgsl for f16 weights.
+// shared/conv2d_f32.wgsl, or shared/conv2d_f16.wgsl for f16 weights.
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
-var<workgroup> a_tile: array<vec4<f32>, BK * WG_M>;   // weights, a_tile[k][m]
-var<workgroup> b_tile: array<vec4<f32>, BK * WG_N>;   // gathered inputs, b_tile[k][n]
 // Per tile column n: (offset of x[image, group's first channel, ih0, iw0], ih0, iw0, 0),
 // where (ih0, iw0) is the input position of the window's top-left tap.
 var<workgroup> columns: array<vec4<i32>, 4u * WG_N>;
 
+// Group g's GEMM, and its tile: the first column n0 and, when direct, this
+// invocation's columns.
+struct Tile {
+    g: u32,
+    n0: u32,
+    columns: array<vec4<i32>, 4>,
+}
+
 // w[group's row m, k .. k + 4], zero past M and K; k % 4 == 0. Branch-free as in
 // matmul.wgsl.
-fn w_row(g: u32, m: u32, k: u32) -> vec4<f32> {
+fn tile_a(t: Tile, m: u32, k: u32) -> vec4<f32> {
     let mg = p.co / p.groups;
     let kdim = (p.ci / p.groups) * KH * KW;
-    let row = (g * mg + min(m, mg - 1u)) * kdim;
+    let row = (t.g * mg + min(m, mg - 1u)) * kdim;
     if VEC_A {
         let v = w_vec4((row + min(k, kdim - 4u)) >> 2u);
         return select(vec4<f32>(0.0), v, m < mg && k < kdim);
@@ -123,6 +123,16 @@ fn gather4(c0: vec4<i32>, c1: vec4<i32>, c2: vec4<i32>, c3: vec4<i32>, k: u32) -
     return vec4<f32>(gather(c0, t), gather(c1, t), gather(c2, t), gather(c3, t));
 }
 
+// x[k, n .. n + 4]: from the workgroup's column table when STAGED, else from this
+// invocation's own columns (n is then always its first).
+fn tile_b(t: Tile, k: u32, n: u32) -> vec4<f32> {
+    if STAGED {
+        let c = n - t.n0;
+        return gather4(columns[c], columns[c + 1u], columns[c + 2u], columns[c + 3u], k);
+    }
+    return gather4(t.columns[0], t.columns[1], t.columns[2], t.columns[3], k);
+}
+
 fn epilogue(v: f32, channel: u32, i: u32) -> f32 {
     var r = v;
     if p.has_bias != 0u {
@@ -135,12 +145,12 @@ fn epilogue(v: f32, channel: u32, i: u32) -> f32 {
 }
 
 // y[image(n + j), group's channel m, pixel(n + j)] = epilogue(v[j]), within bounds.
-fn store_row(g: u32, m: u32, n: u32, v: vec4<f32>) {
+fn tile_store(t: Tile, m: u32, n: u32, v: vec4<f32>) {
     let mg = p.co / p.groups;
     let ohw = p.oh * p.ow;
     for (var j = 0u; j < 4u; j++) {
         if m < mg && n + j < p.batch * ohw {
-            let channel = g * mg + m;
+            let channel = t.g * mg + m;
             let at = ((n + j) / ohw * p.co + channel) * ohw + (n + j) % ohw;
             y[at] = epilogue(v[j], channel, at);
         }
@@ -148,115 +158,33 @@ fn store_row(g: u32, m: u32, n: u32, v: vec4<f32>) {
 }
 
 @compute @workgroup_size(WG_M * WG_N)
-fn conv2d_igemm(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn conv2d_igemm(inv: Invocation) {
+    let lid = inv.lid;
     // Whole workgroups leave together, so the barriers stay in uniform control flow.
-    let tile = wid.x + wid.y * nwg.x;
+    let tile = workgroup_index(inv);
     if tile >= p.tiles {
         return;
     }
-    let g = wid.z;
-    let kdim = (p.ci / p.groups) * KH * KW;
+    let g = inv.wid.z;
     let m0 = (tile % p.tiles_m) * ROWS * WG_M;
     let n0 = (tile / p.tiles_m) * 4u * WG_N;
-    let tx = lid % WG_N;
-    let ty = lid / WG_N;
-    let m = m0 + ty * ROWS;
-    let n = n0 + tx * 4u;
-    let threads = WG_M * WG_N;
-
-    // acc[i][j] accumulates output (channel m + i, column n + j).
-    var acc: array<vec4<f32>, 8>;
+    var t = Tile(g, n0, array<vec4<i32>, 4>());
     if STAGED {
-        for (var c = lid; c < 4u * WG_N; c += threads) {
+        for (var c = lid; c < 4u * WG_N; c += WG_M * WG_N) {
             columns[c] = column(g, n0 + c);
         }
         workgroupBarrier();
-        for (var k0 = 0u; k0 < kdim; k0 += BK) {
-            // Weight tile: 4 x 4 blocks transposed into a_tile[k][m], as in matmul.wgsl.
-            for (var e = lid; e < WG_M * BK / 4u; e += threads) {
-                let r = (e / (BK / 4u)) * 4u;
-                let kq = (e % (BK / 4u)) * 4u;
-                var rows: array<vec4<f32>, 4>;
-                for (var i = 0u; i < 4u; i++) {
-                    rows[i] = w_row(g, m0 + r + i, k0 + kq);
-                }
-                for (var q = 0u; q < 4u; q++) {
-                    a_tile[(kq + q) * WG_M + r / 4u] = vec4<f32>(rows[0][q], rows[1][q], rows[2][q], rows[3][q]);
-                }
-            }
-            // Input tile: BK taps x 4 WG_N columns, 4 columns per item.
-            for (var e = lid; e < BK * WG_N; e += threads) {
-                let c = (e % WG_N) * 4u;
-                b_tile[e] = gather4(columns[c], columns[c + 1u], columns[c + 2u], columns[c + 3u], k0 + e / WG_N);
-            }
-            workgroupBarrier();
-            for (var kk = 0u; kk < BK; kk++) {
-                let av = a_tile[kk * WG_M + ty];
-                let bv = b_tile[kk * WG_N + tx];
-                acc[0] += av.x * bv;
-                acc[1] += av.y * bv;
-                acc[2] += av.z * bv;
-                acc[3] += av.w * bv;
-            }
-            workgroupBarrier();
-        }
     } else {
-        // Direct: each invocation gathers its own 4 columns, 4 taps at a time.
-        let c0 = column(g, n);
-        let c1 = column(g, n + 1u);
-        let c2 = column(g, n + 2u);
-        let c3 = column(g, n + 3u);
-        for (var k0 = 0u; k0 < kdim; k0 += 4u) {
-            let b0 = gather4(c0, c1, c2, c3, k0);
-            let b1 = gather4(c0, c1, c2, c3, k0 + 1u);
-            let b2 = gather4(c0, c1, c2, c3, k0 + 2u);
-            let b3 = gather4(c0, c1, c2, c3, k0 + 3u);
-            let a0 = w_row(g, m, k0);
-            let a1 = w_row(g, m + 1u, k0);
-            let a2 = w_row(g, m + 2u, k0);
-            let a3 = w_row(g, m + 3u, k0);
-            acc[0] += a0.x * b0 + a0.y * b1 + a0.z * b2 + a0.w * b3;
-            acc[1] += a1.x * b0 + a1.y * b1 + a1.z * b2 + a1.w * b3;
-            acc[2] += a2.x * b0 + a2.y * b1 + a2.z * b2 + a2.w * b3;
-            acc[3] += a3.x * b0 + a3.y * b1 + a3.z * b2 + a3.w * b3;
-            if ROWS == 8u {
-                let a4 = w_row(g, m + 4u, k0);
-                let a5 = w_row(g, m + 5u, k0);
-                let a6 = w_row(g, m + 6u, k0);
-                let a7 = w_row(g, m + 7u, k0);
-                acc[4] += a4.x * b0 + a4.y * b1 + a4.z * b2 + a4.w * b3;
-                acc[5] += a5.x * b0 + a5.y * b1 + a5.z * b2 + a5.w * b3;
-                acc[6] += a6.x * b0 + a6.y * b1 + a6.z * b2 + a6.w * b3;
-                acc[7] += a7.x * b0 + a7.y * b1 + a7.z * b2 + a7.w * b3;
-            }
-        }
+        let n = n0 + (lid % WG_N) * 4u;
+        t.columns = array(column(g, n), column(g, n + 1u), column(g, n + 2u), column(g, n + 3u));
     }
-
-    // Constant indices into acc throughout: CPU adapters keep it in registers then.
-    store_row(g, m, n, acc[0]);
-    store_row(g, m + 1u, n, acc[1]);
-    store_row(g, m + 2u, n, acc[2]);
-    store_row(g, m + 3u, n, acc[3]);
-    if ROWS == 8u {
-        store_row(g, m + 4u, n, acc[4]);
-        store_row(g, m + 5u, n, acc[5]);
-        store_row(g, m + 6u, n, acc[6]);
-        store_row(g, m + 7u, n, acc[7]);
-    }
+    gemm_tile(t, lid, m0, n0, (p.ci / p.groups) * KH * KW);
 }
 
 @compute @workgroup_size(DW_GROUP)
-fn conv2d_depthwise(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn conv2d_depthwise(inv: Invocation) {
     let blocks = (p.ow + 3u) / 4u;
-    let i = (wid.x + wid.y * nwg.x) * DW_GROUP + lid;
+    let i = global_index(inv, DW_GROUP);
     if i >= p.batch * p.co * p.oh * blocks {
         return;
     }

@@ -11,7 +11,7 @@
 // running FC2 sums live in `out` between chunks: every output element is only ever
 // touched by the same invocation.
 
-// Must match `WORKGROUP` in src/kernels/excite.rs.
+// `WORKGROUP` in src/kernels/excite.rs (tests/shaders.rs checks).
 const WG: u32 = 256u;
 
 struct Params {
@@ -41,12 +41,9 @@ var<workgroup> partial: array<f32, WG>;
 var<workgroup> hidden: array<f32, WG>;
 
 @compute @workgroup_size(WG)
-fn excite(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let n = wid.x + wid.y * nwg.x;
+fn excite(inv: Invocation) {
+    let lid = inv.lid;
+    let n = workgroup_index(inv);
     // The same for the whole workgroup, so the barriers below stay uniform.
     if n >= p.batch {
         return;
@@ -125,16 +122,12 @@ struct LayerParams {
 @group(0) @binding(2) var<storage, read> w4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-// Must match `LAYER_WORKGROUP` in src/kernels/excite.rs.
+// `LAYER_WORKGROUP` in src/kernels/excite.rs (tests/shaders.rs checks).
 const LAYER_WG: u32 = 64u;
 
 @compute @workgroup_size(LAYER_WG)
-fn excite_layer(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * LAYER_WG + lid;
+fn excite_layer(inv: Invocation) {
+    let i = global_index(inv, LAYER_WG);
     if i >= lp.batch * lp.outputs {
         return;
     }
@@ -148,12 +141,8 @@ fn excite_layer(
 }
 
 @compute @workgroup_size(LAYER_WG)
-fn excite_layer_vec4(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * LAYER_WG + lid;
+fn excite_layer_vec4(inv: Invocation) {
+    let i = global_index(inv, LAYER_WG);
     if i >= lp.batch * lp.outputs {
         return;
     }

@@ -24,9 +24,7 @@ struct Params {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// Bindings p (Params), x and y: shared/x_to_y.wgsl.
 
 // Where output element i's window starts: (first element of its input plane,
 // top row, left column); rows and columns may be negative (in the padding).
@@ -42,12 +40,8 @@ fn window(i: u32) -> vec3<i32> {
 }
 
 @compute @workgroup_size(256)
-fn max_pool2d(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+fn max_pool2d(inv: Invocation) {
+    let i = global_index(inv, 256u);
     if i >= p.len {
         return;
     }
@@ -76,12 +70,8 @@ fn max_pool2d(
 }
 
 @compute @workgroup_size(256)
-fn avg_pool2d(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+fn avg_pool2d(inv: Invocation) {
+    let i = global_index(inv, 256u);
     if i >= p.len {
         return;
     }

@@ -30,12 +30,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out4: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
-fn scale(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+fn scale(inv: Invocation) {
+    let i = global_index(inv, 256u);
     if i >= p.len {
         return;
     }
@@ -47,12 +43,8 @@ fn scale(
 }
 
 @compute @workgroup_size(256)
-fn scale_vec4(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+fn scale_vec4(inv: Invocation) {
+    let i = global_index(inv, 256u);
     if i >= p.len / 4u {
         return;
     }

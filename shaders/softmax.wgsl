@@ -6,12 +6,19 @@ struct Params {
     rows: u32,
     n: u32,
     inner: u32,
-    _pad: u32,
+    // 1: LogSoftmax.
+    log: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// Bindings p (Params), x and y: shared/x_to_y.wgsl.
+
+// Element x of a row with maximum m and sum of exponentials s, normalised.
+fn normalised(v: f32, m: f32, s: f32) -> f32 {
+    if p.log == 1u {
+        return v - m - log(s);
+    }
+    return exp(v - m) / s;
+}
 
 fn row_start(r: u32) -> u32 {
     return (r / p.inner) * p.n * p.inner + r % p.inner;
@@ -19,12 +26,8 @@ fn row_start(r: u32) -> u32 {
 
 // Short rows: one invocation per row.
 @compute @workgroup_size(64)
-fn softmax_rows(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let r = (wid.x + wid.y * nwg.x) * 64u + lid;
+fn softmax_rows(inv: Invocation) {
+    let r = global_index(inv, 64u);
     if r >= p.rows {
         return;
     }
@@ -40,7 +43,7 @@ fn softmax_rows(
     }
     for (var k = 0u; k < p.n; k++) {
         let i = base + k * p.inner;
-        y[i] = exp(x[i] - m) / s;
+        y[i] = normalised(x[i], m, s);
     }
 }
 
@@ -75,13 +78,10 @@ fn reduce_sum(lid: u32) -> f32 {
 }
 
 @compute @workgroup_size(256)
-fn softmax_workgroup(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn softmax_workgroup(inv: Invocation) {
+    let lid = inv.lid;
     // Uniform across the workgroup, so the barriers below stay in uniform control flow.
-    let r = wid.x + wid.y * nwg.x;
+    let r = workgroup_index(inv);
     if r >= p.rows {
         return;
     }
@@ -101,6 +101,6 @@ fn softmax_workgroup(
     s = reduce_sum(lid);
     for (var k = lid; k < p.n; k += WG) {
         let i = base + k * p.inner;
-        y[i] = exp(x[i] - m) / s;
+        y[i] = normalised(x[i], m, s);
     }
 }

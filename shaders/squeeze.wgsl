@@ -12,7 +12,7 @@
 // Max pooling instead of average; compiled in.
 override MAX_POOL: bool = false;
 
-// Must match `WORKGROUP` in src/kernels/squeeze.rs.
+// `WORKGROUP` in src/kernels/squeeze.rs (tests/shaders.rs checks).
 const WG: u32 = 64u;
 
 struct Params {
@@ -57,15 +57,15 @@ fn reduce_and_store(lid: u32, plane: u32, value: f32) {
     }
 }
 
+// The plane this invocation helps reduce: each workgroup takes WG / lanes of them.
+fn plane_of(inv: Invocation) -> u32 {
+    return workgroup_index(inv) * (WG / p.lanes) + inv.lid / p.lanes;
+}
+
 @compute @workgroup_size(WG)
-fn squeeze(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let group = wid.x + wid.y * nwg.x;
-    let plane = group * (WG / p.lanes) + lid / p.lanes;
-    let lane = lid % p.lanes;
+fn squeeze(inv: Invocation) {
+    let plane = plane_of(inv);
+    let lane = inv.lid % p.lanes;
     var acc = 0.0;
     if plane < p.planes {
         let base = plane * p.hw;
@@ -77,18 +77,13 @@ fn squeeze(
             acc = combine(acc, x[base + i]);
         }
     }
-    reduce_and_store(lid, plane, acc);
+    reduce_and_store(inv.lid, plane, acc);
 }
 
 @compute @workgroup_size(WG)
-fn squeeze_vec4(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let group = wid.x + wid.y * nwg.x;
-    let plane = group * (WG / p.lanes) + lid / p.lanes;
-    let lane = lid % p.lanes;
+fn squeeze_vec4(inv: Invocation) {
+    let plane = plane_of(inv);
+    let lane = inv.lid % p.lanes;
     let hw4 = p.hw / 4u;
     var acc = vec4<f32>(0.0);
     if plane < p.planes {
@@ -105,5 +100,5 @@ fn squeeze_vec4(
             }
         }
     }
-    reduce_and_store(lid, plane, combine(combine(acc.x, acc.y), combine(acc.z, acc.w)));
+    reduce_and_store(inv.lid, plane, combine(combine(acc.x, acc.y), combine(acc.z, acc.w)));
 }

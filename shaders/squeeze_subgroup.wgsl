@@ -11,7 +11,7 @@
 
 override MAX_POOL: bool = false;
 
-// Must match `WORKGROUP` in src/kernels/squeeze.rs.
+// `WORKGROUP` in src/kernels/squeeze.rs (tests/shaders.rs checks).
 const WG: u32 = 64u;
 
 struct Params {
@@ -40,14 +40,13 @@ fn finish(plane: u32, lane: u32, value: f32) {
 
 @compute @workgroup_size(WG)
 fn squeeze_subgroup(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
+    inv: Invocation,
     @builtin(subgroup_id) sg: u32,
     @builtin(num_subgroups) sgs: u32,
     @builtin(subgroup_invocation_id) lane: u32,
     @builtin(subgroup_size) lanes: u32,
 ) {
-    let first = (wid.x + wid.y * nwg.x) * p.planes_per_group;
+    let first = workgroup_index(inv) * p.planes_per_group;
     let last = min(first + p.planes_per_group, p.planes);
     // Uniform within the subgroup, as the subgroup operations need.
     for (var plane = first + sg; plane < last; plane += sgs) {
@@ -71,14 +70,13 @@ fn squeeze_subgroup(
 // The same with vec4 loads, for planes whose size is a multiple of 4.
 @compute @workgroup_size(WG)
 fn squeeze_subgroup_vec4(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
+    inv: Invocation,
     @builtin(subgroup_id) sg: u32,
     @builtin(num_subgroups) sgs: u32,
     @builtin(subgroup_invocation_id) lane: u32,
     @builtin(subgroup_size) lanes: u32,
 ) {
-    let first = (wid.x + wid.y * nwg.x) * p.planes_per_group;
+    let first = workgroup_index(inv) * p.planes_per_group;
     let last = min(first + p.planes_per_group, p.planes);
     let hw4 = p.hw / 4u;
     for (var plane = first + sg; plane < last; plane += sgs) {

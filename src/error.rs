@@ -64,6 +64,14 @@ pub enum Error {
     #[error("{0}")]
     Preprocess(#[from] PreprocessError),
 
+    /// Class activation maps were asked of a model whose head is not global average
+    /// pooling then one linear layer.
+    #[error(
+        "no class activation maps for this model: {found}; they need a head of global \
+         average pooling then one linear layer"
+    )]
+    NoCam { found: String },
+
     /// A model that cannot be set up as an image classifier.
     #[error("{0}")]
     Classifier(#[from] ClassifierError),
@@ -175,7 +183,7 @@ pub enum ModelError {
 /// Why image bytes could not become pixels ([`crate::preprocess::decode_image`]).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ImageError {
-    #[error("not an image (supported: PNG, JPEG, WebP, BMP)")]
+    #[error("not an image (supported: {})", crate::preprocess::IMAGE_FORMATS)]
     NotAnImage,
     /// Checked on the header, before the pixels are allocated.
     #[error(

@@ -20,6 +20,7 @@
 //! - `web` (wasm32 only): the JavaScript API of the npm package.
 
 pub mod backend;
+pub mod cam;
 pub mod classifier;
 pub mod cpu;
 pub mod device;

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::cam::CamHead;
 use crate::error::{Error, ModelError, Result};
 use crate::graph::{Dim, infer};
 use crate::onnx::{self, Imported};
@@ -27,6 +28,7 @@ pub struct Model {
     options: CompileOptions,
     plan: Plan,
     info: ModelInfo,
+    cam: Option<CamHead>,
 }
 
 /// How to compile a model.
@@ -45,6 +47,10 @@ pub struct CompileOptions {
     /// at f16's precision (about 3 significant digits). SE blocks stay f32. Sessions on an adapter without `shader-f16` fail
     /// rather than silently falling back. The CPU executor ignores it.
     pub f16_weights: bool,
+    /// Read the last feature map back with every result, for class activation maps
+    /// ([`Model::cam`]); a model whose head is not global average pooling then a linear
+    /// layer fails to load with [`Error::NoCam`] naming what it has instead.
+    pub cam: bool,
 }
 
 impl Default for CompileOptions {
@@ -53,6 +59,7 @@ impl Default for CompileOptions {
             fuse: true,
             input_shapes: Vec::new(),
             f16_weights: false,
+            cam: false,
         }
     }
 }
@@ -131,13 +138,14 @@ impl Model {
         let mut imported = onnx::import(&proto)?;
         bind_input_shapes(&mut imported, &options.input_shapes)?;
         let batch = fixed_batch(&imported);
-        let (plan, fusions) = compile(&imported, &options, batch.unwrap_or(1))?;
+        let (plan, fusions, cam) = compile(&imported, &options, batch.unwrap_or(1))?;
         let info = describe(&imported, &plan, fusions, batch);
         Ok(Model {
             imported,
             options,
             plan,
             info,
+            cam,
         })
     }
 
@@ -153,6 +161,12 @@ impl Model {
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// The head class activation maps are made from, when compiled with
+    /// [`CompileOptions::cam`].
+    pub fn cam(&self) -> Option<&CamHead> {
+        self.cam.as_ref()
     }
 
     /// The options the model was compiled with.
@@ -223,7 +237,11 @@ fn fixed_batch(m: &Imported) -> Option<usize> {
     })
 }
 
-fn compile(m: &Imported, options: &CompileOptions, batch: usize) -> Result<(Plan, Fusions)> {
+fn compile(
+    m: &Imported,
+    options: &CompileOptions,
+    batch: usize,
+) -> Result<(Plan, Fusions, Option<CamHead>)> {
     let mut g = m.graph.clone();
     let folded = infer::infer(&mut g, batch, m.unsupported.clone())?;
     let mut fusions = Fusions {
@@ -235,6 +253,10 @@ fn compile(m: &Imported, options: &CompileOptions, batch: usize) -> Result<(Plan
     } else {
         passes::lower_only(&mut g, &mut fusions)?;
     }
+    let cam = options.cam.then(|| CamHead::find(&g)).transpose()?;
+    if let Some(head) = &cam {
+        head.expose(&mut g);
+    }
     let plan = plan::build(&g, batch)?;
     let elements: u64 = plan.buffers.iter().map(|&b| b as u64).sum();
     if elements > MAX_ACTIVATION_ELEMENTS {
@@ -245,7 +267,7 @@ fn compile(m: &Imported, options: &CompileOptions, batch: usize) -> Result<(Plan
         }
         .into());
     }
-    Ok((plan, fusions))
+    Ok((plan, fusions, cam))
 }
 
 fn describe(m: &Imported, plan: &Plan, fusions: Fusions, batch: Option<usize>) -> ModelInfo {

@@ -8,6 +8,7 @@
 //! | key | example | meaning |
 //! |---|---|---|
 //! | `se_runtime.input_size` | `28,28` | height, width the image is resized to |
+//! | `se_runtime.resize` | `stretch`, `crop`, `crop:256` | to exactly that size (the default); or keeping the aspect ratio, to cover it (with `:S`, the shorter side to at least S pixels), then the centre cut out |
 //! | `se_runtime.channels` | `gray`, `rgb`, `bgr` | channel order of the input tensor |
 //! | `se_runtime.scale` | `1/255` | factor applied to 0..255 pixel values |
 //! | `se_runtime.invert` | `true` | use `255 - pixel` (dark-on-light pictures for MNIST-style models) |
@@ -20,20 +21,26 @@
 
 use std::str::FromStr;
 
-use image::{ImageBuffer, Rgb, Rgba, RgbaImage, imageops};
+use image::{GenericImageView, ImageBuffer, Rgb, Rgba, RgbaImage, imageops};
 
 use crate::error::{Error, PreprocessError, Result};
 use crate::tensor::HostTensor;
 
+/// The image formats [`decode_image`] reads, recognised by content, as named in help and
+/// errors. GIF gives its first frame.
+pub const IMAGE_FORMATS: &str = "PNG, JPEG, WebP, BMP, GIF, TIFF";
+/// The file extensions a folder search picks up, one per spelling of those formats.
+pub const IMAGE_EXTENSIONS: [&str; 8] = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"];
+
 /// The widest or tallest image [`decode_image`] accepts.
 pub const MAX_IMAGE_SIDE: u32 = 16_384;
 /// The most pixels [`decode_image`] accepts (a 40 megapixel photo): preprocessing holds
-/// 16 bytes per pixel (RGBA8 and a float RGB copy), so about 640 MB at this limit.
+/// the decoded RGBA8 pixels (160 MB at this limit) and resizes from them.
 pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
 /// The most memory an image decoder may allocate.
 pub const MAX_DECODE_BYTES: u64 = 512 << 20;
 
-/// Decodes an image file (PNG, JPEG, WebP or BMP, recognised by content) into RGBA8,
+/// Decodes an image file (one of [`IMAGE_FORMATS`], recognised by content) into RGBA8,
 /// turned upright by its EXIF orientation (phone photos store the sensor's rows and a
 /// tag saying how to turn them). The declared size is checked on the header before any
 /// pixel is allocated, so a small file claiming 100000x100000 pixels is an
@@ -127,6 +134,58 @@ impl std::fmt::Display for Channels {
     }
 }
 
+/// How an image is brought to the model's input size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Resize {
+    /// To exactly H x W, whatever the aspect ratio.
+    #[default]
+    Stretch,
+    /// Keeping the aspect ratio, scaled to cover H x W and, when `shorter` is given, to
+    /// that many pixels on its shorter side at least (ImageNet's 256 for a 224 crop),
+    /// then the centre H x W cut out.
+    Crop { shorter: Option<u32> },
+}
+
+impl FromStr for Resize {
+    type Err = PreprocessError;
+
+    fn from_str(s: &str) -> Result<Self, PreprocessError> {
+        let bad = |problem: String| PreprocessError::Setting {
+            key: "resize",
+            problem,
+        };
+        match s.trim().to_ascii_lowercase().as_str() {
+            "stretch" => Ok(Resize::Stretch),
+            "crop" => Ok(Resize::Crop { shorter: None }),
+            other => match other.strip_prefix("crop:").map(|n| n.trim().parse::<u32>()) {
+                Some(Ok(n)) if (1..=MAX_IMAGE_SIDE).contains(&n) => {
+                    Ok(Resize::Crop { shorter: Some(n) })
+                }
+                _ => Err(bad(format!(
+                    "'{s}' is not stretch, crop or crop:S (S the shorter side in pixels)"
+                ))),
+            },
+        }
+    }
+}
+
+impl Resize {
+    /// The size `(w, h)` an `iw` x `ih` image is resized to for an `ow` x `oh` input,
+    /// and the top-left corner of the part cut out.
+    fn plan(self, (iw, ih): (u32, u32), (ow, oh): (u32, u32)) -> ((u32, u32), (u32, u32)) {
+        let Resize::Crop { shorter } = self else {
+            return ((ow, oh), (0, 0));
+        };
+        let (fw, fh) = (iw as f64, ih as f64);
+        let scale = (ow as f64 / fw)
+            .max(oh as f64 / fh)
+            .max(shorter.map_or(0.0, |s| s as f64 / fw.min(fh)));
+        let w = ((fw * scale).round() as u32).max(ow);
+        let h = ((fh * scale).round() as u32).max(oh);
+        ((w, h), ((w - ow) / 2, (h - oh) / 2))
+    }
+}
+
 /// Borrowed RGBA8 pixels, row-major, 4 bytes per pixel (a decoded image or a canvas
 /// `ImageData`).
 #[derive(Clone, Copy, Debug)]
@@ -172,6 +231,7 @@ impl<'a> From<&'a RgbaImage> for ImageRef<'a> {
 pub struct Preprocess {
     /// Height, width.
     pub size: Option<[u32; 2]>,
+    pub resize: Resize,
     pub channels: Option<Channels>,
     /// One value for all channels, or one per channel.
     pub mean: Vec<f32>,
@@ -184,6 +244,7 @@ impl Default for Preprocess {
     fn default() -> Self {
         Self {
             size: None,
+            resize: Resize::Stretch,
             channels: None,
             mean: vec![0.0],
             std: vec![1.0],
@@ -195,8 +256,15 @@ impl Default for Preprocess {
 
 impl Preprocess {
     /// The keys [`set`](Self::set) accepts, as they appear after [`METADATA_PREFIX`].
-    pub const KEYS: [&'static str; 6] =
-        ["input_size", "channels", "mean", "std", "scale", "invert"];
+    pub const KEYS: [&'static str; 7] = [
+        "input_size",
+        "resize",
+        "channels",
+        "mean",
+        "std",
+        "scale",
+        "invert",
+    ];
 
     /// Defaults overridden by every `se_runtime.*` preprocessing key in `metadata` (a
     /// `&HashMap<String, String>`, `&BTreeMap` or any key-value pairs); other keys are
@@ -233,6 +301,7 @@ impl Preprocess {
                     _ => return Err(bad(format!("'{value}' is not H,W"))),
                 }
             }
+            "resize" => self.resize = value.parse()?,
             "channels" => self.channels = Some(value.parse()?),
             "mean" => self.mean = parse_list(key, value)?,
             "std" => {
@@ -305,7 +374,7 @@ impl Preprocess {
 
     /// The `[N, C, H, W]` input tensor for `images`. Transparent pixels are composited
     /// over white (how viewers show them on a page); gray is BT.601 luma; resizing is
-    /// bilinear with antialiasing, to exactly H x W (no aspect-preserving crop).
+    /// bilinear with antialiasing, as [`Resize`] says.
     pub fn to_tensor(&self, images: &[ImageRef<'_>]) -> Result<HostTensor> {
         let (Some([h, w]), Some(channels)) = (self.size, self.channels) else {
             return Err(PreprocessError::NotFitted.into());
@@ -314,11 +383,13 @@ impl Preprocess {
         let plane = h as usize * w as usize;
         let mut data = Vec::with_capacity(images.len() * c * plane);
         for image in images {
-            let rgb = resize(&composite_over_white(image), w, h);
+            let ((rw, rh), (x0, y0)) = self.resize.plan((image.width, image.height), (w, h));
+            let resized = resize_over_white(image, rw, rh);
+            let rgb = imageops::crop_imm(&resized, x0, y0, w, h);
             for ch in 0..c {
                 let mean = self.mean[if self.mean.len() == 1 { 0 } else { ch }];
                 let std = self.std[if self.std.len() == 1 { 0 } else { ch }];
-                for p in rgb.pixels() {
+                for (_, _, p) in rgb.pixels() {
                     let [r, g, b] = p.0.map(|v| v * 255.0);
                     let v = match (channels, ch) {
                         (Channels::Gray, _) => 0.299 * r + 0.587 * g + 0.114 * b,
@@ -337,24 +408,34 @@ impl Preprocess {
 
 type Rgb32F = ImageBuffer<Rgb<f32>, Vec<f32>>;
 
-fn composite_over_white(image: &ImageRef<'_>) -> Rgb32F {
-    let src = ImageBuffer::<Rgba<u8>, &[u8]>::from_raw(image.width, image.height, image.rgba)
-        .expect("ImageRef::new checked the length");
-    ImageBuffer::from_fn(image.width, image.height, |x, y| {
-        let [r, g, b, a] = src.get_pixel(x, y).0;
+/// An image's RGBA8 pixels seen as RGB floats composited over white, each computed
+/// when the resampler reads it: no full-size float copy is made (at 12 bytes a pixel it
+/// was 480 MB for a 40 megapixel photo; the resampler's own buffer is input width x
+/// output height).
+struct OverWhite<'a>(ImageBuffer<Rgba<u8>, &'a [u8]>);
+
+impl GenericImageView for OverWhite<'_> {
+    type Pixel = Rgb<f32>;
+
+    fn dimensions(&self) -> (u32, u32) {
+        self.0.dimensions()
+    }
+
+    fn get_pixel(&self, x: u32, y: u32) -> Rgb<f32> {
+        let [r, g, b, a] = self.0.get_pixel(x, y).0;
         let a = a as f32 / 255.0;
         // In 0..1: `imageops::resize` clamps f32 pixels to that range.
         let over = |c: u8| c as f32 / 255.0 * a + (1.0 - a);
         Rgb([over(r), over(g), over(b)])
-    })
+    }
 }
 
-fn resize(image: &Rgb32F, w: u32, h: u32) -> Rgb32F {
-    if image.dimensions() == (w, h) {
-        image.clone()
-    } else {
-        imageops::resize(image, w, h, imageops::FilterType::Triangle)
-    }
+/// `image` composited over white (how viewers show transparent pixels on a page) and
+/// resized to `w` x `h`.
+fn resize_over_white(image: &ImageRef<'_>, w: u32, h: u32) -> Rgb32F {
+    let src = ImageBuffer::<Rgba<u8>, &[u8]>::from_raw(image.width, image.height, image.rgba)
+        .expect("ImageRef::new checked the length");
+    imageops::resize(&OverWhite(src), w, h, imageops::FilterType::Triangle)
 }
 
 fn parse_list<T: FromStr>(key: &'static str, value: &str) -> Result<Vec<T>, PreprocessError> {
@@ -501,6 +582,7 @@ mod tests {
         let half = 255.0 * (1.0 - 128.0 / 255.0); // black at alpha 128 over white
         let mut p = Preprocess {
             size: Some([1, 2]),
+            resize: Resize::Stretch,
             channels: Some(Channels::Bgr),
             mean: vec![0.0, 0.5, 1.0],
             std: vec![2.0],
@@ -531,6 +613,58 @@ mod tests {
         let red_luma = 0.299 * 255.0;
         assert!((t.data[0] - (255.0 - red_luma) / 255.0).abs() < 1e-5);
         assert!((t.data[1] - (255.0 - half) / 255.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn crop_keeps_the_aspect_ratio_and_cuts_out_the_centre() {
+        let crop = |s: &str| s.parse::<Resize>().unwrap();
+        // ImageNet's way: shorter side to 256, then the centre 224 x 224.
+        assert_eq!(
+            crop("crop:256").plan((300, 200), (224, 224)),
+            ((384, 256), (80, 16))
+        );
+        // Without a shorter side: just covering the input.
+        assert_eq!(
+            crop("crop").plan((300, 200), (224, 224)),
+            ((336, 224), (56, 0))
+        );
+        assert_eq!(
+            crop("stretch").plan((300, 200), (224, 224)),
+            ((224, 224), (0, 0))
+        );
+        for bad in ["crop:0", "crop:x", "squash", "crop:99999"] {
+            assert!(bad.parse::<Resize>().is_err(), "{bad}");
+        }
+        // A 6 x 2 image, left third black, middle white, right third black: cropped to
+        // 2 x 2 it is the white middle; stretched it is a mix.
+        let px: Vec<u8> = (0..2)
+            .flat_map(|_| {
+                (0..6).flat_map(|x| {
+                    if (2..4).contains(&x) {
+                        [255; 4]
+                    } else {
+                        [0, 0, 0, 255]
+                    }
+                })
+            })
+            .collect();
+        let img = ImageRef::new(6, 2, &px).unwrap();
+        let mut p = Preprocess {
+            size: Some([2, 2]),
+            channels: Some(Channels::Gray),
+            scale: 1.0,
+            ..Default::default()
+        };
+        p.set("resize", "crop").unwrap();
+        let t = p.to_tensor(&[img]).unwrap();
+        assert!(
+            t.data.iter().all(|&v| (v - 255.0).abs() < 1e-3),
+            "{:?}",
+            t.data
+        );
+        p.set("resize", "stretch").unwrap();
+        let t = p.to_tensor(&[img]).unwrap();
+        assert!(t.data.iter().all(|&v| v < 200.0), "{:?}", t.data);
     }
 
     #[test]

@@ -9,46 +9,12 @@ mod onnx_builder;
 
 mod common;
 
+use onnx_builder::errors::*;
 use onnx_builder::*;
 use se_runtime::onnx::proto::{
     AttributeProto, TensorShapeProto, tensor_proto::DataType, tensor_shape_proto, type_proto,
 };
 use se_runtime::{CpuSession, Error, HostTensor, Model, ModelError};
-
-/// The error of loading `b` and planning it for batch 2.
-fn load_error(b: &ModelBuilder) -> Error {
-    match b.load().and_then(|m| m.plan(2).map(|_| ())) {
-        Err(e) => e,
-        Ok(()) => panic!("the model loaded"),
-    }
-}
-
-fn model_error(b: &ModelBuilder) -> ModelError {
-    match load_error(b) {
-        Error::InvalidModel(e) => e,
-        e => panic!("expected an invalid-model error, got {e:?}"),
-    }
-}
-
-/// The reason of the one unsupported node, which must be `node`.
-fn unsupported(b: &ModelBuilder, node: &str) -> String {
-    match load_error(b) {
-        Error::UnsupportedModel { nodes } => {
-            assert_eq!(nodes.len(), 1, "{nodes:?}");
-            assert_eq!(nodes[0].node, node);
-            nodes[0].reason.clone()
-        }
-        e => panic!("expected an unsupported-model error, got {e:?}"),
-    }
-}
-
-/// `msg` contains every one of `parts`.
-fn says(msg: impl std::fmt::Display, parts: &[&str]) {
-    let msg = msg.to_string();
-    for p in parts {
-        assert!(msg.contains(p), "'{msg}' does not mention '{p}'");
-    }
-}
 
 /// `x [N, ci, hw, hw]` -> Conv(weights of `w`, `attrs`) named "conv" -> `y`.
 fn conv(ci: i64, hw: i64, w: &[usize], attrs: Vec<AttributeProto>) -> ModelBuilder {

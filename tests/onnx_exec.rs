@@ -369,6 +369,45 @@ fn residual_conv_network_matches() {
 }
 
 #[test]
+fn general_operators_on_run_time_tensors_match() {
+    // Split, a reversed strided Slice, a channel ReduceMax, the math functions, a
+    // three-input Sum and Max, LogSoftmax over channels and a ReduceSum over H.
+    let mut b = ModelBuilder::new(20);
+    b.input("x", &[N, 6, 5, 5]);
+    let i = |b: &mut ModelBuilder, name: &str, v: &[i64]| b.init_i64(name, &[v.len()], v.to_vec());
+    let split = i(&mut b, "split", &[2, 4]);
+    let (st, en, ax, sp) = (
+        i(&mut b, "st", &[3]),
+        i(&mut b, "en", &[-100]),
+        i(&mut b, "ax", &[1]),
+        i(&mut b, "sp", &[-2]),
+    );
+    let (c1, h) = (i(&mut b, "c1", &[1]), i(&mut b, "h", &[2]));
+    let two = b.init("two", &[1], vec![2.0]);
+    b.node(
+        "Split",
+        &["x", &split],
+        &["s0", "s1"],
+        vec![attr_i("axis", 1)],
+    )
+    .node("ReduceMax", &["s1", &c1], &["m"], vec![])
+    .node("Slice", &["s1", &st, &en, &ax, &sp], &["r"], vec![])
+    .node("Gelu", &["r"], &["g"], vec![attr_s("approximate", "tanh")])
+    .node("Abs", &["s0"], &["a"], vec![])
+    .node("Neg", &["a"], &["na"], vec![])
+    .node("Exp", &["na"], &["e"], vec![])
+    .node("Pow", &["e", &two], &["p"], vec![])
+    .node("Sum", &["g", "p", "m"], &["sum"], vec![])
+    .node("Floor", &["g"], &["f"], vec![])
+    .node("Max", &["sum", "f", "m"], &["mx"], vec![])
+    .node("LogSoftmax", &["mx"], &["l"], vec![attr_i("axis", 1)])
+    .node("ReduceSum", &["l", &h], &["y"], vec![attr_i("keepdims", 0)])
+    .output("y");
+    let out = check_model("general ops", &b, 2);
+    assert_eq!(out.outputs[0].1.shape, [2, 2, 5]);
+}
+
+#[test]
 fn gpu_session_runs_in_one_submission_and_reuses_its_buffers() {
     let rt = require!(gpu);
     let m = se_net(13, SeStyle::Conv, 8, 2, true).load().unwrap();

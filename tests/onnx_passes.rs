@@ -548,10 +548,27 @@ fn step_buffers(op: &StepOp) -> (Vec<usize>, Vec<usize>) {
             (r(&[x]), r(&[y]))
         }
         StepOp::Softmax { x, y, .. }
+        | StepOp::Math { x, y, .. }
+        | StepOp::Reduce { x, y, .. }
+        | StepOp::Slice { x, y, .. }
         | StepOp::Transpose { x, y, .. }
         | StepOp::Pad { x, y, .. } => (r(&[x]), r(&[y])),
         StepOp::Binary { a, b, y, .. } => (r(&[a, b]), r(&[y])),
         StepOp::Concat { xs, y, .. } => (r(&xs.iter().collect::<Vec<_>>()), r(&[y])),
+        StepOp::LayerNorm {
+            x,
+            scale,
+            bias,
+            y,
+            mean,
+            inv_std,
+            ..
+        } => {
+            let mut ins = vec![x, scale];
+            ins.extend(bias.iter());
+            (r(&ins), r(&[y, mean, inv_std]))
+        }
+        StepOp::Split { x, ys, .. } => (r(&[x]), r(&ys.iter().collect::<Vec<_>>())),
         StepOp::SeBlock {
             x,
             w1,

@@ -244,15 +244,9 @@ fn reduce_mean_shapes() {
         assert_eq!(s(&[2, 3], 0), [2, 3]);
         assert_eq!(s(&[3], 1), [2, 3, 4, 1]);
         assert_eq!(s(&[1, 2, 3], 0), [2]);
-    }
-    // Non-trailing axes are unsupported.
-    let mut b = ModelBuilder::new(13);
-    b.input("x", &[2, 3, 4, 5])
-        .with_axes("rm", "ReduceMean", "x", "y", &[1], vec![])
-        .output("y");
-    match b.load() {
-        Err(Error::UnsupportedModel { nodes }) => assert!(nodes[0].reason.contains("trailing")),
-        other => panic!("{other:?}"),
+        // Any axes, the channel axis too.
+        assert_eq!(s(&[1], 1), [2, 1, 4, 5]);
+        assert_eq!(s(&[0, 2], 0), [3, 5]);
     }
 }
 

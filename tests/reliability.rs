@@ -521,6 +521,47 @@ fn a_failed_submission_does_not_poison_the_pool() {
     }
 }
 
+/// One-off work the device rejects: a kernel whose input buffer was destroyed. The pool
+/// keeps buffers by size padded to 16 bytes: an `n` used once (4 apart) hands it to
+/// nothing else.
+fn rejected_work(rt: &Runtime, n: usize) -> se_runtime::device::Dispatch {
+    let (gx, gy) = (rt.tensor(&[n]).unwrap(), rt.tensor(&[n]).unwrap());
+    let d = kernels::unary::unary(rt, &gx, Activation::Relu, &gy).unwrap();
+    gx.buffer().destroy();
+    d
+}
+
+#[test]
+fn errors_of_other_work_on_the_device_stay_out_of_a_sessions_runs() {
+    let _serial = serial();
+    let (model, name) = require!(fixture());
+    let rt = require!(new gpu);
+    let x = input(&model, 1, 17);
+    let session = Session::new(&rt, &model, 1).unwrap();
+    let want = bits(&run(&session, &name, &x));
+
+    // Left unchecked, the failure waits in the device's sink: the session's run, in its
+    // own error scopes, neither takes it as its own nor loses it for the one who checks.
+    rt.submit([&rejected_work(&rt, 1239)]);
+    assert_eq!(want, bits(&run(&session, &name, &x)), "the run after");
+    let e = rt.check("the rejected work");
+    assert!(matches!(e, Err(Error::Validation { .. })), "{e:?}");
+
+    // Failing work on another thread while the session runs: each side gets its own
+    // outcome, every time.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..20 {
+                let e = rt.run(&[rejected_work(&rt, 1301 + 4 * i)]);
+                assert!(matches!(e, Err(Error::Validation { .. })), "{i}: {e:?}");
+            }
+        });
+        for i in 0..20 {
+            assert_eq!(want, bits(&run(&session, &name, &x)), "run {i}");
+        }
+    });
+}
+
 #[test]
 fn soak_memory_stays_bounded() {
     const RUNS: usize = 2000;

@@ -1,10 +1,12 @@
-//! softmax against its CPU twin, every case on both paths (an invocation per row,
-//! a workgroup per row).
+//! softmax and log-softmax against their CPU twins, every case on both paths (an
+//! invocation per row, a workgroup per row).
 
 mod common;
 
 use proptest::prelude::*;
-use se_runtime::kernels::softmax::{self, WORKGROUP_MIN_AXIS, softmax, softmax_with, strategy};
+use se_runtime::kernels::softmax::{
+    self, WORKGROUP_MIN_AXIS, normalise, softmax, softmax_with, strategy,
+};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Error, cpu};
 
@@ -58,6 +60,38 @@ fn assert_rows_sum_to_one(shape: &[usize], axis: usize, y: &[f32]) {
     }
 }
 
+/// Log-softmax on both GPU paths against the CPU twin, on values `offset + [-8, 8)`;
+/// its exponential is the softmax.
+fn check_log(shape: &[usize], axis: usize, offset: f32, seed: u64) {
+    let rt = common::gpu();
+    let data = common::random(seed, shape.iter().product(), 8.0);
+    let x = HostTensor::new(shape, data.iter().map(|v| v + offset).collect()).unwrap();
+    let want = cpu::softmax::log_softmax(&x, axis).unwrap();
+    let soft = cpu::softmax::softmax(&x, axis).unwrap();
+    let exp: Vec<f32> = want.data.iter().map(|v| v.exp()).collect();
+    common::assert_close(&format!("exp(log_softmax) {shape:?}"), &exp, &soft.data);
+    for path in PATHS {
+        let (xt, yt) = (rt.upload_host(&x).unwrap(), rt.tensor(shape).unwrap());
+        rt.run(&[normalise(rt, &xt, axis, true, &yt, path).unwrap()])
+            .unwrap();
+        let what = format!("log_softmax {path:?} {shape:?} axis {axis}");
+        common::assert_close(&what, &common::read(rt, &yt), &want.data);
+    }
+}
+
+#[test]
+fn log_softmax_on_any_axis() {
+    require!(gpu);
+    for axis in 0..3 {
+        check_log(&[2, 5, 3], axis, 0.0, 80 + axis as u64);
+    }
+    check_log(&[2, 7, 5, 5], 1, 0.0, 83);
+    check_log(&[2, 300], 1, 0.0, 84);
+    check_log(&[3, 1], 1, 0.0, 85);
+    // Large logits: only the max subtraction keeps them finite.
+    check_log(&[4, 10], 1, 1000.0, 86);
+}
+
 #[test]
 fn classifier_logits_1000() {
     require!(gpu);
@@ -92,7 +126,8 @@ fn automatic_path_choice() {
         strategy(rt.profile(), WORKGROUP_MIN_AXIS - 1),
         softmax::Strategy::Rows
     );
-    let cpu_adapter = rt.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    // The class the strategies see (SE_RUNTIME_DEVICE_CLASS may override the adapter's).
+    let cpu_adapter = rt.profile().class == se_runtime::device::DeviceClass::Cpu;
     let long = strategy(rt.profile(), WORKGROUP_MIN_AXIS);
     assert_eq!(long == softmax::Strategy::Rows, cpu_adapter, "{long:?}");
     for (shape, seed) in [([2, 1000], 90), ([5, 7], 91)] {

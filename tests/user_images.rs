@@ -1,5 +1,5 @@
 //! Images as users have them (issue 17): phone photos whose EXIF orientation says how
-//! to turn the stored rows upright, in every format that carries one.
+//! to turn the stored rows upright, in every format that carries one; GIF and TIFF.
 
 use std::collections::BTreeMap;
 
@@ -54,7 +54,60 @@ fn exif(tag: u16) -> Vec<u8> {
     e
 }
 
-/// `image` encoded as `format` (png, webp: lossless; jpeg: quality 95) with `tag`.
+/// A baseline TIFF (uncompressed RGB, one strip, little-endian) with the Orientation tag
+/// when `tag` is given: written out here because the image crate's encoder writes no
+/// orientation.
+fn tiff(image: &RgbaImage, tag: Option<u16>) -> Vec<u8> {
+    let rgb = image::DynamicImage::ImageRgba8(image.clone()).into_rgb8();
+    let (w, h) = image.dimensions();
+    // (tag, type, value): type 3 is SHORT, 4 is LONG; BitsPerSample points at 8,8,8.
+    let mut entries: Vec<(u16, u16, u32)> = vec![
+        (256, 4, w),
+        (257, 4, h),
+        (258, 3, 0), // offset patched below
+        (259, 3, 1), // no compression
+        (262, 3, 2), // RGB
+        (273, 4, 0), // strip offset, patched below
+        (277, 3, 3),
+        (278, 4, h),
+        (279, 4, rgb.as_raw().len() as u32),
+    ];
+    if let Some(tag) = tag {
+        entries.push((274, 3, u32::from(tag)));
+        entries.sort_by_key(|e| e.0);
+    }
+    let ifd_len = 2 + 12 * entries.len() + 4;
+    let bits_at = 8 + ifd_len as u32;
+    let strip_at = bits_at + 6;
+    let mut out = b"II\x2a\0".to_vec();
+    out.extend_from_slice(&8u32.to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (id, ty, value) in entries {
+        let value = match id {
+            258 => bits_at,
+            273 => strip_at,
+            _ => value,
+        };
+        out.extend_from_slice(&id.to_le_bytes());
+        let ty = if id == 258 { 3 } else { ty };
+        out.extend_from_slice(&ty.to_le_bytes());
+        out.extend_from_slice(&(if id == 258 { 3u32 } else { 1 }).to_le_bytes());
+        if ty == 3 && id != 258 {
+            out.extend_from_slice(&(value as u16).to_le_bytes());
+            out.extend_from_slice(&[0, 0]);
+        } else {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    for _ in 0..3 {
+        out.extend_from_slice(&8u16.to_le_bytes());
+    }
+    out.extend_from_slice(rgb.as_raw());
+    out
+}
+
+/// `image` encoded as `format` (png, webp: lossless; jpeg: quality 95; tiff) with `tag`.
 fn encode(format: &str, image: &RgbaImage, tag: Option<u16>) -> Vec<u8> {
     fn write(mut encoder: impl ImageEncoder, image: &RgbaImage, tag: Option<u16>) {
         if let Some(tag) = tag {
@@ -71,6 +124,7 @@ fn encode(format: &str, image: &RgbaImage, tag: Option<u16>) -> Vec<u8> {
         "png" => write(PngEncoder::new(&mut out), image, tag),
         "webp" => write(WebPEncoder::new_lossless(&mut out), image, tag),
         "jpeg" => write(JpegEncoder::new_with_quality(&mut out, 95), image, tag),
+        "tiff" => out = tiff(image, tag),
         _ => unreachable!(),
     }
     out
@@ -93,7 +147,7 @@ fn difference(a: &RgbaImage, b: &RgbaImage) -> Option<f64> {
 #[test]
 fn every_exif_orientation_is_turned_upright() {
     let up = upright();
-    for format in ["png", "webp", "jpeg"] {
+    for format in ["png", "webp", "jpeg", "tiff"] {
         // JPEG is lossy: its own upright encoding is the reference, within what its
         // blocks change when the same picture is stored turned.
         let reference = decode_image(&encode(format, &up, None)).unwrap();
@@ -151,4 +205,30 @@ fn a_phone_photo_on_its_side_classifies_as_upright() {
         p.iter().zip(&want).any(|(a, b)| (a - b).abs() > 0.05),
         "{p:?} vs {want:?}"
     );
+}
+
+#[test]
+fn tiff_and_the_first_frame_of_a_gif_decode_as_the_png_does() {
+    use image::codecs::gif::GifEncoder;
+    use image::{Delay, Frame};
+    let up = upright();
+    let want = decode_image(&encode("png", &up, None)).unwrap();
+    let tiff = decode_image(&encode("tiff", &up, None)).unwrap();
+    assert_eq!(difference(&tiff, &want), Some(0.0), "tiff");
+    // Two frames: only the first is classified.
+    let other = RgbaImage::from_pixel(up.width(), up.height(), image::Rgba([255, 0, 0, 255]));
+    let mut gif = Vec::new();
+    {
+        let mut encoder = GifEncoder::new(&mut gif);
+        for frame in [&up, &other] {
+            let delay = Delay::from_numer_denom_ms(100, 1);
+            encoder
+                .encode_frame(Frame::from_parts(frame.clone(), 0, 0, delay))
+                .unwrap();
+        }
+    }
+    let decoded = decode_image(&gif).unwrap();
+    // The sample is gray, so its colours fit a GIF palette: within rounding.
+    let d = difference(&decoded, &want);
+    assert!(d.is_some_and(|d| d <= 1.0), "gif: mean difference {d:?}");
 }

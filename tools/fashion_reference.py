@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """onnxruntime's logits for the first 64 Fashion-MNIST test images on the committed
 default model, preprocessed as its metadata says (x/255, then (x - mean) / std).
-The Rust test compares se-runtime's logits on the same images with these.
+The Rust test compares se-runtime's logits on the same images with these. Also the
+class activation maps of the first 8 images' top-1 classes, from the last feature map
+(the global average pooling's input, read from onnxruntime) and the linear layer's
+weights: cam_input.npy [8, 1, 28, 28], cam_reference.npy [8, h, w], cam_classes.npy.
 
 usage: fashion_reference.py OUT [DATA_DIR]
 """
@@ -34,7 +37,26 @@ def main():
     for name, a in (("input_0.pb", x), ("output_0.pb", y)):
         with open(os.path.join(d, name), "wb") as f:
             f.write(numpy_helper.from_array(a).SerializeToString())
-    print(f"fashion reference: {len(x)} images, onnxruntime logits in {out}")
+    cam_reference(out, x[:8])
+    print(f"fashion reference: {len(x)} images, onnxruntime logits and CAMs in {out}")
+
+
+def cam_reference(out, x):
+    model = onnx.load(MODEL)
+    pool = [n for n in model.graph.node if n.op_type == "GlobalAveragePool"][-1]  # the head's
+    (fc,) = [n for n in model.graph.node if n.op_type == "Gemm"]
+    trans_b = next((a.i for a in fc.attribute if a.name == "transB"), 0)
+    weights = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    w = weights[fc.input[1]]
+    w = w if trans_b else w.T  # [K, C]
+    model.graph.output.append(onnx.helper.make_tensor_value_info(pool.input[0], onnx.TensorProto.FLOAT, None))
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    logits, features = sess.run(None, {sess.get_inputs()[0].name: x})
+    top1 = logits.argmax(axis=1)
+    cam = np.einsum("nchw,nc->nhw", features, w[top1]).astype(np.float32)
+    np.save(os.path.join(out, "cam_input.npy"), x)
+    np.save(os.path.join(out, "cam_reference.npy"), cam)
+    np.save(os.path.join(out, "cam_classes.npy"), top1.astype(np.int64))
 
 
 if __name__ == "__main__":

@@ -139,6 +139,33 @@ impl BackendSession for CpuSession {
 
 pub(super) fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
     let (out, result) = match op {
+        StepOp::Split { x, axis, ys } => {
+            let sizes: Vec<usize> = ys.iter().map(|y| y.shape[*axis]).collect();
+            let parts = cpu::slice::split(&*mem.get(x)?, *axis, &sizes)?;
+            return ys.iter().zip(parts).try_for_each(|(y, t)| mem.set(y, t));
+        }
+        StepOp::LayerNorm {
+            x,
+            scale,
+            bias,
+            epsilon,
+            y,
+            mean,
+            inv_std,
+        } => {
+            let b = mem.opt(bias)?;
+            let (t, m, s) = cpu::layer_norm::layer_norm(
+                &*mem.get(x)?,
+                &*mem.get(scale)?,
+                b.as_deref(),
+                1,
+                *epsilon,
+            )?;
+            mem.set(mean, m)?;
+            mem.set(inv_std, s)?;
+            (y, t)
+        }
+        StepOp::Slice { x, axes, y } => (y, cpu::slice::slice(&*mem.get(x)?, axes)?),
         StepOp::Conv {
             x,
             w,
@@ -167,11 +194,15 @@ pub(super) fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
             )
         }
         StepOp::Unary { x, act, y } => (y, cpu::unary::unary(&*mem.get(x)?, *act)),
+        StepOp::Math { x, op, y } => (y, cpu::unary::unary_op(&*mem.get(x)?, *op)),
         StepOp::Binary { op, a, b, act, y } => (
             y,
             cpu::binary::binary(*op, &*mem.get(a)?, &*mem.get(b)?, *act)?,
         ),
         StepOp::Squeeze { x, mode, y } => (y, cpu::squeeze::squeeze(&*mem.get(x)?, *mode)?),
+        StepOp::Reduce { x, kind, axes, y } => {
+            (y, cpu::reduce::reduce(&*mem.get(x)?, *kind, axes)?)
+        }
         StepOp::Pool { x, mode, params, y } => {
             let x = mem.get(x)?;
             let t = match mode {
@@ -180,7 +211,9 @@ pub(super) fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
             };
             (y, t)
         }
-        StepOp::Softmax { x, axis, y } => (y, cpu::softmax::softmax(&*mem.get(x)?, *axis)?),
+        StepOp::Softmax { x, axis, log, y } => {
+            (y, cpu::softmax::normalise(&*mem.get(x)?, *axis, *log)?)
+        }
         StepOp::Concat { xs, axis, y } => {
             let parts = xs.iter().map(|x| mem.get(x)).collect::<Result<Vec<_>>>()?;
             let refs: Vec<&HostTensor> = parts.iter().map(|p| &**p).collect();

@@ -20,8 +20,9 @@ use super::{Cli, Outcome, error_line, images};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Image files (PNG, JPEG, WebP, BMP) or folders to search for them
-    #[arg(required = true, value_name = "IMAGE|DIR")]
+    #[arg(required = true, value_name = "IMAGE|DIR",
+          help = format!("Image files ({}) or folders to search for them",
+                         se_runtime::preprocess::IMAGE_FORMATS))]
     inputs: Vec<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,

@@ -13,7 +13,7 @@ use super::{Cli, Outcome, images};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The image (PNG, JPEG, WebP, BMP)
+    #[arg(help = format!("The image ({})", se_runtime::preprocess::IMAGE_FORMATS))]
     image: PathBuf,
     /// Folder for excitations.json and excitations.png (created if missing)
     #[arg(long, short, value_name = "DIR")]

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use image::RgbaImage;
 
-/// File extensions picked up when a folder is given (explicit files are always tried).
-const EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "webp", "bmp"];
+// File extensions picked up when a folder is given (explicit files are always tried).
+use se_runtime::preprocess::IMAGE_EXTENSIONS as EXTENSIONS;
 
 /// The files to process: explicit files as given, folders searched recursively for
 /// images by extension, in sorted order. Missing paths are kept: they fail one by one

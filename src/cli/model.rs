@@ -82,6 +82,11 @@ pub struct PreprocessArgs {
     /// Resize images to H,W pixels (metadata: se_runtime.input_size)
     #[arg(long, value_name = "H,W")]
     size: Option<String>,
+    /// How images reach that size: stretch, crop (keep the aspect ratio, cut out the
+    /// centre) or crop:S (shorter side to S first, as ImageNet's 256 for 224)
+    /// (se_runtime.resize)
+    #[arg(long, value_name = "MODE")]
+    resize: Option<String>,
     /// Channel order fed to the model: gray, rgb or bgr (se_runtime.channels)
     #[arg(long, value_name = "ORDER")]
     channels: Option<String>,
@@ -108,6 +113,7 @@ impl PreprocessArgs {
         let info = m.model.info();
         let settings = [
             ("input_size", &self.size),
+            ("resize", &self.resize),
             ("channels", &self.channels),
             ("mean", &self.mean),
             ("std", &self.std),

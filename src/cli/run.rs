@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use se_runtime::HostTensor;
+use se_runtime::{CompileOptions, HostTensor};
 use serde_json::json;
 
-use super::model::{self, load_file};
+use super::model::{self, load_file_with};
 use super::{Cli, Outcome, npy};
 
 #[derive(clap::Args)]
@@ -23,10 +23,19 @@ pub struct Args {
     /// Folder for the outputs (created if missing)
     #[arg(long, short, value_name = "DIR")]
     out: PathBuf,
+    /// Also write cam.npy [N, h, w]: the class activation map of each row's top-1 class
+    /// on the last feature map (models whose head is global average pooling then a
+    /// linear layer)
+    #[arg(long, value_name = "WHICH", value_parser = ["top1"])]
+    cam: Option<String>,
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
-    let loaded = load_file(&args.model)?;
+    let options = CompileOptions {
+        cam: args.cam.is_some(),
+        ..CompileOptions::default()
+    };
+    let loaded = load_file_with(&args.model, options)?;
     let info = loaded.model.info();
 
     let mut inputs: Vec<(String, PathBuf, HostTensor)> = Vec::new();
@@ -97,8 +106,21 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         .map(|(n, _, t)| (n.as_str(), t.clone()))
         .collect();
     let started = Instant::now();
-    let result = model::infer(&session, &feed)?;
+    let mut result = model::infer(&session, &feed)?;
     let millis = started.elapsed().as_secs_f64() * 1e3;
+    let cam = match loaded.model.cam() {
+        Some(head) => {
+            let logits = &result.outputs[0].1;
+            let classes = logits.shape.last().copied().unwrap_or(1).max(1);
+            let top1: Vec<usize> = logits
+                .data
+                .chunks(classes)
+                .map(|row| se_runtime::preprocess::top_k(row, 1)[0].0)
+                .collect();
+            Some((head.maps(&mut result.outputs, &top1)?, top1))
+        }
+        None => None,
+    };
 
     std::fs::create_dir_all(&args.out).with_context(|| format!("{}", args.out.display()))?;
     let mut taken = HashSet::new();
@@ -118,6 +140,13 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         .map(|(name, t)| write("excitation_", name, t))
         .collect::<Result<Vec<_>>>()?;
 
+    let cam = match &cam {
+        Some((maps, top1)) => {
+            npy::write(&args.out.join("cam.npy"), maps)?;
+            json!({ "file": "cam.npy", "shape": maps.shape, "classes": top1 })
+        }
+        None => serde_json::Value::Null,
+    };
     let summary = json!({
         "model": loaded.name,
         "adapter": backend.describe(),
@@ -126,6 +155,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         "inputs": inputs.iter().map(|(n, f, t)| json!({"name": n, "file": f.display().to_string(), "shape": t.shape})).collect::<Vec<_>>(),
         "outputs": outputs,
         "excitations": excitations,
+        "cam": cam,
     });
     let summary_path = args.out.join("summary.json");
     std::fs::write(

@@ -1,4 +1,4 @@
-//! CPU twin of `shaders/activation.wgsl`.
+//! CPU twin of `shaders/shared/activation.wgsl`.
 
 use crate::ops::Activation;
 

@@ -11,16 +11,22 @@ pub fn binary(op: BinaryOp, a: &HostTensor, b: &HostTensor, act: Activation) -> 
     let data = broadcast_offsets(&a.shape, &b.shape, &shape)
         .map(|(ia, ib)| {
             let (x, y) = (a.data[ia], b.data[ib]);
-            let r = match op {
-                BinaryOp::Add => x + y,
-                BinaryOp::Sub => x - y,
-                BinaryOp::Mul => x * y,
-                BinaryOp::Div => x / y,
-            };
-            activate(r, act)
+            activate(apply(op, x, y), act)
         })
         .collect();
     Ok(HostTensor { shape, data })
+}
+
+pub fn apply(op: BinaryOp, x: f32, y: f32) -> f32 {
+    match op {
+        BinaryOp::Add => x + y,
+        BinaryOp::Sub => x - y,
+        BinaryOp::Mul => x * y,
+        BinaryOp::Div => x / y,
+        BinaryOp::Pow => x.powf(y),
+        BinaryOp::Max => x.max(y),
+        BinaryOp::Min => x.min(y),
+    }
 }
 
 /// For each element of `shape`, the NumPy broadcast of row-major shapes `a` and `b`,

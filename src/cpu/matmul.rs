@@ -4,6 +4,7 @@ use super::activation::activate;
 use super::binary::broadcast_offsets;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
+use crate::ops::matmul::matrix_dims;
 use crate::tensor::{HostTensor, broadcast_shapes};
 
 pub fn matmul(
@@ -13,17 +14,7 @@ pub fn matmul(
     act: Activation,
 ) -> Result<HostTensor> {
     let (sa, sb) = (&a.shape, &b.shape);
-    if sa.len() < 2 || sb.len() < 2 {
-        return Err(Error::invalid(
-            "matmul",
-            format!("operands need rank >= 2, got {sa:?} x {sb:?}"),
-        ));
-    }
-    let (m, k) = (sa[sa.len() - 2], sa[sa.len() - 1]);
-    let (kb, n) = (sb[sb.len() - 2], sb[sb.len() - 1]);
-    if k != kb {
-        return Err(Error::shape("matmul inner dimension", [m, k], [kb, n]));
-    }
+    let [m, k, n] = matrix_dims(sa, sb)?;
     if let Some(t) = bias
         && t.shape != [n]
     {

@@ -5,6 +5,15 @@ use crate::ops::softmax::split_axis;
 use crate::tensor::HostTensor;
 
 pub fn softmax(x: &HostTensor, axis: usize) -> Result<HostTensor> {
+    normalise(x, axis, false)
+}
+
+pub fn log_softmax(x: &HostTensor, axis: usize) -> Result<HostTensor> {
+    normalise(x, axis, true)
+}
+
+/// Softmax along `axis`, or its logarithm `x - max - ln(sum)` with `log`.
+pub fn normalise(x: &HostTensor, axis: usize, log: bool) -> Result<HostTensor> {
     let (outer, n, inner) = split_axis(&x.shape, axis)?;
     let rows = if n == 0 { 0 } else { outer * inner };
     let mut y = x.clone();
@@ -20,7 +29,11 @@ pub fn softmax(x: &HostTensor, axis: usize) -> Result<HostTensor> {
         }
         for k in 0..n {
             let i = base + k * inner;
-            y.data[i] = (x.data[i] - m).exp() / s;
+            y.data[i] = if log {
+                x.data[i] - m - s.ln()
+            } else {
+                (x.data[i] - m).exp() / s
+            };
         }
     }
     Ok(y)

@@ -114,14 +114,10 @@ impl PooledBuffer {
         self.buffer.as_ref().expect("buffer present until drop")
     }
 
-    /// Maps `..size` for reading, copies it out and unmaps; wgpu errors are reported
-    /// as met `during` that work. On any failure the buffer is not returned to the pool.
-    pub(super) async fn read_mapped(
-        &mut self,
-        rt: &Runtime,
-        size: u64,
-        during: &str,
-    ) -> Result<Vec<u8>> {
+    /// Maps `..size` for reading, copies it out and unmaps; the work that filled it was
+    /// checked in its own error scope. On any failure the buffer is not returned to the
+    /// pool.
+    pub(super) async fn read_mapped(&mut self, rt: &Runtime, size: u64) -> Result<Vec<u8>> {
         self.reusable = false;
         // A device lost mid-readback fails the poll or the map: report the loss.
         let failed = |e: String| match rt.check_lost() {
@@ -140,7 +136,6 @@ impl PooledBuffer {
         let mapped = rx
             .await
             .map_err(|_| failed("the map callback was dropped".into()))?;
-        rt.check(during)?;
         mapped.map_err(|e| failed(e.to_string()))?;
         let bytes = slice
             .get_mapped_range()

@@ -2,7 +2,8 @@
 //! device and queue with the caches built on them; its methods are spread over:
 //! - `adapter.rs`: adapter choice (environment options, limit caps, ranking);
 //! - `profile.rs`: the [`AdapterProfile`] the kernel strategies read;
-//! - `mod.rs`: device creation and the capture of wgpu's errors ([`Runtime::check`]);
+//! - `mod.rs`: device creation and the capture of wgpu's errors: per piece of work in
+//!   error scopes ([`ErrorScope`]), the rest in one sink ([`Runtime::check`]);
 //! - `pipeline.rs`: shaders, the pipeline cache, prepared [`Dispatch`]es;
 //! - `buffer.rs`: tensors, the buffer pool, uploads, readback mapping, size checks;
 //! - `submit.rs`: the command encoders (made nowhere else), submission, readback
@@ -29,7 +30,7 @@ use crate::error::{Error, Result};
 use buffer::BufferPool;
 use pipeline::PipelineCache;
 
-/// Errors wgpu reports outside an error scope; checked after every submission.
+/// Errors wgpu reports outside an error scope; checked after one-off work.
 #[derive(Default)]
 struct ErrorSink {
     lost: Option<String>,
@@ -152,6 +153,16 @@ impl Runtime {
         }
     }
 
+    /// Opens error scopes for one piece of work: the validation and out-of-memory errors
+    /// its wgpu calls raise on this thread are returned by [`ErrorScope::close`], to
+    /// the run that caused them. Without them every error went to the device's one
+    /// sink, where a session sharing the device could take another's error as its own.
+    pub(crate) fn scope(&self) -> ErrorScope {
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        ErrorScope { validation, oom }
+    }
+
     /// Turns any error wgpu reported since the last check into an `Error`.
     pub fn check(&self, during: &str) -> Result<()> {
         let mut s = self.shared.errors.lock().unwrap();
@@ -170,5 +181,37 @@ impl Runtime {
             });
         }
         Ok(())
+    }
+}
+
+/// The error scopes of one piece of work ([`Runtime::scope`]); closed on the thread
+/// that opened them, with no await between opening and closing, so that in the browser
+/// (one device-wide scope stack) no other run's work falls inside them either.
+/// Fields in pop order: dropped unclosed (an early error return), they pop in it.
+pub(crate) struct ErrorScope {
+    validation: wgpu::ErrorScopeGuard,
+    oom: wgpu::ErrorScopeGuard,
+}
+
+impl ErrorScope {
+    /// Pops both scopes (innermost first) and reports what they caught as met `during`
+    /// the work.
+    pub(crate) async fn close(self, rt: &Runtime, during: &str) -> Result<()> {
+        let validation = self.validation.pop();
+        let oom = self.oom.pop();
+        let (validation, oom) = (validation.await, oom.await);
+        rt.check_lost()?;
+        if oom.is_some() {
+            return Err(Error::OutOfMemory {
+                during: during.into(),
+            });
+        }
+        match validation {
+            Some(e) => Err(Error::Validation {
+                during: during.into(),
+                message: e.to_string(),
+            }),
+            None => Ok(()),
+        }
     }
 }

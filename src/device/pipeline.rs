@@ -82,7 +82,8 @@ pub(crate) fn groups(n: usize, per_group: usize) -> u32 {
 }
 
 /// Splits `count` workgroups over x and y so neither exceeds the per-dimension limit.
-/// Shaders recover the linear index as `wid.x + wid.y * nwg.x` and bound-check it.
+/// Shaders recover the linear index (`workgroup_index` in `shaders/shared/grid.wgsl`)
+/// and bound-check it.
 /// Counts over the limit squared still leave y over it: [`Runtime::dispatch`] rejects
 /// those with an error naming the limit.
 pub fn grid(rt: &Runtime, count: u32) -> [u32; 3] {

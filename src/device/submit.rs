@@ -8,7 +8,7 @@
 //! groups, so the per-group times add up to slightly more than one-pass execution.
 
 use super::buffer::STAGING_USAGE;
-use super::{Dispatch, Runtime, Tensor};
+use super::{Dispatch, ErrorScope, Runtime, Tensor};
 use crate::error::{Error, Result};
 
 /// Groups per query set: two timestamps each, within wgpu's query set limit.
@@ -48,8 +48,14 @@ impl Runtime {
     /// Copies `size` bytes of `buffer` back to the host.
     pub(crate) async fn read_bytes(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
         self.check_lost()?;
-        self.copy_out(self.encoder(None), &[(buffer, size)], "running kernels")
-            .await
+        let scope = self.scope();
+        self.copy_out(
+            scope,
+            self.encoder(None),
+            &[(buffer, size)],
+            "running kernels",
+        )
+        .await
     }
 
     /// One inference's work in one submission: `dispatches` in one compute pass, then
@@ -61,13 +67,14 @@ impl Runtime {
         reads: &[Tensor],
         during: &str,
     ) -> Result<Vec<Vec<f32>>> {
+        let scope = self.scope();
         let mut encoder = self.encoder(Some("inference"));
         record(&mut encoder, dispatches);
         let sources: Vec<(&wgpu::Buffer, u64)> = reads
             .iter()
             .map(|t| (t.buffer(), (t.len() * 4) as u64))
             .collect();
-        let bytes = self.copy_out(encoder, &sources, during).await?;
+        let bytes = self.copy_out(scope, encoder, &sources, during).await?;
         let mut start = 0;
         Ok(sources
             .iter()
@@ -81,28 +88,34 @@ impl Runtime {
 
     /// Appends to `encoder` the copies of each `(buffer, bytes)` of `sources`, one
     /// after another, into one staging buffer, submits it and maps that buffer once;
-    /// wgpu errors are reported as met `during` that work.
+    /// the errors `scope` (opened before `encoder` was recorded) caught are reported as
+    /// met `during` that work.
     async fn copy_out(
         &self,
+        scope: ErrorScope,
         mut encoder: wgpu::CommandEncoder,
         sources: &[(&wgpu::Buffer, u64)],
         during: &str,
     ) -> Result<Vec<u8>> {
         let total: u64 = sources.iter().map(|&(_, size)| size).sum();
         self.check_staging_size(|| "a readback".into(), total)?;
-        if total == 0 {
-            self.queue.submit([encoder.finish()]);
-            self.check(during)?;
-            return Ok(Vec::new());
-        }
-        let mut staging = self.pool.take(total, STAGING_USAGE)?;
-        let mut offset = 0;
-        for &(buffer, size) in sources {
-            encoder.copy_buffer_to_buffer(buffer, 0, staging.buffer(), offset, size);
-            offset += size;
+        let mut staging = match total {
+            0 => None,
+            _ => Some(self.pool.take(total, STAGING_USAGE)?),
+        };
+        if let Some(staging) = &staging {
+            let mut offset = 0;
+            for &(buffer, size) in sources {
+                encoder.copy_buffer_to_buffer(buffer, 0, staging.buffer(), offset, size);
+                offset += size;
+            }
         }
         self.queue.submit([encoder.finish()]);
-        staging.read_mapped(self, total, during).await
+        scope.close(self, during).await?;
+        match &mut staging {
+            Some(staging) => staging.read_mapped(self, total).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Waits until the GPU has finished all submitted work (native only; a no-op in browsers).
@@ -146,6 +159,7 @@ impl Runtime {
                 usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
                 mapped_at_creation: false,
             });
+            let scope = self.scope();
             let mut encoder = self.encoder(None);
             for (i, group) in chunk.iter().enumerate() {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -162,7 +176,12 @@ impl Runtime {
             }
             encoder.resolve_query_set(&query_set, 0..count, &resolved, 0);
             let bytes = self
-                .copy_out(encoder, &[(&resolved, count as u64 * 8)], "profiling")
+                .copy_out(
+                    scope,
+                    encoder,
+                    &[(&resolved, count as u64 * 8)],
+                    "profiling",
+                )
                 .await?;
             let ticks: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
             times.extend(

@@ -5,8 +5,8 @@
 
 use crate::cpu::binary::broadcast_offsets;
 use crate::ops::binary::common_dtype;
-use crate::ops::constant::slice_picks;
 use crate::ops::infer::{InferResult, Inputs};
+use crate::ops::slice::slice_axes;
 use crate::ops::{Activation, BinaryOp, Op};
 use crate::tensor::{Const, DType, HostTensor, IntTensor, broadcast_shapes};
 
@@ -21,10 +21,16 @@ pub(super) fn evaluate(op: &Op, x: &Inputs, shape: &[usize]) -> InferResult<Cons
     Ok(match op {
         Op::Identity => konst(0)?.clone(),
         Op::View => map_data(konst(0)?, shape, <[f32]>::to_vec, <[i64]>::to_vec),
-        Op::Act(a) => match konst(0)?.as_f32() {
-            Some(t) => Const::f32(crate::cpu::unary::unary(t, *a)),
-            None => return Err(x.bad("internal: activation of an integer constant")),
-        },
+        Op::Act(a) => Const::f32(crate::cpu::unary::unary(&floats(konst(0)?), *a)),
+        Op::Unary(u) => Const::f32(crate::cpu::unary::unary_op(&floats(konst(0)?), *u)),
+        Op::ReduceAxes { kind, axes } => {
+            let t = crate::cpu::reduce::reduce(&floats(konst(0)?), *kind, axes)
+                .map_err(|e| x.bad(e.to_string()))?;
+            Const::f32(HostTensor {
+                shape,
+                data: t.data,
+            })
+        }
         Op::Binary(b, act) => binary(x, *b, *act, konst(0)?, konst(1)?)?,
         // A broadcast as `x + 0`.
         Op::Expand => {
@@ -74,7 +80,11 @@ pub(super) fn evaluate(op: &Op, x: &Inputs, shape: &[usize]) -> InferResult<Cons
         Op::Cast { to: DType::I64 } => Const::i64(shape, konst(0)?.to_i64s()),
         Op::Slice { .. } => {
             let k = konst(0)?;
-            let sel = sliced(k.shape(), slice_picks(k.shape(), op));
+            let picks = slice_axes(k.shape(), op)
+                .iter()
+                .map(|a| a.indices())
+                .collect();
+            let sel = sliced(k.shape(), picks);
             map_data(k, shape, |d| select(d, &sel), |d| select(d, &sel))
         }
         Op::ConstantOfShape { value } => {
@@ -92,6 +102,14 @@ pub(super) fn evaluate(op: &Op, x: &Inputs, shape: &[usize]) -> InferResult<Cons
             return Err(x.bad(format!("internal: {what} cannot be evaluated")));
         }
     })
+}
+
+/// A constant's values as f32 (integer ones converted: `Ceil(Div(Shape, 2))`).
+fn floats(k: &Const) -> HostTensor {
+    HostTensor {
+        shape: k.shape().to_vec(),
+        data: k.to_f32s(),
+    }
 }
 
 /// Applies a shape-generic data movement to either element type.
@@ -115,13 +133,11 @@ fn binary(x: &Inputs, op: BinaryOp, act: Activation, a: &Const, b: &Const) -> In
     match (a, b) {
         (Const::I64(a), Const::I64(b)) => binary_i64(op, a, b)
             .map(|t| Const::I64(std::sync::Arc::new(t)))
-            .ok_or_else(|| x.bad("integer division by zero or shapes that do not broadcast")),
+            .ok_or_else(|| {
+                x.bad("integer division by zero, a negative or overflowing power, or shapes that do not broadcast")
+            }),
         _ => {
-            let to_f = |k: &Const| HostTensor {
-                shape: k.shape().to_vec(),
-                data: k.to_f32s(),
-            };
-            let out = crate::cpu::binary::binary(op, &to_f(a), &to_f(b), act)
+            let out = crate::cpu::binary::binary(op, &floats(a), &floats(b), act)
                 .map_err(|e| x.bad(e.to_string()))?;
             Ok(Const::f32(out))
         }
@@ -139,6 +155,9 @@ fn binary_i64(op: BinaryOp, a: &IntTensor, b: &IntTensor) -> Option<IntTensor> {
                 BinaryOp::Sub => Some(x.wrapping_sub(y)),
                 BinaryOp::Mul => Some(x.wrapping_mul(y)),
                 BinaryOp::Div => x.checked_div(y),
+                BinaryOp::Pow => u32::try_from(y).ok().and_then(|e| x.checked_pow(e)),
+                BinaryOp::Max => Some(x.max(y)),
+                BinaryOp::Min => Some(x.min(y)),
             }
         })
         .collect::<Option<_>>()?;

@@ -1,4 +1,4 @@
-//! How kernels receive a fused activation (`shaders/activation.wgsl`; the op is
+//! How kernels receive a fused activation (`shaders/shared/activation.wgsl`; the op is
 //! `ops::Activation`, its CPU twin `cpu::activation`).
 
 use crate::ops::Activation;

@@ -1,7 +1,7 @@
 //! `out = act(a OP b)` with broadcasting (`shaders/binary.wgsl`; CPU twin
 //! `crate::cpu::binary`).
 
-use super::{Dispatch, activation, grid, groups, shader};
+use super::{Dispatch, ELEMENTWISE_WORKGROUP, Shader, activation, grid, groups, shader, uniform};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
@@ -9,19 +9,21 @@ use crate::ops::Activation;
 use crate::ops::binary::{BinaryOp, MAX_RANK};
 use crate::tensor::{broadcast_shapes, broadcast_strides};
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    op: u32,
-    rank: u32,
-    kind: u32,
-    act_a: f32,
-    act_b: f32,
-    pad: [u32; 2],
-    dims: [u32; MAX_RANK],
-    a_strides: [u32; MAX_RANK],
-    b_strides: [u32; MAX_RANK],
+pub const SHADER: Shader = shader!("binary", ["shared/grid", "shared/activation", "binary"]);
+
+uniform! {
+    struct Params {
+        len: u32,
+        op: u32,
+        rank: u32,
+        kind: u32,
+        act_a: f32,
+        act_b: f32,
+        _pad: [u32; 2],
+        dims: [u32; MAX_RANK],
+        a_strides: [u32; MAX_RANK],
+        b_strides: [u32; MAX_RANK],
+    }
 }
 
 /// Right-aligns `v` into an 8-slot array (the layout the shader reads).
@@ -59,11 +61,11 @@ pub fn binary(
         kind,
         act_a,
         act_b,
-        pad: [0; 2],
+        _pad: [0; 2],
         dims: right_aligned(&shape),
         a_strides: right_aligned(&broadcast_strides(a.shape(), &shape)),
         b_strides: right_aligned(&broadcast_strides(b.shape(), &shape)),
     };
-    let wg = grid(rt, groups(out.len(), 256));
-    rt.dispatch(shader!("binary"), "binary", &[], &params, &[a, b, out], wg)
+    let wg = grid(rt, groups(out.len(), ELEMENTWISE_WORKGROUP));
+    rt.dispatch(SHADER, "binary", &[], &params, &[a, b, out], wg)
 }

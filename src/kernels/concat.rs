@@ -1,19 +1,23 @@
 //! Concatenation of N tensors along one axis (`shaders/concat.wgsl`; CPU twin
 //! `crate::cpu::concat`). One dispatch per input copies it into its slice of the output.
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{
+    Dispatch, ELEMENTWISE_WORKGROUP, Shader, distinct_output, grid, groups, shader, uniform,
+};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::concat::concat_shape;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    chunk_in: u32,
-    chunk_out: u32,
-    offset: u32,
+pub const SHADER: Shader = shader!("concat", ["shared/grid", "shared/x_to_y", "concat"]);
+
+uniform! {
+    struct Params {
+        len: u32,
+        chunk_in: u32,
+        chunk_out: u32,
+        offset: u32,
+    }
 }
 
 /// `y = concat(inputs, axis)`. Inputs with no elements get no dispatch.
@@ -38,8 +42,8 @@ pub fn concat(rt: &Runtime, inputs: &[&Tensor], axis: usize, y: &Tensor) -> Resu
                 chunk_out: (shape[axis] * inner) as u32,
                 offset: (offset * inner) as u32,
             };
-            let wg = grid(rt, groups(x.len(), 256));
-            dispatches.push(rt.dispatch(shader!("concat"), "concat", &[], &params, &[x, y], wg)?);
+            let wg = grid(rt, groups(x.len(), ELEMENTWISE_WORKGROUP));
+            dispatches.push(rt.dispatch(SHADER, "concat", &[], &params, &[x, y], wg)?);
         }
         offset += n;
     }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::matmul::{self, F16Operand, Gemm, GemmBias, Staging, gemm, require_f16};
-use super::{Dispatch, activation, grid, groups, shader};
+use super::{Dispatch, Shader, activation, grid, groups, shader, uniform};
 use crate::device::{AdapterProfile, Runtime};
 use crate::device::{HalfTensor, Tensor};
 use crate::error::{Error, Result};
@@ -89,32 +89,57 @@ fn fits_gemm_1x1(kh: usize, kw: usize, p: &Conv2dParams) -> bool {
     kh == 1 && kw == 1 && p.stride == [1, 1] && p.padding == [0; 4]
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    batch: u32,
-    ci: u32,
-    h: u32,
-    w: u32,
-    co: u32,
-    oh: u32,
-    ow: u32,
-    groups: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_top: u32,
-    pad_left: u32,
-    dil_h: u32,
-    dil_w: u32,
-    has_bias: u32,
-    has_residual: u32,
-    kind: u32,
-    act_a: f32,
-    act_b: f32,
-    tiles_m: u32,
-    tiles: u32,
-    pad: [u32; 3],
+/// f32 weights, and f16 weights (half the memory; the sums stay f32).
+pub const SHADER_F32: Shader = shader!(
+    "conv2d",
+    [
+        "shared/conv2d_f32",
+        "shared/grid",
+        "shared/activation",
+        "shared/gemm_tile",
+        "conv2d"
+    ]
+);
+pub const SHADER_F16: Shader = shader!(
+    "conv2d_f16",
+    [
+        "shared/conv2d_f16",
+        "shared/grid",
+        "shared/activation",
+        "shared/gemm_tile",
+        "conv2d"
+    ]
+);
+
+uniform! {
+    struct Params {
+        batch: u32,
+        ci: u32,
+        h: u32,
+        w: u32,
+        co: u32,
+        oh: u32,
+        ow: u32,
+        groups: u32,
+        stride_h: u32,
+        stride_w: u32,
+        pad_top: u32,
+        pad_left: u32,
+        dil_h: u32,
+        dil_w: u32,
+        has_bias: u32,
+        has_residual: u32,
+        kind: u32,
+        act_a: f32,
+        act_b: f32,
+        tiles_m: u32,
+        tiles: u32,
+        _pad: [u32; 3],
+    }
 }
+
+/// Invocations per workgroup of `conv2d_depthwise`: `DW_GROUP` in the shader.
+pub(super) const DEPTHWISE_WORKGROUP: usize = 64;
 
 /// `y = act(conv2d(x, w) + bias + residual)`; `bias` is `[Co]`, `residual` and `y`
 /// are `[N, Co, OH, OW]`.
@@ -306,19 +331,15 @@ fn conv2d_any(
         act_b,
         tiles_m: 0,
         tiles: 0,
-        pad: [0; 3],
+        _pad: [0; 3],
     };
     // Unused bias and residual bindings are filled with `x`, which is never read there.
     let tensors = [x, w, bias.unwrap_or(x), residual.unwrap_or(x), y];
     let kernel = [("KH", kh as f64), ("KW", kw as f64)];
-    let shader = if half {
-        shader!("conv2d_f16", "conv2d_f16", "conv2d")
-    } else {
-        shader!("conv2d", "conv2d_f32", "conv2d")
-    };
+    let shader = if half { SHADER_F16 } else { SHADER_F32 };
     let Some(tiled) = tiled else {
         let items = batch * co * out[2] * out[3].div_ceil(4);
-        let wg = grid(rt, groups(items, 64));
+        let wg = grid(rt, groups(items, DEPTHWISE_WORKGROUP));
         return rt
             .dispatch(shader, "conv2d_depthwise", &kernel, &params, &tensors, wg)
             .map(described);

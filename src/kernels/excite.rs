@@ -3,30 +3,32 @@
 
 use super::scale::scale;
 use super::squeeze::squeeze;
-use super::{Dispatch, activation, grid, shader};
+use super::{Dispatch, Shader, activation, grid, shader, uniform};
 use crate::device::{AdapterProfile, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::excite::{excite_dims, gate_dims, hidden_dims, matrix};
 use crate::ops::squeeze::{SqueezeMode, nchw};
 
-/// Invocations per workgroup; must match `WG` in the shader.
+/// Invocations per workgroup; `WG` in the shader (tests/shaders.rs checks).
 pub const WORKGROUP: usize = 256;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    batch: u32,
-    channels: u32,
-    reduced: u32,
-    hidden_kind: u32,
-    hidden_a: f32,
-    hidden_b: f32,
-    gate_kind: u32,
-    gate_a: f32,
-    gate_b: f32,
-    split: u32,
-    pad: [u32; 2],
+pub const SHADER: Shader = shader!("excite", ["shared/grid", "shared/activation", "excite"]);
+
+uniform! {
+    struct Params {
+        batch: u32,
+        channels: u32,
+        reduced: u32,
+        hidden_kind: u32,
+        hidden_a: f32,
+        hidden_b: f32,
+        gate_kind: u32,
+        gate_a: f32,
+        gate_b: f32,
+        split: u32,
+        _pad: [u32; 2],
+    }
 }
 
 /// Invocations sharing each FC1 dot product: as many as leave the workgroup full
@@ -65,11 +67,11 @@ pub fn excite(
         gate_a,
         gate_b,
         split: fc1_split(c, r) as u32,
-        pad: [0; 2],
+        _pad: [0; 2],
     };
     let wg = grid(rt, n as u32);
     rt.dispatch(
-        shader!("excite"),
+        SHADER,
         "excite",
         &[],
         &params,
@@ -79,19 +81,19 @@ pub fn excite(
     .map(|d| d.with_strategy("excite", Strategy::WorkgroupPerImage))
 }
 
-/// Invocations per workgroup of `excite_layer`; must match `LAYER_WG` in the shader.
+/// Invocations per workgroup of `excite_layer`; `LAYER_WG` in the shader (tests/shaders.rs checks).
 pub const LAYER_WORKGROUP: usize = 64;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct LayerParams {
-    batch: u32,
-    inputs: u32,
-    outputs: u32,
-    kind: u32,
-    act_a: f32,
-    act_b: f32,
-    pad: [u32; 2],
+uniform! {
+    struct LayerParams {
+        batch: u32,
+        inputs: u32,
+        outputs: u32,
+        kind: u32,
+        act_a: f32,
+        act_b: f32,
+        _pad: [u32; 2],
+    }
 }
 
 /// One fully connected layer of the MLP, `y[n, o] = act(w[o] . x[n] + bias[o])` with
@@ -123,7 +125,7 @@ fn layer(
         kind,
         act_a,
         act_b,
-        pad: [0; 2],
+        _pad: [0; 2],
     };
     let entry = if inputs.is_multiple_of(4) {
         "excite_layer_vec4"
@@ -131,7 +133,7 @@ fn layer(
         "excite_layer"
     };
     rt.dispatch(
-        shader!("excite"),
+        SHADER,
         entry,
         &[],
         &params,

@@ -6,34 +6,68 @@ mod strategy;
 
 pub use strategy::{Staging, Strategy, Tile, staging, strategy};
 
-use super::{Dispatch, activation, grid, shader};
+use super::{Dispatch, Shader, activation, grid, shader, uniform};
 use crate::device::Runtime;
 use crate::device::{HalfTensor, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::Activation;
+use crate::ops::matmul::matrix_dims;
 use crate::tensor::{broadcast_shapes, broadcast_strides};
 
 /// Batch dimensions the shader indexes; more are merged where strides allow.
 const MAX_BATCH_DIMS: usize = 4;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    tiles_m: u32,
-    tiles: u32,
-    bias_mode: u32,
-    bias_period: u32,
-    has_residual: u32,
-    kind: u32,
-    act_a: f32,
-    act_b: f32,
-    pad: u32,
-    batch_dims: [u32; 4],
-    a_batch_strides: [u32; 4],
-    b_batch_strides: [u32; 4],
+/// Both operands f32, or `a` (a 1x1 convolution's weights) or `b` (a fully connected
+/// layer's) stored as f16.
+pub const SHADER_F32: Shader = shader!(
+    "matmul",
+    [
+        "shared/matmul_f32",
+        "shared/grid",
+        "shared/activation",
+        "shared/gemm_tile",
+        "matmul"
+    ]
+);
+pub const SHADER_F16A: Shader = shader!(
+    "matmul_f16a",
+    [
+        "shared/matmul_f16a",
+        "shared/grid",
+        "shared/activation",
+        "shared/gemm_tile",
+        "matmul"
+    ]
+);
+pub const SHADER_F16B: Shader = shader!(
+    "matmul_f16b",
+    [
+        "shared/matmul_f16b",
+        "shared/grid",
+        "shared/activation",
+        "shared/gemm_tile",
+        "matmul"
+    ]
+);
+
+uniform! {
+    struct Params {
+        m: u32,
+        n: u32,
+        k: u32,
+        tiles_m: u32,
+        tiles: u32,
+        bias_mode: u32,
+        bias_period: u32,
+        has_residual: u32,
+        kind: u32,
+        act_a: f32,
+        act_b: f32,
+        _pad: u32,
+        batch_dims: [u32; 4],
+        a_batch_strides: [u32; 4],
+        b_batch_strides: [u32; 4],
+    }
 }
 
 /// What the GEMM adds before the activation.
@@ -169,7 +203,7 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
         kind,
         act_a,
         act_b,
-        pad: 0,
+        _pad: 0,
         batch_dims: slots(&dims, 1),
         a_batch_strides: slots(&sa, 0),
         b_batch_strides: slots(&sb, 0),
@@ -188,9 +222,9 @@ pub(crate) fn gemm(rt: &Runtime, g: Gemm<'_>) -> Result<Dispatch> {
     // Unused bias and residual bindings are filled with `a`, which is never read there.
     let tensors = [g.a, g.b, bias, g.residual.unwrap_or(g.a), g.c];
     let shader = match g.f16 {
-        F16Operand::None => shader!("matmul", "matmul_f32", "matmul"),
-        F16Operand::A => shader!("matmul_f16a", "matmul_f16a", "matmul"),
-        F16Operand::B => shader!("matmul_f16b", "matmul_f16b", "matmul"),
+        F16Operand::None => SHADER_F32,
+        F16Operand::A => SHADER_F16A,
+        F16Operand::B => SHADER_F16B,
     };
     rt.dispatch(shader, "matmul", &constants, &params, &tensors, wg)
 }
@@ -246,22 +280,6 @@ pub fn matmul_f16(
     )
 }
 
-/// `[M, K, N]` of a product of `a` `[..., M, K]` and `b` `[..., K, N]`.
-fn dims(sa: &[usize], sb: &[usize]) -> Result<[usize; 3]> {
-    if sa.len() < 2 || sb.len() < 2 {
-        return Err(Error::invalid(
-            "matmul",
-            format!("operands need rank >= 2, got {sa:?} x {sb:?}"),
-        ));
-    }
-    let (m, k) = (sa[sa.len() - 2], sa[sa.len() - 1]);
-    let (kb, n) = (sb[sb.len() - 2], sb[sb.len() - 1]);
-    if k != kb {
-        return Err(Error::shape("matmul inner dimension", [m, k], [kb, n]));
-    }
-    Ok([m, k, n])
-}
-
 /// `b`: its storage, its logical shape and whether it holds packed f16 values.
 fn matmul_any(
     rt: &Runtime,
@@ -273,7 +291,7 @@ fn matmul_any(
     out: &Tensor,
 ) -> Result<Dispatch> {
     let sa = a.shape();
-    let [m, k, n] = dims(sa, sb)?;
+    let [m, k, n] = matrix_dims(sa, sb)?;
     let (a_batch, b_batch) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
     let batch = broadcast_shapes(a_batch, b_batch)?;
     let mut want = batch.clone();

@@ -1,6 +1,8 @@
 //! ONNX Pad for tensors up to rank 6 (`shaders/pad.wgsl`; CPU twin `crate::cpu::pad`).
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{
+    Dispatch, ELEMENTWISE_WORKGROUP, Shader, distinct_output, grid, groups, shader, uniform,
+};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
@@ -15,16 +17,18 @@ fn mode_code(mode: PadMode) -> u32 {
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    rank: u32,
-    value: f32,
-    _pad: u32,
-    out_dims: [u32; 8],
-    in_dims: [u32; 8],
-    begins: [u32; 8],
+pub const SHADER: Shader = shader!("pad", ["shared/grid", "shared/x_to_y", "pad"]);
+
+uniform! {
+    struct Params {
+        len: u32,
+        rank: u32,
+        value: f32,
+        _pad: u32,
+        out_dims: [u32; 8],
+        in_dims: [u32; 8],
+        begins: [u32; 8],
+    }
 }
 
 /// `y = pad(x, pads, mode)`; pads are `[begin_0, .., begin_r-1, end_0, .., end_r-1]`.
@@ -58,6 +62,6 @@ pub fn pad(
         params.begins[d] = pads[d] as u32;
     }
     let constants = [("MODE", f64::from(mode_code(mode)))];
-    let wg = grid(rt, groups(y.len(), 256));
-    rt.dispatch(shader!("pad"), "pad", &constants, &params, &[x, y], wg)
+    let wg = grid(rt, groups(y.len(), ELEMENTWISE_WORKGROUP));
+    rt.dispatch(SHADER, "pad", &constants, &params, &[x, y], wg)
 }

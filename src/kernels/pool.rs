@@ -1,31 +1,35 @@
 //! 2-D max and average pooling on NCHW with ONNX MaxPool/AveragePool semantics
 //! (`shaders/pool.wgsl`; CPU twin `crate::cpu::pool`).
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{
+    Dispatch, ELEMENTWISE_WORKGROUP, Shader, distinct_output, grid, groups, shader, uniform,
+};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Pool2dParams;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    h: u32,
-    w: u32,
-    oh: u32,
-    ow: u32,
-    kh: u32,
-    kw: u32,
-    sh: u32,
-    sw: u32,
-    dh: u32,
-    dw: u32,
-    pad_top: u32,
-    pad_left: u32,
-    pad_bottom: u32,
-    pad_right: u32,
-    _pad: u32,
+pub const SHADER: Shader = shader!("pool", ["shared/grid", "shared/x_to_y", "pool"]);
+
+uniform! {
+    struct Params {
+        len: u32,
+        h: u32,
+        w: u32,
+        oh: u32,
+        ow: u32,
+        kh: u32,
+        kw: u32,
+        sh: u32,
+        sw: u32,
+        dh: u32,
+        dw: u32,
+        pad_top: u32,
+        pad_left: u32,
+        pad_bottom: u32,
+        pad_right: u32,
+        _pad: u32,
+    }
 }
 
 fn prepare(
@@ -67,8 +71,8 @@ fn prepare(
     } else {
         &[]
     };
-    let wg = grid(rt, groups(y.len(), 256));
-    rt.dispatch(shader!("pool"), entry, constants, &params, &[x, y], wg)
+    let wg = grid(rt, groups(y.len(), ELEMENTWISE_WORKGROUP));
+    rt.dispatch(SHADER, entry, constants, &params, &[x, y], wg)
 }
 
 /// `y = max_pool2d(x)`; padding never wins the max.

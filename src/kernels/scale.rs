@@ -2,22 +2,24 @@
 //! SE-ResNet identity add and activation fused (`shaders/scale.wgsl`; CPU twin
 //! `crate::cpu::scale`).
 
-use super::{Dispatch, activation, grid, groups, shader};
+use super::{Dispatch, ELEMENTWISE_WORKGROUP, Shader, activation, grid, groups, shader, uniform};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
 use crate::ops::Activation;
 use crate::ops::scale::scale_dims;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    hw: u32,
-    kind: u32,
-    act_a: f32,
-    act_b: f32,
-    pad: [u32; 3],
+pub const SHADER: Shader = shader!("scale", ["shared/grid", "shared/activation", "scale"]);
+
+uniform! {
+    struct Params {
+        len: u32,
+        hw: u32,
+        kind: u32,
+        act_a: f32,
+        act_b: f32,
+        _pad: [u32; 3],
+    }
 }
 
 /// `out = act(x * g[n, c] + residual)`; `residual` optional, `act` may be `Identity`.
@@ -41,7 +43,7 @@ pub fn scale(
         kind,
         act_a,
         act_b,
-        pad: [0; 3],
+        _pad: [0; 3],
     };
     // A vec4 must not straddle two planes: it would need two gates.
     let (entry, per_invocation) = if hw.is_multiple_of(4) {
@@ -50,9 +52,12 @@ pub fn scale(
         ("scale", 1)
     };
     let has_residual = f64::from(u8::from(residual.is_some()));
-    let wg = grid(rt, groups(x.len().div_ceil(per_invocation), 256));
+    let wg = grid(
+        rt,
+        groups(x.len().div_ceil(per_invocation), ELEMENTWISE_WORKGROUP),
+    );
     rt.dispatch(
-        shader!("scale"),
+        SHADER,
         entry,
         &[("HAS_RESIDUAL", has_residual)],
         &params,

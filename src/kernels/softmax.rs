@@ -2,7 +2,7 @@
 //! `crate::cpu::softmax`). The tensor is viewed as `[outer, n, inner]` with `n` the
 //! axis length; each of the `outer * inner` rows (stride `inner`) is normalised.
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader, uniform};
 use crate::device::{AdapterProfile, DeviceClass, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::softmax::split_axis;
@@ -27,7 +27,7 @@ impl std::fmt::Display for Strategy {
 
 impl Strategy {
     /// Rows each workgroup normalises.
-    pub fn rows_per_workgroup(&self) -> usize {
+    pub const fn rows_per_workgroup(&self) -> usize {
         match self {
             Strategy::Rows => 64,
             Strategy::WorkgroupPerRow => 1,
@@ -53,13 +53,15 @@ pub fn strategy(profile: &AdapterProfile, n: usize) -> Strategy {
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    rows: u32,
-    n: u32,
-    inner: u32,
-    _pad: u32,
+pub const SHADER: Shader = shader!("softmax", ["shared/grid", "shared/x_to_y", "softmax"]);
+
+uniform! {
+    struct Params {
+        rows: u32,
+        n: u32,
+        inner: u32,
+        log: u32,
+    }
 }
 
 /// `y = exp(x - max) / sum(exp(x - max))` along `axis`, with the [`strategy`] for
@@ -69,11 +71,31 @@ pub fn softmax(rt: &Runtime, x: &Tensor, axis: usize, y: &Tensor) -> Result<Disp
     softmax_with(rt, x, axis, y, strategy(rt.profile(), n))
 }
 
+/// `y = x - max - ln(sum(exp(x - max)))` along `axis`, with the [`strategy`] for
+/// its length.
+pub fn log_softmax(rt: &Runtime, x: &Tensor, axis: usize, y: &Tensor) -> Result<Dispatch> {
+    let (_, n, _) = split_axis(x.shape(), axis)?;
+    normalise(rt, x, axis, true, y, strategy(rt.profile(), n))
+}
+
 /// [`softmax`] with the strategy chosen by the caller: for tests and tuning.
 pub fn softmax_with(
     rt: &Runtime,
     x: &Tensor,
     axis: usize,
+    y: &Tensor,
+    strategy: Strategy,
+) -> Result<Dispatch> {
+    normalise(rt, x, axis, false, y, strategy)
+}
+
+/// Softmax along `axis`, or LogSoftmax with `log`, on `strategy`'s path: for tests
+/// and tuning.
+pub fn normalise(
+    rt: &Runtime,
+    x: &Tensor,
+    axis: usize,
+    log: bool,
     y: &Tensor,
     strategy: Strategy,
 ) -> Result<Dispatch> {
@@ -88,13 +110,13 @@ pub fn softmax_with(
         rows: rows as u32,
         n: n as u32,
         inner: inner as u32,
-        _pad: 0,
+        log: log as u32,
     };
     let entry = match strategy {
         Strategy::WorkgroupPerRow => "softmax_workgroup",
         Strategy::Rows => "softmax_rows",
     };
     let wg = grid(rt, groups(rows, strategy.rows_per_workgroup()));
-    rt.dispatch(shader!("softmax"), entry, &[], &params, &[x, y], wg)
+    rt.dispatch(SHADER, entry, &[], &params, &[x, y], wg)
         .map(|d| d.with_strategy("softmax", strategy))
 }

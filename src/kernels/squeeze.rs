@@ -1,12 +1,12 @@
 //! Global average / max pooling over each channel's H x W plane, the "squeeze" of an
 //! SE block (`shaders/squeeze.wgsl`; CPU twin `crate::cpu::squeeze`).
 
-use super::{Dispatch, grid, groups, shader};
+use super::{Dispatch, Shader, grid, groups, shader, uniform};
 use crate::device::{AdapterProfile, DeviceClass, Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::squeeze::{SqueezeMode, nchw};
 
-/// Invocations per workgroup; must match `WG` in the shader.
+/// Invocations per workgroup; `WG` in the shader (tests/shaders.rs checks).
 pub const WORKGROUP: usize = 64;
 
 /// Lane policy on GPUs: a lane per ~4 loads (scalar or vec4), up to a workgroup,
@@ -21,14 +21,19 @@ const GPU_LOADS_PER_LANE: usize = 4;
 /// slower (C=256, 56x56) to 50x slower (C=2048, 7x7) than one.
 const CPU_MAX_LANES: usize = 8;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    planes: u32,
-    hw: u32,
-    /// Invocations per plane (shared-memory tree), planes per workgroup (subgroups).
-    lanes: u32,
-    pad: u32,
+/// The shared-memory tree, and the subgroup reduction where the adapter has subgroups.
+pub const SHADER_TREE: Shader = shader!("squeeze", ["shared/grid", "squeeze"]);
+pub const SHADER_SUBGROUP: Shader =
+    shader!("squeeze_subgroup", ["shared/grid", "squeeze_subgroup"]);
+
+uniform! {
+    struct Params {
+        planes: u32,
+        hw: u32,
+        /// Invocations per plane (shared-memory tree), planes per workgroup (subgroups).
+        lanes | planes_per_group: u32,
+        _pad: u32,
+    }
 }
 
 /// How the planes are reduced.
@@ -153,7 +158,7 @@ pub fn squeeze_with(
             } else {
                 "squeeze"
             };
-            (shader!("squeeze"), entry, lanes)
+            (SHADER_TREE, entry, lanes)
         }
         Strategy::Subgroups {
             planes_per_workgroup,
@@ -178,15 +183,14 @@ pub fn squeeze_with(
             } else {
                 "squeeze_subgroup"
             };
-            let shader = shader!("squeeze_subgroup");
-            (shader, entry, planes_per_workgroup)
+            (SHADER_SUBGROUP, entry, planes_per_workgroup)
         }
     };
     let params = Params {
         planes: planes as u32,
         hw: hw as u32,
         lanes: lanes as u32,
-        pad: 0,
+        _pad: 0,
     };
     let max = f64::from(u8::from(mode == SqueezeMode::Max));
     rt.dispatch(

@@ -2,7 +2,9 @@
 //! `crate::cpu::transpose`), ONNX Transpose semantics: output axis `d` is input axis
 //! `perm[d]`.
 
-use super::{Dispatch, distinct_output, grid, groups, shader};
+use super::{
+    Dispatch, ELEMENTWISE_WORKGROUP, Shader, distinct_output, grid, groups, shader, uniform,
+};
 use crate::device::Runtime;
 use crate::device::Tensor;
 use crate::error::{Error, Result};
@@ -41,14 +43,48 @@ fn simplify(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
     (in_dims, perm)
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    len: u32,
-    rank: u32,
-    _pad: [u32; 2],
-    out_dims: [u32; 8],
-    src_strides: [u32; 8],
+pub const SHADER: Shader = shader!("transpose", ["shared/grid", "shared/x_to_y", "transpose"]);
+
+uniform! {
+    struct Params {
+        len: u32,
+        rank: u32,
+        offset: u32,
+        _pad: u32,
+        out_dims: [u32; 8],
+        src_strides: [i32; 8],
+    }
+}
+
+/// The shader's gather into `y`: from `offset`, per output dimension `(size, input
+/// stride)` (at most 8).
+pub(super) fn gather(
+    rt: &Runtime,
+    x: &Tensor,
+    offset: usize,
+    dims: &[(usize, i64)],
+    y: &Tensor,
+) -> Result<Dispatch> {
+    if dims.len() > 8 {
+        return Err(Error::invalid(
+            "transpose",
+            format!("rank {} is over 8", dims.len()),
+        ));
+    }
+    let mut params = Params {
+        len: y.len() as u32,
+        rank: dims.len() as u32,
+        offset: offset as u32,
+        _pad: 0,
+        out_dims: [0; 8],
+        src_strides: [0; 8],
+    };
+    for (d, &(n, s)) in dims.iter().enumerate() {
+        params.out_dims[d] = n as u32;
+        params.src_strides[d] = s as i32;
+    }
+    let wg = grid(rt, groups(y.len(), ELEMENTWISE_WORKGROUP));
+    rt.dispatch(SHADER, "transpose", &[], &params, &[x, y], wg)
 }
 
 /// `y = transpose(x, perm)`.
@@ -63,19 +99,11 @@ pub fn transpose(rt: &Runtime, x: &Tensor, perm: &[usize], y: &Tensor) -> Result
     for d in (0..in_dims.len().saturating_sub(1)).rev() {
         in_strides[d] = in_strides[d + 1] * in_dims[d + 1];
     }
-    let mut params = Params {
-        len: y.len() as u32,
-        rank: perm.len() as u32,
-        _pad: [0; 2],
-        out_dims: [0; 8],
-        src_strides: [0; 8],
-    };
-    for (d, &a) in perm.iter().enumerate() {
-        params.out_dims[d] = in_dims[a] as u32;
-        params.src_strides[d] = in_strides[a] as u32;
-    }
-    let wg = grid(rt, groups(y.len(), 256));
-    rt.dispatch(shader!("transpose"), "transpose", &[], &params, &[x, y], wg)
+    let dims: Vec<(usize, i64)> = perm
+        .iter()
+        .map(|&a| (in_dims[a], in_strides[a] as i64))
+        .collect();
+    gather(rt, x, 0, &dims, y)
 }
 
 #[cfg(test)]

@@ -196,8 +196,10 @@ pub(crate) fn import(m: &proto::ModelProto) -> Result<Imported> {
                 Err(reason) => Op::Unsupported(reason),
             }
         };
-        // Sum(a, b, c, ...) (older Caffe2 / CNTK exports) is a chain of Adds.
-        if op == Op::Binary(BinaryOp::Add, Activation::Identity) && inputs.len() > 2 {
+        // Sum, Max and Min of more than two inputs are chains of binary ops.
+        if let Op::Binary(BinaryOp::Add | BinaryOp::Max | BinaryOp::Min, Activation::Identity) = op
+            && inputs.len() > 2
+        {
             let mut acc = inputs[0];
             let last = inputs.len() - 1;
             for (k, &next) in inputs.iter().enumerate().skip(1) {
@@ -235,13 +237,17 @@ pub(crate) fn import(m: &proto::ModelProto) -> Result<Imported> {
         g.outputs.push((name, v));
     }
 
-    // Every supported op has one output; the others (BatchNormalization's running
-    // statistics, Dropout's mask, MaxPool's indices) must be unused.
+    // Every supported op but Split and LayerNormalization has one output; the others
+    // (BatchNormalization's running statistics, Dropout's mask, MaxPool's indices)
+    // must be unused.
     let mut used: HashSet<usize> = g.outputs.iter().map(|(_, v)| *v).collect();
     for n in &g.nodes {
         used.extend(n.present_inputs());
     }
     for n in &mut g.nodes {
+        if matches!(n.op, Op::SplitAttr { .. } | Op::LayerNormAttr { .. }) {
+            continue;
+        }
         if let Some(extra) = n.outputs.iter().skip(1).find(|v| used.contains(v)) {
             if !matches!(n.op, Op::Unsupported(_)) {
                 n.op = Op::Unsupported(format!(

@@ -7,7 +7,10 @@ use super::attributes::{Ctx, Parsed, four, parsed, two};
 use super::proto::attribute_proto::AttributeType;
 use super::proto::tensor_proto::DataType;
 use super::{TensorError, tensor_to_const};
-use crate::ops::{Activation, BinaryOp, Conv, Conv2dParams, Op, Pool, Pool2dParams, SqueezeMode};
+use crate::ops::reduce::ReduceKind;
+use crate::ops::{
+    Activation, BinaryOp, Conv, Conv2dParams, Op, Pool, Pool2dParams, SqueezeMode, UnaryOp,
+};
 use crate::tensor::{Const, DType, HostTensor};
 
 /// The node type whose value becomes a constant rather than an op.
@@ -38,16 +41,39 @@ const ANY_OPERANDS: &[(&str, Parser)] = &[
     ("HardSwish", |_| act(Activation::HardSwish)),
     ("HardSigmoid", hard_sigmoid),
     ("Clip", clip),
+    ("Ceil", |_| unary(UnaryOp::Ceil)),
+    ("Floor", |_| unary(UnaryOp::Floor)),
+    ("Round", |_| unary(UnaryOp::Round)),
+    ("Sqrt", |_| unary(UnaryOp::Sqrt)),
+    ("Reciprocal", |_| unary(UnaryOp::Reciprocal)),
+    ("Exp", |_| unary(UnaryOp::Exp)),
+    ("Log", |_| unary(UnaryOp::Log)),
+    ("Neg", |_| unary(UnaryOp::Neg)),
+    ("Abs", |_| unary(UnaryOp::Abs)),
+    ("Erf", |_| unary(UnaryOp::Erf)),
+    ("Gelu", gelu),
     ("Add", |_| binary(BinaryOp::Add)),
-    ("Sum", sum),
+    ("Sum", |c| variadic(c, BinaryOp::Add)),
+    ("Max", |c| variadic(c, BinaryOp::Max)),
+    ("Min", |c| variadic(c, BinaryOp::Min)),
     ("Sub", |_| binary(BinaryOp::Sub)),
     ("Mul", |_| binary(BinaryOp::Mul)),
     ("Div", |_| binary(BinaryOp::Div)),
+    ("Pow", |_| binary(BinaryOp::Pow)),
     ("GlobalAveragePool", |_| {
         op(Op::GlobalPool(SqueezeMode::Avg))
     }),
     ("GlobalMaxPool", |_| op(Op::GlobalPool(SqueezeMode::Max))),
-    ("ReduceMean", reduce_mean),
+    ("ReduceSum", reduce),
+    ("ReduceMean", reduce),
+    ("ReduceMax", reduce),
+    ("ReduceMin", reduce),
+    ("ReduceL2", reduce),
+    ("ReduceSumSquare", reduce),
+    ("ReduceL1", reduce),
+    ("ReduceProd", reduce),
+    ("ReduceLogSum", reduce),
+    ("ReduceLogSumExp", reduce),
     ("Gemm", gemm),
     ("MatMul", |_| {
         op(Op::MatMul {
@@ -63,7 +89,17 @@ const ANY_OPERANDS: &[(&str, Parser)] = &[
     ("Squeeze", squeeze),
     ("Unsqueeze", unsqueeze),
     ("Concat", concat),
+    ("Split", split),
+    ("LayerNormalization", |c| {
+        op(Op::LayerNormAttr {
+            axis: c.int("axis", -1)?,
+            epsilon: c.float("epsilon", 1e-5)?,
+            outputs: c.node.output.len(),
+        })
+    }),
+    ("Slice", slice),
     ("Softmax", softmax),
+    ("LogSoftmax", softmax),
     ("Pad", pad),
     ("Transpose", |c| {
         op(Op::TransposeAttr {
@@ -87,7 +123,6 @@ const CONSTANT_OPERANDS: &[(&str, Parser)] = &[
             axis: c.int("axis", 0)?,
         })
     }),
-    ("Slice", slice),
     ("ConstantOfShape", constant_of_shape),
 ];
 
@@ -261,20 +296,42 @@ fn binary(b: BinaryOp) -> Parsed<Op> {
     op(Op::Binary(b, Activation::Identity))
 }
 
-/// An Add of its inputs (the importer chains more than two), Identity of one.
-fn sum(c: &Ctx) -> Parsed<Op> {
+/// Sum, Max or Min: `op` of its inputs (the importer chains more than two),
+/// Identity of one.
+fn variadic(c: &Ctx, op: BinaryOp) -> Parsed<Op> {
     match c.node.input.len() {
-        0 => Err(c.bad("inputs", "Sum needs at least one input")),
+        0 => Err(c.bad("inputs", format!("{} needs at least one input", c.op_type))),
         1 => Ok(Ok(Op::Identity)),
-        _ => binary(BinaryOp::Add),
+        _ => binary(op),
     }
 }
 
-fn reduce_mean(c: &Ctx) -> Parsed<Op> {
-    Ok(Ok(Op::ReduceMean {
-        axes: if c.opset < 18 { c.ints("axes")? } else { None },
+fn unary(u: UnaryOp) -> Parsed<Op> {
+    op(Op::Unary(u))
+}
+
+fn gelu(c: &Ctx) -> Parsed<Op> {
+    match c.string("approximate", "none")?.as_str() {
+        "none" => unary(UnaryOp::Gelu),
+        "tanh" => unary(UnaryOp::GeluTanh),
+        other => Err(c.bad(
+            "approximate",
+            format!("'{other}' is neither 'none' nor 'tanh'"),
+        )),
+    }
+}
+
+/// Reduce<kind>: axes are an attribute before opset 13 (ReduceSum) or 18 (the
+/// others), an input since, when `noop_with_empty_axes` applies too.
+fn reduce(c: &Ctx) -> Parsed<Op> {
+    let kind = ReduceKind::from_onnx(c.op_type)
+        .ok_or_else(|| c.bad("op_type", "internal: not a reduction"))?;
+    let as_input = kind.axes_as_input(c.opset);
+    Ok(Ok(Op::ReduceAttr {
+        kind,
+        axes: if as_input { None } else { c.ints("axes")? },
         keepdims: c.flag("keepdims", true)?,
-        noop_with_empty_axes: c.opset >= 18 && c.flag("noop_with_empty_axes", false)?,
+        noop_with_empty_axes: as_input && c.flag("noop_with_empty_axes", false)?,
     }))
 }
 
@@ -315,10 +372,25 @@ fn concat(c: &Ctx) -> Parsed<Op> {
     }))
 }
 
+/// `split` is an attribute before opset 13, an input since; `num_outputs` from 18.
+fn split(c: &Ctx) -> Parsed<Op> {
+    Ok(Ok(Op::SplitAttr {
+        axis: c.int("axis", 0)?,
+        split: if c.opset < 13 { c.ints("split")? } else { None },
+        num_outputs: if c.opset >= 18 {
+            c.int_opt("num_outputs")?
+        } else {
+            None
+        },
+        outputs: c.node.output.len(),
+    }))
+}
+
 fn softmax(c: &Ctx) -> Parsed<Op> {
     Ok(Ok(Op::SoftmaxAttr {
         axis: c.int("axis", if c.opset < 13 { 1 } else { -1 })?,
         coerce_2d: c.opset < 13,
+        log: c.op_type == "LogSoftmax",
     }))
 }
 

@@ -12,10 +12,31 @@ pub enum BinaryOp {
     Sub = 1,
     Mul = 2,
     Div = 3,
+    /// `a ^ b`; a negative base needs an integral exponent (else NaN).
+    Pow = 4,
+    Max = 5,
+    Min = 6,
 }
 
 impl BinaryOp {
-    pub const ALL: [BinaryOp; 4] = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div];
+    pub const ALL: [BinaryOp; 7] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Pow,
+        BinaryOp::Max,
+        BinaryOp::Min,
+    ];
+
+    /// The four arithmetic operations, which folding into a producer's weights and
+    /// bias understands.
+    pub fn is_arithmetic(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+        )
+    }
 }
 
 /// Highest rank a broadcast elementwise op runs at.
@@ -31,7 +52,12 @@ pub fn infer(op: BinaryOp, act: Activation, x: &Inputs) -> InferResult<Inferred>
         let dtype = common_dtype([a, b]);
         return Inferred::constant(Op::Binary(op, act), shape, dtype);
     }
-    x.floats_only()?;
+    // Pow's exponent may be an integer constant (`passes::pow` makes it f32).
+    if op == BinaryOp::Pow {
+        x.data_f32()?;
+    } else {
+        x.floats_only()?;
+    }
     check_rank(shape.len())?;
     Inferred::tensor(Op::Binary(op, act), shape)
 }

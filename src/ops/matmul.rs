@@ -4,11 +4,29 @@
 use super::Op;
 use super::binary::check_rank;
 use super::infer::{InferResult, Inferred, Inputs};
+use crate::error::{Error, Result};
 use crate::tensor::broadcast_shapes;
 
 /// NumPy matmul shapes: `(a as [.., M, K], b as [.., K, N], result as [.., M, N],
 /// result as ONNX reports it (1-D operands drop their dimension))`.
 pub type MatMulShapes = (Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>);
+
+/// `[M, K, N]` of a product of `a` `[..., M, K]` and `b` `[..., K, N]`, the operands
+/// both kernels and their CPU twin take.
+pub fn matrix_dims(sa: &[usize], sb: &[usize]) -> Result<[usize; 3]> {
+    if sa.len() < 2 || sb.len() < 2 {
+        return Err(Error::invalid(
+            "matmul",
+            format!("operands need rank >= 2, got {sa:?} x {sb:?}"),
+        ));
+    }
+    let (m, k) = (sa[sa.len() - 2], sa[sa.len() - 1]);
+    let (kb, n) = (sb[sb.len() - 2], sb[sb.len() - 1]);
+    if k != kb {
+        return Err(Error::shape("matmul inner dimension", [m, k], [kb, n]));
+    }
+    Ok([m, k, n])
+}
 
 pub fn matmul_shapes(a: &[usize], b: &[usize]) -> Option<MatMulShapes> {
     if a.is_empty() || b.is_empty() {

@@ -12,15 +12,19 @@ pub mod constant;
 pub mod conv;
 pub mod excite;
 pub mod infer;
+pub mod layer_norm;
 pub mod matmul;
 pub mod op;
 pub mod pad;
 pub mod pool;
+pub mod reduce;
 pub mod scale;
 pub mod se_block;
+pub mod slice;
 pub mod softmax;
 pub mod squeeze;
 pub mod transpose;
+pub mod unary;
 pub mod view;
 
 pub use activation::Activation;
@@ -30,6 +34,7 @@ pub use op::Op;
 pub use pad::PadMode;
 pub use pool::{Pool, Pool2dParams};
 pub use squeeze::SqueezeMode;
+pub use unary::UnaryOp;
 
 /// Checks that `axis` indexes a rank-`rank` shape (`what`: the op, for the error).
 fn check_axis(what: &str, axis: usize, rank: usize) -> crate::error::Result<()> {

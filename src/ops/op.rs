@@ -9,9 +9,10 @@
 use super::conv::Conv;
 use super::infer::{InferResult, Inferred, Inputs, Issue};
 use super::pool::Pool;
-use super::{Activation, BinaryOp, PadMode, SqueezeMode};
+use super::reduce::{self, ReduceKind};
+use super::{Activation, BinaryOp, PadMode, SqueezeMode, UnaryOp};
 use super::{activation, batch_norm, binary, concat, constant, conv, matmul};
-use super::{pad, pool, softmax, squeeze, transpose, view};
+use super::{layer_norm, pad, pool, slice, softmax, squeeze, transpose, unary, view};
 use crate::tensor::{Const, DType};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +27,8 @@ pub enum Op {
         act: Activation,
     },
     Act(Activation),
+    /// An elementwise math function (never fused).
+    Unary(UnaryOp),
     Binary(BinaryOp, Activation),
     /// Mean or max over the trailing dimensions of the input, from dimension `axis` on
     /// (GlobalAveragePool, GlobalMaxPool, ReduceMean over a suffix of axes).
@@ -33,14 +36,32 @@ pub enum Op {
         mode: SqueezeMode,
         axis: usize,
     },
+    /// A reduction over `axes` (sorted, distinct); the output keeps or drops them.
+    ReduceAxes {
+        kind: ReduceKind,
+        axes: Vec<usize>,
+    },
     Pool(Pool),
-    /// `coerce_2d`: opset < 13 semantics (softmax over all dimensions from `axis` on).
+    /// `coerce_2d`: opset < 13 semantics (softmax over all dimensions from `axis` on);
+    /// `log`: LogSoftmax.
     Softmax {
         axis: usize,
         coerce_2d: bool,
+        log: bool,
     },
     Concat {
         axis: usize,
+    },
+    /// `[x, scale, bias?]`: each row of the dimensions from `axis` on normalised;
+    /// outputs `[y, mean?, inv_std_dev?]`.
+    LayerNorm {
+        axis: usize,
+        epsilon: f32,
+    },
+    /// Parts of `sizes` along `axis`, one output each.
+    Split {
+        axis: usize,
+        sizes: Vec<usize>,
     },
     Transpose {
         perm: Vec<usize>,
@@ -84,7 +105,8 @@ pub enum Op {
         max: Option<f32>,
     },
     GlobalPool(SqueezeMode),
-    ReduceMean {
+    ReduceAttr {
+        kind: ReduceKind,
         axes: Option<Vec<i64>>,
         keepdims: bool,
         noop_with_empty_axes: bool,
@@ -92,9 +114,24 @@ pub enum Op {
     SoftmaxAttr {
         axis: i64,
         coerce_2d: bool,
+        log: bool,
     },
     ConcatAttr {
         axis: i64,
+    },
+    /// `split` as an attribute (opset < 13) or input 1, or `num_outputs` (opset 18);
+    /// `outputs`: the node's.
+    /// `outputs`: the node's.
+    LayerNormAttr {
+        axis: i64,
+        epsilon: f32,
+        outputs: usize,
+    },
+    SplitAttr {
+        axis: i64,
+        split: Option<Vec<i64>>,
+        num_outputs: Option<i64>,
+        outputs: usize,
     },
     TransposeAttr {
         perm: Option<Vec<i64>>,
@@ -117,6 +154,16 @@ pub enum Op {
         axes: Option<Vec<i64>>,
     },
 
+    /// Attribute form (opset < 10) or inputs `[data, starts, ends, axes?, steps?]`;
+    /// inference resolves every attribute (`Some`). Folded on a constant, a strided
+    /// copy otherwise.
+    Slice {
+        starts: Option<Vec<i64>>,
+        ends: Option<Vec<i64>>,
+        axes: Option<Vec<i64>>,
+        steps: Option<Vec<i64>>,
+    },
+
     // ---- constant-only ops: evaluated at load time (`graph::fold`), unsupported otherwise ----
     Shape {
         start: i64,
@@ -127,14 +174,6 @@ pub enum Op {
     },
     Cast {
         to: DType,
-    },
-    /// Attribute form (opset < 10) or inputs `[data, starts, ends, axes?, steps?]`;
-    /// inference resolves every attribute (`Some`).
-    Slice {
-        starts: Option<Vec<i64>>,
-        ends: Option<Vec<i64>>,
-        axes: Option<Vec<i64>>,
-        steps: Option<Vec<i64>>,
     },
     ConstantOfShape {
         value: Const,
@@ -152,11 +191,17 @@ impl Op {
             Op::Conv(c) => with_act("Conv", &c.act),
             Op::MatMul { act } => with_act("MatMul", act),
             Op::Act(a) => a.onnx_name().to_string(),
+            Op::Unary(u) => format!("{u:?}"),
             Op::Binary(b, act) => with_act(&format!("{b:?}"), act),
             Op::Reduce { mode, .. } => format!("Reduce{mode:?}"),
+            Op::ReduceAxes { kind, .. } => format!("Reduce{kind:?}"),
             Op::Pool(p) => format!("{:?}Pool", p.mode),
-            Op::Softmax { .. } => "Softmax".into(),
+            Op::Softmax { log: false, .. } => "Softmax".into(),
+            Op::Softmax { log: true, .. } => "LogSoftmax".into(),
             Op::Concat { .. } => "Concat".into(),
+            Op::Split { .. } => "Split".into(),
+            Op::LayerNorm { .. } => "LayerNorm".into(),
+            Op::Slice { .. } => "Slice".into(),
             Op::Transpose { .. } => "Transpose".into(),
             Op::Pad { .. } => "Pad".into(),
             Op::View => "View".into(),
@@ -176,15 +221,17 @@ impl Op {
             Op::Pool(p) => pool::infer(p, x),
             Op::BatchNorm { .. } => batch_norm::infer(op, x),
             Op::Act(a) => activation::infer(*a, x),
+            Op::Unary(u) => unary::infer(*u, x),
             Op::Clip { min, max } => activation::infer_clip(*min, *max, x),
             Op::Binary(b, a) => binary::infer(*b, *a, x),
             Op::Expand => binary::infer_expand(x),
             Op::GlobalPool(mode) => squeeze::infer_global_pool(*mode, x),
-            Op::ReduceMean {
+            Op::ReduceAttr {
+                kind,
                 axes,
                 keepdims,
                 noop_with_empty_axes,
-            } => squeeze::infer_reduce_mean(axes.as_deref(), *keepdims, *noop_with_empty_axes, x),
+            } => reduce::infer(*kind, axes.as_deref(), *keepdims, *noop_with_empty_axes, x),
             Op::MatMul { .. } => matmul::infer(op, x),
             Op::Gemm {
                 trans_a, trans_b, ..
@@ -195,7 +242,11 @@ impl Op {
             Op::Unsqueeze { axes } => view::infer_unsqueeze(axes.as_deref(), x),
             Op::Identity => view::infer_identity(x),
             Op::ConcatAttr { axis } => concat::infer(*axis, x),
-            Op::SoftmaxAttr { axis, coerce_2d } => softmax::infer(*axis, *coerce_2d, x),
+            Op::SoftmaxAttr {
+                axis,
+                coerce_2d,
+                log,
+            } => softmax::infer(*axis, *coerce_2d, *log, x),
             Op::PadAttr { pads, mode, value } => pad::infer(pads.as_deref(), mode, *value, x),
             Op::TransposeAttr { perm } => transpose::infer(perm.as_deref(), x),
             Op::Shape { start, end } => constant::infer_shape(*start, *end, x),
@@ -203,12 +254,26 @@ impl Op {
             Op::Cast { to } => constant::infer_cast(*to, x),
             Op::Slice {
                 starts, ends, axes, ..
-            } => constant::infer_slice(starts.as_deref(), ends.as_deref(), axes.as_deref(), x),
+            } => slice::infer_slice(starts.as_deref(), ends.as_deref(), axes.as_deref(), x),
+            Op::LayerNormAttr {
+                axis,
+                epsilon,
+                outputs,
+            } => layer_norm::infer(*axis, *epsilon, *outputs, x),
+            Op::SplitAttr {
+                axis,
+                split,
+                num_outputs,
+                outputs,
+            } => slice::infer_split(*axis, split.as_deref(), *num_outputs, *outputs, x),
             Op::ConstantOfShape { value } => constant::infer_constant_of_shape(value, x),
             // Canonical ops only reach inference when a graph is inferred twice.
             Op::Reduce { .. }
+            | Op::ReduceAxes { .. }
             | Op::Softmax { .. }
             | Op::Concat { .. }
+            | Op::Split { .. }
+            | Op::LayerNorm { .. }
             | Op::Transpose { .. }
             | Op::Pad { .. }
             | Op::View

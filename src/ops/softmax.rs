@@ -14,15 +14,16 @@ pub fn split_axis(shape: &[usize], axis: usize) -> Result<(usize, usize, usize)>
     Ok((outer, shape[axis], inner))
 }
 
-/// Softmax along a possibly negative `axis`; `coerce_2d` (opset < 13) only matters
-/// when dimensions follow the axis.
-pub fn infer(axis: i64, coerce_2d: bool, x: &Inputs) -> InferResult<Inferred> {
+/// Softmax (or LogSoftmax with `log`) along a possibly negative `axis`; `coerce_2d`
+/// (opset < 13) only matters when dimensions follow the axis.
+pub fn infer(axis: i64, coerce_2d: bool, log: bool, x: &Inputs) -> InferResult<Inferred> {
     x.floats_only()?;
     let xs = x.shape(0)?.to_vec();
     let a = x.axis(axis, xs.len())?;
     let op = Op::Softmax {
         axis: a,
         coerce_2d: coerce_2d && a + 1 < xs.len(),
+        log,
     };
     Inferred::tensor(op, xs)
 }

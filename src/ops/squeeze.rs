@@ -2,10 +2,9 @@
 //! H x W plane (GPU: `kernels::squeeze`; CPU twin `cpu::squeeze`).
 
 use super::Op;
-use super::infer::{InferResult, Inferred, Inputs, unsupported};
-use super::view::view;
+use super::infer::{InferResult, Inferred, Inputs};
 use crate::error::{Error, Result};
-use crate::tensor::{Const, numel};
+use crate::tensor::numel;
 
 /// How the squeeze summarises a channel's plane.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,49 +40,4 @@ pub fn infer_global_pool(mode: SqueezeMode, x: &Inputs) -> InferResult<Inferred>
     let mut shape = xs.to_vec();
     shape[2..].fill(1);
     Inferred::tensor(Op::Reduce { mode, axis: 2 }, shape)
-}
-
-/// ReduceMean with its axes as an attribute (opset < 18) or constant input 1; only
-/// a suffix of the axes (e.g. H and W) runs, as a squeeze.
-pub fn infer_reduce_mean(
-    axes: Option<&[i64]>,
-    keepdims: bool,
-    noop_with_empty_axes: bool,
-    x: &Inputs,
-) -> InferResult<Inferred> {
-    x.data_f32()?;
-    let xs = x.shape(0)?.to_vec();
-    let axes: Vec<i64> = match axes {
-        Some(a) => a.to_vec(),
-        None => x
-            .const_input(1, "the axes")?
-            .map(Const::to_i64s)
-            .unwrap_or_default(),
-    };
-    if (axes.is_empty() && noop_with_empty_axes) || xs.is_empty() {
-        return view(x, xs);
-    }
-    let mut axes: Vec<usize> = if axes.is_empty() {
-        (0..xs.len()).collect()
-    } else {
-        x.axes(&axes, xs.len())?
-    };
-    axes.sort_unstable();
-    axes.dedup();
-    let first = axes[0];
-    if axes != (first..xs.len()).collect::<Vec<_>>() {
-        unsupported!(
-            "ReduceMean over axes {axes:?} of a rank-{} tensor: only trailing axes (e.g. H and W) are supported",
-            xs.len()
-        );
-    }
-    let mut shape = xs[..first].to_vec();
-    if keepdims {
-        shape.resize(xs.len(), 1);
-    }
-    let op = Op::Reduce {
-        mode: SqueezeMode::Avg,
-        axis: first,
-    };
-    Inferred::tensor(op, shape)
 }

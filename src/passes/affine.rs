@@ -42,6 +42,9 @@ fn find(g: &Graph, uses: &Uses, i: usize) -> Option<Match> {
     let Op::Binary(op, Activation::Identity) = n.op else {
         return None;
     };
+    if !op.is_arithmetic() {
+        return None;
+    }
     let (a, b) = (n.input(0)?, n.input(1)?);
     // (producer output, constant, whether the producer's output is the left operand)
     let candidates = [(a, b, true), (b, a, false)];
@@ -101,6 +104,8 @@ fn apply(g: &mut Graph, (i, p, op, ch, mut w): Match) -> bool {
             BinaryOp::Div => *b / k,
             BinaryOp::Add => *b + k,
             BinaryOp::Sub => *b - k,
+            // `find` matches only the arithmetic ops.
+            BinaryOp::Pow | BinaryOp::Max | BinaryOp::Min => *b,
         };
     }
     let bias = HostTensor {

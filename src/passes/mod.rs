@@ -14,6 +14,7 @@ pub mod expand;
 pub mod fuse_activation;
 pub mod gemm;
 pub mod identity;
+pub mod pow;
 pub mod residual;
 pub mod se_block;
 
@@ -68,6 +69,7 @@ pub fn lower_only(g: &mut Graph, f: &mut Fusions) -> Result<()> {
 fn rewrite(g: &mut Graph, f: &mut Fusions, fuse: bool) -> Result<()> {
     f.identities_removed += identity::run(g);
     f.expands_lowered += expand::run(g);
+    pow::run(g);
     if fuse {
         f.activations_recognized += activations::run(g);
         f.batch_norms_folded += batch_norm::fold(g);

@@ -8,6 +8,8 @@ use crate::error::{Error, Result};
 use crate::graph::Node;
 use crate::ops::Op;
 use crate::ops::matmul::matmul_shapes;
+use crate::ops::reduce::reduced_shape;
+use crate::ops::slice::slice_axes;
 
 /// The step of node `n`, whose inputs and outputs are placed at `ins` and `outs`;
 /// scratch buffers come from `alloc` and go back to it.
@@ -52,6 +54,11 @@ pub(super) fn lower(
             act: *a,
             y,
         },
+        Op::Unary(u) => StepOp::Math {
+            x: input(0)?,
+            op: *u,
+            y,
+        },
         Op::Binary(b, act) => StepOp::Binary {
             op: *b,
             a: input(0)?,
@@ -75,6 +82,16 @@ pub(super) fn lower(
                 y: Operand { shape: nc, ..y },
             }
         }
+        Op::ReduceAxes { kind, axes } => {
+            let x = input(0)?;
+            let kept = reduced_shape(&x.shape, axes, true);
+            StepOp::Reduce {
+                x,
+                kind: *kind,
+                axes: axes.clone(),
+                y: Operand { shape: kept, ..y },
+            }
+        }
         Op::Pool(p) => StepOp::Pool {
             x: input(0)?,
             mode: p.mode,
@@ -84,6 +101,7 @@ pub(super) fn lower(
         Op::Softmax {
             axis,
             coerce_2d: true,
+            log,
         } => {
             let x = input(0)?;
             let shape = vec![
@@ -96,21 +114,75 @@ pub(super) fn lower(
                     ..x
                 },
                 axis: 1,
+                log: *log,
                 y: Operand { shape, ..y },
             }
         }
         Op::Softmax {
             axis,
             coerce_2d: false,
+            log,
         } => StepOp::Softmax {
             x: input(0)?,
             axis: *axis,
+            log: *log,
             y,
         },
         Op::Concat { axis } => StepOp::Concat {
             xs: ins.iter().flatten().cloned().collect(),
             axis: *axis,
             y,
+        },
+        Op::Slice { .. } => {
+            let x = input(0)?;
+            StepOp::Slice {
+                axes: slice_axes(&x.shape, &n.op),
+                x,
+                y,
+            }
+        }
+        Op::LayerNorm { axis, epsilon } => {
+            let x = input(0)?;
+            let rows = vec![
+                x.shape[..*axis].iter().product(),
+                x.shape[*axis..].iter().product(),
+            ];
+            let flat = |o: Operand| Operand {
+                shape: vec![o.len()],
+                ..o
+            };
+            // The statistics the graph does not read go to scratch buffers, only
+            // needed during the step.
+            let mut scratch = vec![];
+            let mut stat = |k: usize| {
+                outs.get(k).cloned().map(flat).unwrap_or_else(|| {
+                    let b = alloc.take(rows[0]);
+                    scratch.push(b);
+                    Operand {
+                        loc: Loc::Buffer(b),
+                        shape: vec![rows[0]],
+                    }
+                })
+            };
+            let (mean, inv_std) = (stat(1), stat(2));
+            scratch.into_iter().for_each(|b| alloc.give_back(b));
+            StepOp::LayerNorm {
+                x: Operand {
+                    shape: rows.clone(),
+                    ..x
+                },
+                scale: flat(input(1)?),
+                bias: opt(2).map(flat),
+                epsilon: *epsilon,
+                y: Operand { shape: rows, ..y },
+                mean,
+                inv_std,
+            }
+        }
+        Op::Split { axis, .. } => StepOp::Split {
+            x: input(0)?,
+            axis: *axis,
+            ys: outs.to_vec(),
         },
         Op::Transpose { perm } => StepOp::Transpose {
             x: input(0)?,

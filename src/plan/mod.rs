@@ -16,7 +16,9 @@ pub use build::build;
 
 use std::sync::Arc;
 
-use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode};
+use crate::ops::reduce::ReduceKind;
+use crate::ops::slice::SliceAxis;
+use crate::ops::{Activation, BinaryOp, Conv2dParams, PadMode, Pool2dParams, SqueezeMode, UnaryOp};
 use crate::tensor::HostTensor;
 
 /// Where an operand's data lives.
@@ -70,6 +72,8 @@ pub enum StepOp {
         act: Activation,
         y: Operand,
     },
+    /// `y = f(x)` elementwise.
+    Math { x: Operand, op: UnaryOp, y: Operand },
     Binary {
         op: BinaryOp,
         a: Operand,
@@ -83,15 +87,24 @@ pub enum StepOp {
         mode: SqueezeMode,
         y: Operand,
     },
+    /// `x` reduced over the sorted `axes`; `y` has the reduced dimensions as 1.
+    Reduce {
+        x: Operand,
+        kind: ReduceKind,
+        axes: Vec<usize>,
+        y: Operand,
+    },
     Pool {
         x: Operand,
         mode: SqueezeMode,
         params: Pool2dParams,
         y: Operand,
     },
+    /// Softmax along `axis`, or its logarithm with `log`.
     Softmax {
         x: Operand,
         axis: usize,
+        log: bool,
         y: Operand,
     },
     Concat {
@@ -103,6 +116,30 @@ pub enum StepOp {
         x: Operand,
         perm: Vec<usize>,
         y: Operand,
+    },
+    /// `x` viewed as `[rows, n]`, each row normalised, times `scale`, plus `bias`;
+    /// each row's mean and inverse standard deviation into `mean` and `inv_std`
+    /// (`[rows]`, scratch when the graph does not read them).
+    LayerNorm {
+        x: Operand,
+        scale: Operand,
+        bias: Option<Operand>,
+        epsilon: f32,
+        y: Operand,
+        mean: Operand,
+        inv_std: Operand,
+    },
+    /// The box of `x` that `axes` (one per dimension) select.
+    Slice {
+        x: Operand,
+        axes: Vec<SliceAxis>,
+        y: Operand,
+    },
+    /// `x` cut along `axis` into `ys`, in order.
+    Split {
+        x: Operand,
+        axis: usize,
+        ys: Vec<Operand>,
     },
     Pad {
         x: Operand,

@@ -35,6 +35,19 @@ pub(super) fn failed(call: &'static str) -> impl Fn(crate::Error) -> JsError + C
     move |e| JsError::new(&format!("{call}: {e}"))
 }
 
+/// `{ phase, done, total }`, what a `loadModel` `onProgress` callback gets.
+pub(super) fn progress(phase: &str, done: usize, total: usize) -> JsValue {
+    let o = Object::new();
+    for (key, value) in [
+        ("phase", JsValue::from_str(phase)),
+        ("done", JsValue::from(done as u32)),
+        ("total", JsValue::from(total as u32)),
+    ] {
+        let _ = Reflect::set(&o, &JsValue::from_str(key), &value);
+    }
+    o.into()
+}
+
 /// An optional options object as a value `get` can read (`undefined` when absent).
 pub(super) fn options(options: Option<Object>) -> JsValue {
     options.map_or(JsValue::UNDEFINED, Into::into)

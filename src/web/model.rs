@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use js_sys::{Array, Float32Array, Object};
+use js_sys::{Array, Float32Array, Function, Object};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::classifier::{ImageClassifier, Overrides};
@@ -56,9 +57,17 @@ impl WebRuntime {
         }
         // A model that fixes its batch size gets copies of the image; row 0 is reported.
         let batch = convert::batch_option(&options, model.info().batch)?;
+        let on_progress = convert::get(&options, "onProgress")
+            .dyn_into::<Function>()
+            .ok();
         let executor = match &self.backend {
             Backend::Gpu { rt, .. } => Executor::Gpu {
-                session: Session::new(rt, &model, batch).map_err(fail)?,
+                session: Session::with_progress(rt, &model, batch, |done, total| {
+                    if let Some(f) = &on_progress {
+                        let _ = f.call1(&JsValue::NULL, &convert::progress("compile", done, total));
+                    }
+                })
+                .map_err(fail)?,
             },
             Backend::Cpu { .. } => Executor::Cpu(CpuSession::new(&model, batch).map_err(fail)?),
         };

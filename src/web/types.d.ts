@@ -29,11 +29,18 @@ export type ModelSource = string | URL | ArrayBuffer | ArrayBufferView | Blob;
 /** Options of `runtime.loadModel`. */
 export interface LoadOptions {
   /** `se_runtime.*` metadata entries that override or complete the model's own
-   *  (input_size, channels, mean, std, scale, invert, labels): for models without them. */
+   *  (input_size, resize, channels, mean, std, scale, invert, labels): for models
+   *  without them. */
   metadata?: Record<string, string>;
   /** The batch size to plan for, when the model leaves it open (default 1). */
   batch?: number;
+  /** Called as the model's kernels are built on the GPU, one call per plan step
+   *  (`done` of `total`): pipeline compilation takes seconds on some adapters. */
+  onProgress?: (progress: LoadProgress) => void;
 }
+
+/** What `LoadOptions.onProgress` gets. */
+export interface LoadProgress { phase: 'compile'; done: number; total: number; }
 
 /** One plan step's GPU time, from `model.profile`. */
 export interface StepTime { name: string; op: string; ms: number; }

@@ -2,6 +2,8 @@
 //! graph in a few lines: `ModelBuilder::new(13).input("x", &[N, 3, 8, 8]) ...`.
 #![allow(dead_code)]
 
+pub mod errors;
+
 use prost::Message;
 use se_runtime::onnx::proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
@@ -139,7 +141,8 @@ impl ModelBuilder {
     }
 
     /// Squeeze / Unsqueeze / ReduceMean with `axes` as the attribute or the input the
-    /// opset wants (input from opset 13 for (Un)Squeeze, 18 for ReduceMean).
+    /// opset wants (input from opset 13 for (Un)Squeeze and ReduceSum, 18 for the
+    /// other reductions).
     pub fn with_axes(
         &mut self,
         name: &str,
@@ -149,10 +152,9 @@ impl ModelBuilder {
         axes: &[i64],
         mut attrs: Vec<AttributeProto>,
     ) -> &mut Self {
-        let as_input = if op == "ReduceMean" {
-            self.opset >= 18
-        } else {
-            self.opset >= 13
+        let as_input = match op.strip_prefix("Reduce") {
+            Some(kind) if kind != "Sum" => self.opset >= 18,
+            _ => self.opset >= 13,
         };
         if as_input {
             let a = self.init_i64(&format!("{name}.axes"), &[axes.len()], axes.to_vec());

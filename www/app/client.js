@@ -1,5 +1,16 @@
 // Promise-based client of the inference worker. A worker that dies (a wasm trap after a
 // panic, say) is replaced on the next request, re-initialised and re-loaded.
+// Models past this size are refused before they are read, from every source: the page
+// holds a copy in the tab and one in the worker, and no SE classifier a page should run
+// is this large.
+export const MAX_MODEL_BYTES = 200 * 2 ** 20;
+
+/** Why a model of `size` bytes is refused. */
+export function tooLargeMessage(name, size) {
+  const mb = (n) => `${(n / 2 ** 20).toFixed(0)} MB`;
+  return `${name} is ${mb(size)}; this page loads models up to ${mb(MAX_MODEL_BYTES)}.`;
+}
+
 export class InferenceClient {
   constructor(backend) {
     this.backend = backend;
@@ -15,6 +26,10 @@ export class InferenceClient {
     this.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
+      if (data.progress) {
+        p.onProgress?.(data.progress);
+        return;
+      }
       this.pending.delete(data.id);
       data.ok ? p.resolve(data.value) : p.reject(new Error(data.error));
     };
@@ -34,10 +49,10 @@ export class InferenceClient {
     this.pending.clear();
   }
 
-  send(message, transfer = []) {
+  send(message, transfer = [], onProgress = null) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onProgress });
       this.worker.postMessage({ ...message, id }, transfer);
     });
   }
@@ -53,10 +68,12 @@ export class InferenceClient {
     return this.ensure();
   }
 
-  async load(key, source, metadata) {
+  /** Loads a model; `onProgress({phase, done, total})` follows its download and the
+   *  building of its kernels. */
+  async load(key, source, metadata, onProgress = null) {
     await this.ensure();
     const request = { type: 'load', key, source, metadata };
-    const value = await this.send(request);
+    const value = await this.send(request, [], onProgress);
     this.loaded.set(key, request);
     return value;
   }

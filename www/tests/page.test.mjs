@@ -1,6 +1,6 @@
 // End to end: the page in headless Chromium, on WebGPU (SwiftShader) and without it.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -259,6 +259,36 @@ test('pasted images and the webcam (Chromium\'s fake camera) are classified', as
     await page.click('#webcam');
   } finally {
     await close();
+  }
+});
+
+test('models by URL show their download and kernel building, and one past the cap is refused before it is read', async () => {
+  // A sparse file past the 200 MB cap, served like any model.
+  mkdirSync(join(REPO, 'models/local'), { recursive: true });
+  const huge = join(REPO, 'models/local/huge_test.onnx');
+  const fd = openSync(huge, 'w');
+  ftruncateSync(fd, 201 * 2 ** 20);
+  closeSync(fd);
+  const { page, close } = await launch();
+  try {
+    await page.goto(url);
+    await result(page);
+    const { phases, last, error } = await page.evaluate(async () => {
+      const client = window.seRuntimePage.client;
+      const seen = [];
+      await client.load('again', new URL('models/fashion_se_resnet.onnx', location.href).href, undefined, (p) => seen.push(p));
+      let error = null;
+      await client.load('huge', new URL('models/local/huge_test.onnx', location.href).href).catch((e) => {
+        error = e.message;
+      });
+      return { phases: [...new Set(seen.map((p) => p.phase))], last: seen.filter((p) => p.phase === 'compile').at(-1), error };
+    });
+    assert.deepEqual(phases, ['download', 'compile']);
+    assert.ok(last.total > 0 && last.done === last.total, JSON.stringify(last));
+    assert.match(error, /huge_test\.onnx is 201 MB; this page loads models up to 200 MB/);
+  } finally {
+    await close();
+    rmSync(huge, { force: true });
   }
 });
 

@@ -44,6 +44,9 @@ pub(super) fn step(
             }]
         }
         StepOp::Unary { x, act, y } => vec![kernels::unary::unary(rt, &view(x)?, *act, &view(y)?)?],
+        StepOp::Math { x, op, y } => {
+            vec![kernels::unary::unary_op(rt, &view(x)?, *op, &view(y)?)?]
+        }
         StepOp::Binary { op, a, b, act, y } => {
             vec![kernels::binary::binary(
                 rt,
@@ -57,6 +60,15 @@ pub(super) fn step(
         StepOp::Squeeze { x, mode, y } => {
             vec![kernels::squeeze::squeeze(rt, &view(x)?, *mode, &view(y)?)?]
         }
+        StepOp::Reduce { x, kind, axes, y } => {
+            vec![kernels::reduce::reduce(
+                rt,
+                &view(x)?,
+                *kind,
+                axes,
+                &view(y)?,
+            )?]
+        }
         StepOp::Pool { x, mode, params, y } => {
             let (x, y) = (view(x)?, view(y)?);
             vec![match mode {
@@ -64,13 +76,47 @@ pub(super) fn step(
                 SqueezeMode::Avg => kernels::pool::avg_pool2d(rt, &x, params, &y)?,
             }]
         }
-        StepOp::Softmax { x, axis, y } => {
-            vec![kernels::softmax::softmax(rt, &view(x)?, *axis, &view(y)?)?]
+        StepOp::Softmax { x, axis, log, y } => {
+            let (x, y) = (view(x)?, view(y)?);
+            vec![match log {
+                false => kernels::softmax::softmax(rt, &x, *axis, &y)?,
+                true => kernels::softmax::log_softmax(rt, &x, *axis, &y)?,
+            }]
         }
         StepOp::Concat { xs, axis, y } => {
             let xs = xs.iter().map(view).collect::<Result<Vec<_>>>()?;
             let refs: Vec<&Tensor> = xs.iter().collect();
             kernels::concat::concat(rt, &refs, *axis, &view(y)?)?
+        }
+        StepOp::LayerNorm {
+            x,
+            scale,
+            bias,
+            epsilon,
+            y,
+            mean,
+            inv_std,
+        } => {
+            let b = opt(bias)?;
+            let stats = [view(mean)?, view(inv_std)?];
+            vec![kernels::layer_norm::layer_norm(
+                rt,
+                &view(x)?,
+                &view(scale)?,
+                b.as_ref(),
+                1,
+                *epsilon,
+                &view(y)?,
+                [&stats[0], &stats[1]],
+            )?]
+        }
+        StepOp::Slice { x, axes, y } => {
+            vec![kernels::slice::slice(rt, &view(x)?, axes, &view(y)?)?]
+        }
+        StepOp::Split { x, axis, ys } => {
+            let ys = ys.iter().map(view).collect::<Result<Vec<_>>>()?;
+            let refs: Vec<&Tensor> = ys.iter().collect();
+            kernels::slice::split(rt, &view(x)?, *axis, &refs)?
         }
         StepOp::Transpose { x, perm, y } => vec![kernels::transpose::transpose(
             rt,

@@ -63,6 +63,17 @@ impl Session {
     /// with [`Error::LimitExceeded`] before allocating anything when a buffer of the
     /// plan is over the device's limits.
     pub fn new(rt: &Runtime, model: &Model, batch: usize) -> Result<Session> {
+        Self::with_progress(rt, model, batch, |_, _| {})
+    }
+
+    /// [`new`](Self::new), calling `progress(done, total)` after each plan step's kernels
+    /// are built (their pipelines compiled on first use): the page's progress bar.
+    pub fn with_progress(
+        rt: &Runtime,
+        model: &Model,
+        batch: usize,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Session> {
         rt.check_lost()?;
         let plan = model.plan(batch)?;
         check_limits(rt, &plan)?;
@@ -116,6 +127,7 @@ impl Session {
             })?;
             dispatches.extend(prepared);
             step_ends.push(dispatches.len());
+            progress(step_ends.len(), plan.steps.len());
         }
         let inputs = plan
             .inputs

@@ -83,7 +83,7 @@ const TILES: [(usize, usize); 9] = [
 /// 1000 matmul ran 3.6x faster on lavapipe as 32 workgroups than as 4.
 const ENOUGH_TILES: usize = 32;
 
-/// Depth of the K steps staged in workgroup memory (`BK` in the shaders).
+/// Depth of the K steps staged in workgroup memory (`BK` in `shaders/shared/gemm_tile.wgsl`).
 const BK: u64 = 16;
 
 impl Strategy {
@@ -205,6 +205,6 @@ impl fmt::Display for Strategy {
 /// The strategy `matmul` takes for `a` `[..., M, K]` x `b` `[..., K, N]` on
 /// `profile`'s adapter: its class's staging, then the tile for an `M` x `N` output.
 pub fn strategy(profile: &AdapterProfile, a: &[usize], b: &[usize]) -> Result<Strategy> {
-    let [m, _, n] = super::dims(a, b)?;
+    let [m, _, n] = crate::ops::matmul::matrix_dims(a, b)?;
     Strategy::with_staging(profile, staging(profile), m, n)
 }

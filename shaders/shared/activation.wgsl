@@ -1,5 +1,5 @@
 // Activation functions shared by every kernel that fuses one into its output.
-// Prepended to those kernels' sources; CPU twin: src/cpu/activation.rs.
+// Included by the kernels that call `activate` (`shader!` in src/kernels/); CPU twin: src/cpu/activation.rs.
 // `kind` values match `Activation::code` in src/kernels/activation.rs.
 
 const ACT_IDENTITY: u32 = 0u;
