@@ -26,4 +26,6 @@ for spec in "$@"; do
   done
 done
 "$PY" tools/bench_cpu_report.py "$OUT" > "$OUT/report.md"
+# Other work on the machine moves both sides' times: say how busy it was.
+echo "Load average at the end of the run (1, 5, 15 min; $(nproc) cores): $(cut -d' ' -f1-3 /proc/loadavg)." >> "$OUT/report.md"
 cat "$OUT/report.md"
