@@ -95,14 +95,7 @@ fn classify_a_folder_as_json_lines() {
         .collect();
     assert_eq!(same.len(), 3);
     for top in &same[1..] {
-        for (a, b) in top.iter().zip(same[0]) {
-            assert_eq!(a["index"], b["index"]);
-            let (p, q) = (
-                a["probability"].as_f64().unwrap(),
-                b["probability"].as_f64().unwrap(),
-            );
-            assert!((p - q).abs() < 1e-5, "{same:?}");
-        }
+        assert_same_top(top, same[0], 1e-5);
     }
 }
 

@@ -59,14 +59,7 @@ fn the_cpu_engine_classifies_like_the_gpu() {
     let (cpu, gpu) = (top("cpu"), top("gpu"));
     assert_eq!(cpu.len(), gpu.len());
     for (c, g) in cpu.iter().zip(&gpu) {
-        for (a, b) in c.as_array().unwrap().iter().zip(g.as_array().unwrap()) {
-            assert_eq!(a["index"], b["index"], "{c} vs {g}");
-            let (p, q) = (
-                a["probability"].as_f64().unwrap(),
-                b["probability"].as_f64().unwrap(),
-            );
-            assert!((p - q).abs() < 1e-4, "{c} vs {g}");
-        }
+        assert_same_top(c.as_array().unwrap(), g.as_array().unwrap(), 1e-4);
     }
 }
 

@@ -68,3 +68,16 @@ pub fn json_lines(stdout: &[u8]) -> Vec<Value> {
 pub fn no_panic() -> impl Predicate<str> {
     predicate::str::contains("panicked").not()
 }
+
+/// Two `top` lists of `classify --json` name the same classes in the same order,
+/// with probabilities within `tol`.
+pub fn assert_same_top(a: &[Value], b: &[Value], tol: f64) {
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x["index"], y["index"], "{a:?} vs {b:?}");
+        let (p, q) = (
+            x["probability"].as_f64().unwrap(),
+            y["probability"].as_f64().unwrap(),
+        );
+        assert!((p - q).abs() < tol, "{a:?} vs {b:?}");
+    }
+}
