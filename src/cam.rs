@@ -32,7 +32,7 @@ impl CamHead {
     pub(crate) fn find(g: &Graph) -> Result<CamHead> {
         let producers = g.producers();
         let no = |found: String| Error::NoCam { found };
-        let (name, mut v) = g
+        let (name, v) = g
             .outputs
             .first()
             .cloned()
@@ -42,25 +42,31 @@ impl CamHead {
             Some(n) => format!("a {} node '{}'", n.op_type, n.name),
             None => format!("the value '{}'", g.values[v].name),
         };
+        // Walks back from `v` past the nodes `skip` accepts: the next node, if `want`
+        // accepts it.
+        let walk = |mut v: ValueId, skip: fn(&Op) -> bool, want: fn(&Op) -> bool, wanted: &str| {
+            while let Some(n) = node(v).filter(|n| skip(&n.op)) {
+                v = n.inputs[0].expect("softmax and views have an input");
+            }
+            node(v)
+                .filter(|n| want(&n.op))
+                .ok_or_else(|| format!("{}, not {wanted}", describe(v)))
+        };
         // Probabilities are a monotone function of the logits: the maps are the logits'.
-        while let Some(n) = node(v).filter(|n| matches!(n.op, Op::Softmax { .. } | Op::View)) {
-            v = n.inputs[0].expect("softmax and views have an input");
-        }
-        let linear = node(v)
-            .filter(|n| {
+        let linear = walk(
+            v,
+            |op| matches!(op, Op::Softmax { .. } | Op::View),
+            |op| {
                 matches!(
-                    n.op,
+                    op,
                     Op::MatMul {
                         act: Activation::Identity
                     }
                 )
-            })
-            .ok_or_else(|| {
-                no(format!(
-                    "output '{name}' comes from {}, not from a linear layer",
-                    describe(v)
-                ))
-            })?;
+            },
+            "from a linear layer",
+        )
+        .map_err(|e| no(format!("output '{name}' comes from {e}")))?;
         let weights = linear
             .input(1)
             .and_then(|w| g.const_f32(w))
@@ -71,27 +77,21 @@ impl CamHead {
                     linear.name
                 ))
             })?;
-        let mut x = linear.inputs[0].expect("matmul has an input");
-        while let Some(n) = node(x).filter(|n| matches!(n.op, Op::View)) {
-            x = n.inputs[0].expect("views have an input");
-        }
-        let pool = node(x)
-            .filter(|n| {
+        let pool = walk(
+            linear.inputs[0].expect("matmul has an input"),
+            |op| matches!(op, Op::View),
+            |op| {
                 matches!(
-                    n.op,
+                    op,
                     Op::Reduce {
                         mode: SqueezeMode::Avg,
                         axis: 2
                     }
                 )
-            })
-            .ok_or_else(|| {
-                no(format!(
-                    "the linear layer '{}' reads {}, not global average pooling",
-                    linear.name,
-                    describe(x)
-                ))
-            })?;
+            },
+            "global average pooling",
+        )
+        .map_err(|e| no(format!("the linear layer '{}' reads {e}", linear.name)))?;
         let features = pool.inputs[0].expect("pooling has an input");
         let c = g.shape(features).get(1).copied();
         if g.shape(features).len() != 4 || c != Some(weights.shape[0]) {
