@@ -145,12 +145,29 @@ impl Subject {
     }
 
     /// Times one inference: upload, run, read back.
-    fn time_once(&mut self) -> Result<()> {
-        let feed = self.feed();
-        let t = Instant::now();
-        model::infer(&self.session, &feed)?;
-        self.ms.push(t.elapsed().as_secs_f64() * 1e3);
-        Ok(())
+
+    fn sorted_ms(&self) -> Vec<f64> {
+        let mut ms = self.ms.clone();
+        ms.sort_by(f64::total_cmp);
+        ms
+    }
+
+    fn median(&self) -> f64 {
+        percentile(&self.sorted_ms(), 0.5)
+    }
+}
+
+impl Measured for Subject {
+    fn input(&self) -> Vec<(&str, HostTensor)> {
+        self.feed()
+    }
+
+    fn infer(&self, input: &[(&str, HostTensor)]) -> Result<()> {
+        model::infer(&self.session, input).map(|_| ())
+    }
+
+    fn times(&mut self) -> &mut Vec<f64> {
+        &mut self.ms
     }
 
     /// One profiled inference; each layer's time joins its earlier samples, and
@@ -184,20 +201,62 @@ impl Subject {
         }
         Ok(())
     }
-
-    fn sorted_ms(&self) -> Vec<f64> {
-        let mut ms = self.ms.clone();
-        ms.sort_by(f64::total_cmp);
-        ms
-    }
-
-    fn median(&self) -> f64 {
-        percentile(&self.sorted_ms(), 0.5)
-    }
 }
 
 /// Deterministic inputs in [-1, 1) for every input of `loaded` (the timing does not
 /// depend on the values; `tools/bench_ort.py` feeds onnxruntime the same).
+/// A model being benchmarked, on either backend.
+trait Measured {
+    /// The subject's input.
+    fn input(&self) -> Vec<(&str, HostTensor)>;
+    /// One inference on `input`.
+    fn infer(&self, input: &[(&str, HostTensor)]) -> Result<()>;
+    /// The wall times of the timed runs so far, in milliseconds.
+    fn times(&mut self) -> &mut Vec<f64>;
+    /// One run timed step by step.
+    fn profile_once(&mut self) -> Result<()>;
+
+    /// One timed run, its input made outside the time.
+    fn time_once(&mut self) -> Result<()> {
+        let ms = {
+            let input = self.input();
+            let t = Instant::now();
+            self.infer(&input)?;
+            t.elapsed().as_secs_f64() * 1e3
+        };
+        self.times().push(ms);
+        Ok(())
+    }
+}
+
+/// The warm-up, then the timed runs alternating between the subjects (a slow spell of
+/// the machine hits both models alike), then, if `profile`, the per-step profiles.
+fn measure(subjects: &mut [impl Measured], args: &Args, profile: bool) -> Result<()> {
+    for s in subjects.iter_mut() {
+        for _ in 0..args.warmup {
+            s.infer(&s.input())?;
+        }
+    }
+    for _ in 0..args.iters {
+        for s in subjects.iter_mut() {
+            s.time_once()?;
+        }
+    }
+    if profile {
+        for _ in 0..profile_runs(args) {
+            for s in subjects.iter_mut() {
+                s.profile_once()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How many profiled runs a step's median time is taken over.
+fn profile_runs(args: &Args) -> usize {
+    args.profile_runs.map_or(args.iters.clamp(1, 10), |r| r) as usize
+}
+
 fn feed(loaded: &Loaded, batch: usize) -> Result<Vec<(String, HostTensor)>> {
     loaded
         .model
@@ -242,25 +301,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         subjects.push(Subject::new(&rt, other, b)?);
     }
 
-    for s in subjects.iter_mut() {
-        for _ in 0..args.warmup {
-            model::infer(&s.session, &s.feed())?;
-        }
-    }
-    // Alternating runs: a slow spell of the machine hits both models alike.
-    for _ in 0..args.iters {
-        for s in subjects.iter_mut() {
-            s.time_once()?;
-        }
-    }
-    let runs = args.profile_runs.map_or(args.iters.clamp(1, 10), |r| r) as usize;
-    if rt.has_timestamps() {
-        for _ in 0..runs {
-            for s in subjects.iter_mut() {
-                s.profile_once()?;
-            }
-        }
-    }
+    measure(&mut subjects, args, rt.has_timestamps())?;
+    let runs = profile_runs(args);
     let peak = if args.peak {
         Some(matmul_peak(&rt).context("measuring the matmul peak")?)
     } else {

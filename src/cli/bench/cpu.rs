@@ -2,8 +2,6 @@
 //! `--compare`'s model), then each plan step's wall time, the median of the profiled
 //! runs, with the kernel that ran it. `--peak` has no CPU meaning and is ignored.
 
-use std::time::Instant;
-
 use anyhow::{Context, Result};
 use se_runtime::HostTensor;
 use se_runtime::backend::{CpuEngine, EngineSession};
@@ -11,7 +9,7 @@ use serde_json::json;
 
 use super::super::model::{self, Loaded};
 use super::super::{Outcome, fmt_bytes, fmt_count, layer_columns, name_width};
-use super::{Args, feed, paired_ratio, percentile};
+use super::{Args, Measured, feed, measure, paired_ratio, percentile, profile_runs};
 
 /// A model under test on the engine.
 struct Subject {
@@ -42,22 +40,6 @@ impl Subject {
             .iter()
             .map(|(n, t)| (n.as_str(), t.clone()))
             .collect()
-    }
-
-    fn time_once(&mut self) -> Result<()> {
-        let feed = self.feed();
-        let t = Instant::now();
-        model::infer(&self.session, &feed)?;
-        self.ms.push(t.elapsed().as_secs_f64() * 1e3);
-        Ok(())
-    }
-
-    fn profile_once(&mut self) -> Result<()> {
-        let times = self.session.profile(&self.feed())?;
-        for (samples, t) in self.steps.iter_mut().zip(times) {
-            samples.push(t);
-        }
-        Ok(())
     }
 
     fn sorted_ms(&self) -> Vec<f64> {
@@ -116,6 +98,28 @@ impl Subject {
     }
 }
 
+impl Measured for Subject {
+    fn input(&self) -> Vec<(&str, HostTensor)> {
+        self.feed()
+    }
+
+    fn infer(&self, input: &[(&str, HostTensor)]) -> Result<()> {
+        model::infer(&self.session, input).map(|_| ())
+    }
+
+    fn times(&mut self) -> &mut Vec<f64> {
+        &mut self.ms
+    }
+
+    fn profile_once(&mut self) -> Result<()> {
+        let times = self.session.profile(&self.feed())?;
+        for (samples, t) in self.steps.iter_mut().zip(times) {
+            samples.push(t);
+        }
+        Ok(())
+    }
+}
+
 pub fn run(
     args: &Args,
     loaded: Loaded,
@@ -129,22 +133,8 @@ pub fn run(
         let b = model::batch_size(&other, batch);
         subjects.push(Subject::new(engine, other, b)?);
     }
-    for s in subjects.iter_mut() {
-        for _ in 0..args.warmup {
-            model::infer(&s.session, &s.feed())?;
-        }
-    }
-    for _ in 0..args.iters {
-        for s in subjects.iter_mut() {
-            s.time_once()?;
-        }
-    }
-    let runs = args.profile_runs.map_or(args.iters.clamp(1, 10), |r| r) as usize;
-    for _ in 0..runs {
-        for s in subjects.iter_mut() {
-            s.profile_once()?;
-        }
-    }
+    measure(&mut subjects, args, true)?;
+    let runs = profile_runs(args);
     let ratio = match &subjects[..] {
         [a, b] => paired_ratio(&a.ms, &b.ms),
         _ => None,
