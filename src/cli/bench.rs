@@ -144,8 +144,6 @@ impl Subject {
         self.session.plan().batch
     }
 
-    /// Times one inference: upload, run, read back.
-
     fn sorted_ms(&self) -> Vec<f64> {
         let mut ms = self.ms.clone();
         ms.sort_by(f64::total_cmp);
