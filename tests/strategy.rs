@@ -419,38 +419,35 @@ fn squeeze_runs(p: &AdapterProfile, x: [usize; 4]) -> Vec<(String, usize, usize)
     vec![(format!("squeeze/{s}"), wg, squeeze::WORKGROUP)]
 }
 
-#[test]
-fn se_resnet50_strategy_table() {
-    let layers = se_resnet50(1);
-    assert_eq!(
-        layers
-            .iter()
-            .filter(|(_, l)| matches!(l, Layer::Conv { .. }))
-            .count(),
-        53
-    );
-    // One row per distinct shape, with how often it occurs.
+/// SE-ResNet-50's distinct layer shapes at `batch`, each with its first layer's name
+/// and how often it occurs.
+fn se_resnet50_shapes(batch: usize) -> Vec<(String, Layer, usize)> {
     let mut shapes: Vec<(String, Layer, usize)> = Vec::new();
-    for (name, layer) in layers {
+    for (name, layer) in se_resnet50(batch) {
         match shapes.iter_mut().find(|(_, l, _)| *l == layer) {
             Some(row) => row.2 += 1,
             None => shapes.push((name, layer, 1)),
         }
     }
+    shapes
+}
+
+/// Prints each dispatch's strategy, workgroups and invocations per layer shape.
+fn print_strategy_table(batch: usize) {
     let shape = |l: &Layer| match l {
         Layer::Conv { x, w, p } => format!("{x:?} * {w:?} /{}", p.stride[0]),
         Layer::Se { x, r } => format!("{x:?} r {r}"),
         Layer::Pool { x } => format!("{x:?}"),
         Layer::MatMul { a, b } => format!("{a:?} x {b:?}"),
     };
-    println!("SE-ResNet-50 at batch 1: each dispatch's strategy, workgroups x invocations");
+    println!("SE-ResNet-50 at batch {batch}: each dispatch's strategy, workgroups x invocations");
     for (class, p) in [("GPU", gpu()), ("CPU", cpu())] {
         println!("\n{class} class ({p:?})");
         println!(
             "  {:<30} {:<42} {:>2}  {:<36} {:>11}",
             "first layer", "shape", "n", "strategy", "wg x inv"
         );
-        for (name, layer, count) in &shapes {
+        for (name, layer, count) in &se_resnet50_shapes(batch) {
             for (i, (what, wg, inv)) in runs(&p, layer).into_iter().enumerate() {
                 let (name, shape, count) = match i {
                     0 => (name.as_str(), shape(layer), count.to_string()),
@@ -463,6 +460,22 @@ fn se_resnet50_strategy_table() {
             }
         }
     }
+}
+
+#[test]
+fn se_resnet50_strategy_table() {
+    let layers = se_resnet50(1);
+    assert_eq!(
+        layers
+            .iter()
+            .filter(|(_, l)| matches!(l, Layer::Conv { .. }))
+            .count(),
+        53
+    );
+    for batch in [1, 32] {
+        print_strategy_table(batch);
+    }
+    let shapes = se_resnet50_shapes(1);
 
     // Today's choices, as the issue that sizes kernels for GPUs found them.
     let all = |p: &AdapterProfile| -> Vec<(String, usize, usize)> {
