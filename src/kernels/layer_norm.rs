@@ -1,23 +1,26 @@
 //! LayerNormalization over the trailing dimensions (`shaders/layer_norm.wgsl`; CPU
 //! twin `crate::cpu::layer_norm`): one invocation per row.
 
-use super::{Dispatch, Shader, distinct_output, grid, groups, shader};
+use super::{Dispatch, Shader, distinct_output, grid, groups, shader, uniform};
 use crate::device::{Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::layer_norm::{check_param, rows};
 
-pub const SHADER: Shader = shader!("layer_norm", ["layer_norm"]);
+pub const SHADER: Shader = shader!("layer_norm", ["shared/grid", "layer_norm"]);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    rows: u32,
-    n: u32,
-    scale_len: u32,
-    bias_len: u32,
-    epsilon: f32,
-    pad: [u32; 3],
+uniform! {
+    struct Params {
+        rows: u32,
+        n: u32,
+        scale_len: u32,
+        bias_len: u32,
+        epsilon: f32,
+        _pad: [u32; 3],
+    }
 }
+
+/// Invocations per workgroup: `@workgroup_size` in the shader.
+pub(super) const WORKGROUP: usize = 64;
 
 /// `y = (x - mean) / sqrt(var + epsilon) * scale + bias` per row of the dimensions
 /// from `axis` on; `scale` and `bias` hold a value per row element or one; each
@@ -58,9 +61,9 @@ pub fn layer_norm(
         scale_len: scale.len() as u32,
         bias_len: bias.map_or(0, |b| b.len() as u32),
         epsilon,
-        pad: [0; 3],
+        _pad: [0; 3],
     };
-    let wg = grid(rt, groups(rows, 64));
+    let wg = grid(rt, groups(rows, WORKGROUP));
     let tensors = [x, scale, bias.unwrap_or(scale), y, stats[0], stats[1]];
     rt.dispatch(SHADER, "layer_norm", &[], &params, &tensors, wg)
 }

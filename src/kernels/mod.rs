@@ -293,6 +293,12 @@ pub const ENTRY_POINTS: &[EntryPoint] = {
             reduce::Params::LAYOUT,
             Invocations(reduce::WORKGROUP),
         ),
+        entry(
+            layer_norm::SHADER,
+            "layer_norm",
+            layer_norm::Params::LAYOUT,
+            Invocations(layer_norm::WORKGROUP),
+        ),
     ]
 };
 
