@@ -39,7 +39,7 @@ pub mod tensor;
 pub mod web;
 
 pub use backend::{CpuSession, Excitation, Inference, Session};
-pub use device::{HalfTensor, LimitCaps, Runtime, RuntimeOptions, Tensor};
+pub use device::{BackendPreference, HalfTensor, LimitCaps, Runtime, RuntimeOptions, Tensor};
 pub use error::{ClassifierError, Error, ModelError, PreprocessError, Result, Unsupported};
 pub use model::{CompileOptions, LayerInfo, Model, ModelInfo, SeBlockInfo, TensorInfo};
 pub use ops::{Activation, SqueezeMode};

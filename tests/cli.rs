@@ -17,9 +17,22 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The program on the GPU: these tests check the GPU path, which the default would
+/// leave for the CPU engine on a software adapter (`--backend` still overrides it).
 fn se_runtime() -> Command {
     let mut cmd = Command::cargo_bin("se-runtime").unwrap();
-    cmd.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    cmd.env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .env("SE_RUNTIME_BACKEND", "gpu");
+    cmd
+}
+
+/// The program where no GPU API finds a driver: no Vulkan ICD, no EGL vendor.
+fn without_gpu_drivers() -> Command {
+    let mut cmd = Command::cargo_bin("se-runtime").unwrap();
+    cmd.env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .env_remove("SE_RUNTIME_BACKEND")
+        .env("VK_ICD_FILENAMES", "/nonexistent")
+        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent");
     cmd
 }
 
@@ -71,10 +84,108 @@ fn info_shows_adapters_limits_and_features() {
 }
 
 #[test]
+fn without_any_gpu_driver_the_cpu_engine_runs_by_default() {
+    without_gpu_drivers()
+        .arg("info")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Runs on: cpu engine"))
+        .stdout(predicate::str::contains("no GPU adapter found"));
+    let dir = image_folder();
+    let out = without_gpu_drivers()
+        .args(["classify", "--json", "--top", "3"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("cpu engine"))
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(json_lines(&out).len(), 4);
+}
+
+#[test]
+fn the_cpu_engine_classifies_like_the_gpu() {
+    require!(gpu);
+    let dir = image_folder();
+    let top = |backend: &str| {
+        let out = se_runtime()
+            .args([
+                "--backend",
+                backend,
+                "--threads",
+                "2",
+                "classify",
+                "--json",
+                "--top",
+                "3",
+            ])
+            .arg(dir.path())
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        json_lines(&out)
+            .into_iter()
+            .map(|l| l["top"].clone())
+            .collect::<Vec<_>>()
+    };
+    let (cpu, gpu) = (top("cpu"), top("gpu"));
+    assert_eq!(cpu.len(), gpu.len());
+    for (c, g) in cpu.iter().zip(&gpu) {
+        for (a, b) in c.as_array().unwrap().iter().zip(g.as_array().unwrap()) {
+            assert_eq!(a["index"], b["index"], "{c} vs {g}");
+            let (p, q) = (
+                a["probability"].as_f64().unwrap(),
+                b["probability"].as_f64().unwrap(),
+            );
+            assert!((p - q).abs() < 1e-4, "{c} vs {g}");
+        }
+    }
+}
+
+#[test]
+fn bench_on_the_cpu_engine_reports_its_backend_and_layers() {
+    let out = without_gpu_drivers()
+        .args([
+            "--backend",
+            "cpu",
+            "--threads",
+            "1",
+            "bench",
+            "--iters",
+            "3",
+            "--warmup",
+            "1",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["backend"]["name"], "cpu");
+    assert_eq!(v["backend"]["threads"], 1);
+    let m = &v["models"][0];
+    assert_eq!(m["latency_ms"]["runs"], 3);
+    assert!(m["latency_ms"]["median"].as_f64().unwrap() > 0.0);
+    let layers = m["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), m["steps"].as_u64().unwrap() as usize);
+    assert!(layers.iter().any(|l| l["kernel"] == "se-fused"), "{m}");
+    assert!(m["fast_steps"].as_u64().unwrap() > 0);
+}
+
+#[test]
 fn bad_command_lines_exit_2() {
     se_runtime().arg("frobnicate").assert().code(2);
     se_runtime()
         .args(["--backend", "nope", "info"])
+        .assert()
+        .code(2);
+    se_runtime()
+        .args(["--threads", "0", "info"])
         .assert()
         .code(2);
     se_runtime().args(["classify"]).assert().code(2);

@@ -1,6 +1,7 @@
 //! Whole SE networks against onnxruntime: the fixtures of `tools/make_fixtures.py`
 //! (seven architecture families, seeded random weights, calibrated so the SE gates
-//! matter), run on the GPU and on the CPU reference executor.
+//! matter), run on the GPU, on the CPU reference executor and on the CPU engine
+//! (the `engine` module: no GPU needed).
 //!
 //! Pass criteria per fixture: every logit within 1e-3 * max(1, |ref|), the same top-1
 //! for every image, every SE block detected, and every excitation vector within the
@@ -10,6 +11,7 @@ mod common;
 
 use std::path::PathBuf;
 
+use se_runtime::backend::{Backend, CpuEngine};
 use se_runtime::onnx::read_tensor_proto;
 use se_runtime::{CpuSession, HostTensor, Inference, Model, Session};
 
@@ -153,9 +155,33 @@ fn golden(name: &str) {
     ));
 }
 
+/// The fixture on the CPU engine (2 threads, so its split kernels run) against
+/// onnxruntime, with the same criteria as the GPU.
+fn golden_engine(name: &str) {
+    let f = load(name);
+    let batch = f.input.shape[0];
+    let input_name = f.model.info().inputs[0].name.clone();
+    let engine = CpuEngine::new(Some(2)).unwrap();
+    let session = engine.prepare(&f.model, batch).unwrap();
+    assert!(
+        session.fast_steps() > 0,
+        "{name}: no step ran on the engine's kernels"
+    );
+    let result = pollster::block_on(session.run(&[(input_name.as_str(), f.input.clone())]));
+    let diff = check(name, &f, &result.unwrap(), "cpu engine");
+    common::report(&format!(
+        "{name}: engine ({} of {} steps on its kernels) max relative diff vs onnxruntime {diff:.2e}",
+        session.fast_steps(),
+        session.plan().steps.len()
+    ));
+}
+
 macro_rules! golden_tests {
     ($($name:ident),* $(,)?) => {
         $(#[test] fn $name() { golden(stringify!($name)); })*
+        mod engine {
+            $(#[test] fn $name() { super::golden_engine(stringify!($name)); })*
+        }
     };
 }
 

@@ -681,6 +681,9 @@ fn the_limits_variable_reaches_the_program() {
     let out = assert_cmd::Command::cargo_bin("se-runtime")
         .unwrap()
         .arg("info")
+        // The GPU's limits are shown only when the GPU runs (not the default on a
+        // software adapter).
+        .env("SE_RUNTIME_BACKEND", "gpu")
         .env(
             "SE_RUNTIME_LIMITS",
             "max_storage_buffer_binding_size=65536,max_compute_workgroups_per_dimension=16",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks, one command: se-runtime (native, on the default wgpu adapter) and
-# onnxruntime CPU on the same ONNX files and batch sizes, the browser comparison
+# onnxruntime CPU on the same ONNX files and batch sizes, se-runtime's CPU engine
+# against onnxruntime CPU at 1 and 2 threads, the browser comparison
 # (bench/web/run.sh) when present, and the report docs/benchmarks.md.
 #
 #   bash tools/bench.sh           full run: SE-ResNet-50, ResNet-50, MobileNetV3-Large,
@@ -75,7 +76,7 @@ for spec in "${MODELS[@]}"; do
       if [ "$batch" = 8 ]; then iters=$ITERS_LARGE; warmup=1; profile=$PROFILE_LARGE; fi
     fi
     echo "== se-runtime $name batch $batch ($iters runs)"
-    "$BIN" bench --model "$path" --batch "$batch" --iters "$iters" --warmup "$warmup" \
+    "$BIN" --backend gpu bench --model "$path" --batch "$batch" --iters "$iters" --warmup "$warmup" \
       --profile-runs "$profile" --peak --json "${extra[@]}" > "$RESULTS/native/${name}_b$batch.json"
   done
 done
@@ -91,6 +92,25 @@ for spec in "${MODELS[@]}"; do ORT_MODELS+=(--model "$spec"); done
 [ "$QUICK" = 1 ] || ORT_MODELS+=(--model resnet50=bench/models/resnet50/model.onnx)
 "$PY" tools/bench_ort.py "$RESULTS/ort.json" "${ORT_MODELS[@]}" --batch 1 8 \
   --iters "$ITERS" --warmup "$WARMUP"
+
+echo "== CPU engine vs onnxruntime CPU, 1 and 2 threads"
+# Each model, batch and thread count: the engine, then onnxruntime, back to back.
+rm -rf "$RESULTS/cpu"; mkdir -p "$RESULTS/cpu"
+CPU_MODELS=("${MODELS[@]}")
+[ "$QUICK" = 1 ] || CPU_MODELS+=(resnet50=bench/models/resnet50/model.onnx)
+for spec in "${CPU_MODELS[@]}"; do
+  name="${spec%%=*}"; path="${spec#*=}"
+  for batch in 1 8; do
+    for threads in 1 2; do
+      echo "   $name batch $batch, $threads threads"
+      "$BIN" --backend cpu --threads "$threads" bench --model "$path" --batch "$batch" \
+        --iters "$ITERS" --warmup "$WARMUP" --profile-runs "$PROFILE" --json \
+        > "$RESULTS/cpu/${name}_b${batch}_t${threads}.json"
+      "$PY" tools/bench_ort.py "$RESULTS/cpu/ort_${name}_b${batch}_t${threads}.json" \
+        --model "$name=$path" --batch "$batch" --iters "$ITERS" --warmup "$WARMUP" --threads "$threads"
+    done
+  done
+done
 
 if [ -f bench/web/run.sh ]; then
   echo "== browser (bench/web/run.sh)"
@@ -141,4 +161,5 @@ json.dump({
 PY
 
 "$PY" tools/bench_report.py "$RESULTS" "$REPORT"
+"$PY" tools/bench_cpu_report.py "$RESULTS/cpu" >> "$REPORT"
 echo "== wrote $REPORT"

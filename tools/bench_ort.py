@@ -2,6 +2,7 @@
 
 usage: bench_ort.py OUT.json --model NAME=PATH [...] --batch 1 8 [--iters K] [--warmup W]
        [--iters-large K]   (runs at batch > 1 of models over 1 G MACs per image)
+       [--threads T]       (intra-op threads; default: the CPU cores)
 
 Same ONNX files and batch sizes as the se-runtime run; intra-op threads = CPU cores;
 default graph optimisations (what a user gets). Each measurement: warm-up runs, then
@@ -33,15 +34,17 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--large-macs", type=float, default=1e9)
     ap.add_argument("--macs", action="append", default=[], metavar="NAME=MACS_PER_IMAGE")
+    ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
 
-    threads = os.cpu_count() or 1
+    threads = args.threads or os.cpu_count() or 1
     macs = {k: float(v) for k, v in (m.split("=", 1) for m in args.macs)}
     results = []
     for spec in args.model:
         name, path = spec.split("=", 1)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
         sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
         inp = sess.get_inputs()[0]
         for batch in args.batch:

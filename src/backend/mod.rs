@@ -2,7 +2,10 @@
 //! knowing which. One folder or file per backend, as in candle:
 //! - `gpu/`: the GPU through wgpu ([`Runtime`](crate::Runtime) prepares a [`Session`]);
 //! - `reference.rs`: the plain-Rust CPU reference ([`Reference`] prepares a
-//!   [`CpuSession`]), the oracle of the tests and the fallback where WebGPU is missing.
+//!   [`CpuSession`]), the oracle of the tests and the fallback where WebGPU is missing;
+//! - `cpu/`: the fast CPU engine, native only ([`CpuEngine`] prepares an
+//!   [`EngineSession`]), for machines without a real GPU;
+//! - `choice.rs`: which of the engine and the GPU runs by default ([`choose`]).
 //!
 //! A backend ([`Backend`]) prepares a model's plan for a batch size once (uploads
 //! weights, builds kernels, packs buffers, as it needs); the prepared plan
@@ -10,9 +13,17 @@
 //! What every backend shares lives here: matching the caller's inputs to the plan's
 //! (`order_inputs`) and assembling the [`Inference`] from the values read back.
 
+#[cfg(not(target_arch = "wasm32"))]
+mod choice;
+#[cfg(not(target_arch = "wasm32"))]
+mod cpu;
 mod gpu;
 mod reference;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use choice::{Choice, Chosen, ChosenSession, choose, is_software};
+#[cfg(not(target_arch = "wasm32"))]
+pub use cpu::{CpuEngine, EngineSession, Simd};
 pub use gpu::Session;
 pub use reference::{CpuSession, Reference};
 
@@ -23,8 +34,7 @@ use crate::model::Model;
 use crate::plan::{Operand, Plan};
 use crate::tensor::HostTensor;
 
-/// Something that runs execution plans: the GPU, the CPU reference, next a fast CPU
-/// engine.
+/// Something that runs execution plans: the GPU, the CPU reference, the CPU engine.
 pub trait Backend {
     /// A model's plan prepared on this backend for one batch size.
     type Session: BackendSession;

@@ -24,13 +24,14 @@ pub struct CpuSession {
 }
 
 /// Buffer contents during a run: each buffer holds the last value written to it.
-struct Memory<'p> {
-    plan: &'p Plan,
-    buffers: Vec<Option<HostTensor>>,
+/// The CPU engine (`super::cpu`) runs its fallback steps in the same memory.
+pub(super) struct Memory<'p> {
+    pub(super) plan: &'p Plan,
+    pub(super) buffers: Vec<Option<HostTensor>>,
 }
 
 impl Memory<'_> {
-    fn get(&self, o: &Operand) -> Result<Cow<'_, HostTensor>> {
+    pub(super) fn get(&self, o: &Operand) -> Result<Cow<'_, HostTensor>> {
         let t = match o.loc {
             Loc::Const(c) => &*self.plan.constants[c],
             Loc::Buffer(b) => self.buffers[b].as_ref().ok_or_else(|| {
@@ -56,12 +57,21 @@ impl Memory<'_> {
         o.as_ref().map(|o| self.get(o)).transpose()
     }
 
-    fn set(&mut self, o: &Operand, t: HostTensor) -> Result<()> {
+    pub(super) fn set(&mut self, o: &Operand, t: HostTensor) -> Result<()> {
         if t.shape != o.shape {
             return Err(Error::shape("CpuSession result", &o.shape, &t.shape));
         }
         match o.loc {
-            Loc::Buffer(b) => self.buffers[b] = Some(t),
+            // Into the buffer's allocation when it is large enough: the engine keeps
+            // its buffers from run to run.
+            Loc::Buffer(b) => match &mut self.buffers[b] {
+                Some(old) if old.data.capacity() >= t.data.len() => {
+                    old.data.clear();
+                    old.data.extend_from_slice(&t.data);
+                    old.shape = t.shape;
+                }
+                slot => *slot = Some(t),
+            },
             Loc::Const(_) => return Err(Error::invalid("CpuSession", "a step writes a constant")),
         }
         Ok(())
@@ -127,7 +137,7 @@ impl BackendSession for CpuSession {
     }
 }
 
-fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
+pub(super) fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
     let (out, result) = match op {
         StepOp::Split { x, axis, ys } => {
             let sizes: Vec<usize> = ys.iter().map(|y| y.shape[*axis]).collect();

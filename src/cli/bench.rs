@@ -4,11 +4,16 @@
 //! blocks' cost, with the machine's noise spread over both); `--peak` measures the
 //! adapter's best matmul GFLOP/s so each layer's GFLOP/s reads as a share of it;
 //! `--json` prints everything as one JSON object (`tools/bench.sh` collects these).
+//! On the CPU engine (`--backend cpu`, or the default without a hardware GPU) the
+//! same measurements run in `bench/cpu.rs`, with wall-clock times per layer.
+
+mod cpu;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use se_runtime::backend::Chosen;
 use se_runtime::kernels::matmul::{Staging, Strategy, matmul_with};
 use se_runtime::plan::{Loc, Operand};
 use se_runtime::{Activation, HostTensor, Runtime, Session};
@@ -116,21 +121,7 @@ struct Subject {
 impl Subject {
     fn new(rt: &Runtime, loaded: Loaded, batch: usize) -> Result<Subject> {
         let session = model::session(rt, &loaded, batch)?;
-        // Deterministic inputs in [-1, 1): the timing does not depend on the values.
-        let feed = loaded
-            .model
-            .info()
-            .inputs
-            .iter()
-            .map(|i| {
-                let shape = [&[batch], &i.shape[1..]].concat();
-                let n = shape.iter().product();
-                let data = (0..n)
-                    .map(|k| ((k * 7919 % 2000) as f32 / 1000.0) - 1.0)
-                    .collect();
-                Ok((i.name.clone(), HostTensor::new(&shape, data)?))
-            })
-            .collect::<Result<_>>()?;
+        let feed = feed(&loaded, batch)?;
         Ok(Subject {
             loaded,
             session,
@@ -205,6 +196,32 @@ impl Subject {
     }
 }
 
+/// Deterministic inputs in [-1, 1) for every input of `loaded` (the timing does not
+/// depend on the values; `tools/bench_ort.py` feeds onnxruntime the same).
+fn feed(loaded: &Loaded, batch: usize) -> Result<Vec<(String, HostTensor)>> {
+    loaded
+        .model
+        .info()
+        .inputs
+        .iter()
+        .map(|i| {
+            let shape = [&[batch], &i.shape[1..]].concat();
+            let n = shape.iter().product();
+            let data = (0..n)
+                .map(|k| ((k * 7919 % 2000) as f32 / 1000.0) - 1.0)
+                .collect();
+            Ok((i.name.clone(), HostTensor::new(&shape, data)?))
+        })
+        .collect()
+}
+
+/// The median over back-to-back run pairs of `x[i] / y[i]`.
+fn paired_ratio(x: &[f64], y: &[f64]) -> Option<f64> {
+    let mut r: Vec<f64> = x.iter().zip(y).map(|(p, q)| p / q).collect();
+    r.sort_by(f64::total_cmp);
+    (!r.is_empty()).then(|| percentile(&r, 0.5))
+}
+
 /// Conv and matmul steps: the layers whose GFLOP/s compares with the matmul peak.
 fn is_gemm_like(l: &Layer) -> bool {
     !l.se_block && l.macs > 0
@@ -213,7 +230,11 @@ fn is_gemm_like(l: &Layer) -> bool {
 pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let loaded = args.model.load()?;
     let batch = model::batch_size(&loaded, args.batch as usize);
-    let rt = cli.runtime()?;
+    let choice = cli.backend()?;
+    let rt = match choice.backend {
+        Chosen::Gpu(rt) => rt,
+        Chosen::Cpu(engine) => return cpu::run(args, loaded, batch, &engine, &choice.reason),
+    };
     let mut subjects = vec![Subject::new(&rt, loaded, batch)?];
     if let Some(path) = &args.compare {
         let other = model::load_file(path)?;
@@ -249,6 +270,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     if args.json {
         let a = rt.adapter_info();
         let out = json!({
+            "backend": {"name": "gpu", "reason": choice.reason},
             "adapter": {
                 "name": a.name,
                 "driver": a.driver,
@@ -271,6 +293,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         return Ok(Outcome::Done);
     }
 
+    outln!("backend: gpu ({})", choice.reason);
     if let Some(p) = peak {
         outln!(
             "best matmul on this adapter: {:.2} GFLOP/s (1024x1024x1024, {} staging)",
@@ -312,12 +335,10 @@ fn paired(subjects: &[Subject]) -> Option<(f64, Option<f64>)> {
     let [a, b] = subjects else {
         return None;
     };
-    let ratios = |x: &[f64], y: &[f64]| -> Option<f64> {
-        let mut r: Vec<f64> = x.iter().zip(y).map(|(p, q)| p / q).collect();
-        r.sort_by(f64::total_cmp);
-        (!r.is_empty()).then(|| percentile(&r, 0.5))
-    };
-    Some((ratios(&a.ms, &b.ms)?, ratios(&a.gpu_runs, &b.gpu_runs)))
+    Some((
+        paired_ratio(&a.ms, &b.ms)?,
+        paired_ratio(&a.gpu_runs, &b.gpu_runs),
+    ))
 }
 
 fn print_subject(

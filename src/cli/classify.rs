@@ -55,8 +55,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     // A model that fixes its batch size gets a zero-padded last batch; any other gets a
     // second session for the remainder, made when the last batch comes.
     let pad = loaded.model.info().batch.is_some();
-    let rt = cli.runtime()?;
-    let session = model::session(&rt, &loaded, batch)?;
+    let backend = cli.backend()?.backend;
+    let session = model::prepare(&backend, &loaded, batch)?;
     let mut tail = None;
 
     let bar = progress_bar(files.len() as u64);
@@ -87,7 +87,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
                         &session
                     } else {
                         if tail.is_none() {
-                            tail = Some(model::session(&rt, &loaded, n)?);
+                            tail = Some(model::prepare(&backend, &loaded, n)?);
                         }
                         tail.as_ref().expect("just made")
                     };
@@ -125,7 +125,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             "classified {done} images in {secs:.2} s: {:.1} images/s (inference {:.2} s, batch {batch}, {})",
             done as f64 / secs,
             gpu_time.as_secs_f64(),
-            rt.adapter_info().name
+            backend.describe()
         );
     }
     Ok(if failed == 0 {

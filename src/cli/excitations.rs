@@ -36,8 +36,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         input.data.repeat(batch),
     )?;
 
-    let rt = cli.runtime()?;
-    let session = model::session(&rt, &loaded, batch)?;
+    let backend = cli.backend()?.backend;
+    let session = model::prepare(&backend, &loaded, batch)?;
     let result = model::infer(&session, &[(&fit.input, input)])?;
     if result.excitations.is_empty() {
         eprintln!(

@@ -1,6 +1,9 @@
-//! `se-runtime info`: what GPU the runtime can use, and what it chose.
+//! `se-runtime info`: what GPU the runtime can use, which backend runs models (the
+//! GPU or the CPU engine) and why.
 
 use anyhow::Result;
+
+use se_runtime::backend::Chosen;
 
 use super::{Cli, Outcome};
 
@@ -22,7 +25,16 @@ pub fn run(cli: &Cli, _: &Args) -> Result<Outcome> {
             a.driver_info
         );
     }
-    let rt = cli.runtime()?;
+    let choice = cli.backend()?;
+    outln!(
+        "\nRuns on: {} ({})",
+        choice.backend.describe(),
+        choice.reason
+    );
+    let rt = match choice.backend {
+        Chosen::Gpu(rt) => rt,
+        Chosen::Cpu(_) => return Ok(Outcome::Done),
+    };
     let i = rt.adapter_info();
     outln!(
         "\nChosen: {} ({:?}, {:?})",

@@ -28,7 +28,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use se_runtime::{Runtime, RuntimeOptions};
+use se_runtime::backend::{Choice, choose};
+use se_runtime::{BackendPreference, Runtime, RuntimeOptions};
 
 /// Exit codes: 0 success, 1 failure, 2 bad command line (clap's), 3 some of the
 /// inputs failed while the others were processed.
@@ -41,12 +42,16 @@ const EXIT_PARTIAL: u8 = 3;
     version,
     about = "GPU inference for Squeeze-and-Excitation networks, showing every SE block's excitations",
     after_help = "Exit status: 0 success, 1 error, 2 bad command line, 3 some inputs failed (the others were processed).\n\
-                  The GPU adapter can also be chosen with SE_RUNTIME_BACKEND and SE_RUNTIME_ADAPTER."
+                  The backend can also be chosen with SE_RUNTIME_BACKEND, SE_RUNTIME_ADAPTER and SE_RUNTIME_THREADS."
 )]
 struct Cli {
-    /// GPU backend: vulkan, metal, dx12 or gl (default: the best available)
+    /// cpu (the CPU engine), gpu (any GPU API), or one: vulkan, metal, dx12 or gl
+    /// (default: the GPU if it is a hardware one, else the CPU engine)
     #[arg(long, global = true, value_name = "NAME", value_parser = parse_backend)]
-    backend: Option<wgpu::Backends>,
+    backend: Option<BackendArg>,
+    /// Threads of the CPU engine (default: the machine's cores)
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: Option<u32>,
     /// Use the adapter whose name contains this text (case-insensitive)
     #[arg(long, global = true, value_name = "TEXT")]
     adapter: Option<String>,
@@ -138,16 +143,39 @@ fn error_line(e: &anyhow::Error) -> String {
     line
 }
 
-fn parse_backend(name: &str) -> Result<wgpu::Backends, String> {
-    se_runtime::device::parse_backend(name).map_err(|_| "use vulkan, metal, dx12 or gl".into())
+/// What `--backend` names.
+#[derive(Clone, Copy)]
+enum BackendArg {
+    Cpu,
+    /// A GPU, on these APIs (`None`: any).
+    Gpu(Option<wgpu::Backends>),
+}
+
+fn parse_backend(name: &str) -> Result<BackendArg, String> {
+    match name.to_ascii_lowercase().as_str() {
+        "cpu" => Ok(BackendArg::Cpu),
+        "gpu" => Ok(BackendArg::Gpu(None)),
+        _ => se_runtime::device::parse_backend(name)
+            .map(|b| BackendArg::Gpu(Some(b)))
+            .map_err(|_| "use cpu, gpu, vulkan, metal, dx12 or gl".into()),
+    }
 }
 
 impl Cli {
-    /// Runtime options from the environment, overridden by `--backend` / `--adapter`.
+    /// Runtime options from the environment, overridden by `--backend`, `--adapter`
+    /// and `--threads`.
     fn runtime_options(&self) -> Result<RuntimeOptions> {
         let mut options = RuntimeOptions::from_env()?;
-        if let Some(b) = self.backend {
-            options.backends = Some(b);
+        match self.backend {
+            Some(BackendArg::Cpu) => options.preference = BackendPreference::Cpu,
+            Some(BackendArg::Gpu(b)) => {
+                options.preference = BackendPreference::Gpu;
+                options.backends = b.or(options.backends);
+            }
+            None => {}
+        }
+        if let Some(n) = self.threads {
+            options.threads = Some(n as usize);
         }
         if let Some(a) = &self.adapter {
             options.adapter_name = Some(a.clone());
@@ -155,6 +183,12 @@ impl Cli {
         Ok(options)
     }
 
+    /// The backend the options choose (the CPU engine or the GPU), and why.
+    fn backend(&self) -> Result<Choice> {
+        Ok(pollster::block_on(choose(self.runtime_options()?))?)
+    }
+
+    /// A GPU runtime, for what only the GPU has (kernel strategies).
     fn runtime(&self) -> Result<Runtime> {
         Ok(pollster::block_on(Runtime::with_options(
             self.runtime_options()?,

@@ -1,9 +1,10 @@
 //! The model a command runs (a file, or the embedded default), the options that adapt
-//! images to it, and one inference on the GPU.
+//! images to it, and one inference on the chosen backend.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use se_runtime::backend::{BackendSession, Chosen, ChosenSession};
 use se_runtime::classifier::{ImageClassifier, Overrides};
 use se_runtime::plan::StepOp;
 use se_runtime::preprocess;
@@ -187,7 +188,14 @@ pub fn session(rt: &Runtime, m: &Loaded, batch: usize) -> Result<Session> {
     Session::new(rt, &m.model, batch).with_context(|| format!("{}: batch {batch}", m.name))
 }
 
-pub fn infer(session: &Session, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
+/// A session on the chosen backend for batches of `batch`.
+pub fn prepare(backend: &Chosen, m: &Loaded, batch: usize) -> Result<ChosenSession> {
+    backend
+        .prepare(&m.model, batch)
+        .with_context(|| format!("{}: batch {batch}", m.name))
+}
+
+pub fn infer(session: &impl BackendSession, inputs: &[(&str, HostTensor)]) -> Result<Inference> {
     let out = pollster::block_on(session.run(inputs))?;
     Ok(Inference {
         outputs: out.outputs,

@@ -88,8 +88,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     }
     let (h, w) = (dims[1], dims[2]);
     let batch = model::batch_size(&loaded, args.batch);
-    let rt = cli.runtime()?;
-    let session = model::session(&rt, &loaded, batch)?;
+    let backend = cli.backend()?.backend;
+    let session = model::prepare(&backend, &loaded, batch)?;
 
     let classes = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
     // sums[block][class][channel], counts[class]

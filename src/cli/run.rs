@@ -99,8 +99,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         );
     }
 
-    let rt = cli.runtime()?;
-    let session = model::session(&rt, &loaded, batch)?;
+    let backend = cli.backend()?.backend;
+    let session = model::prepare(&backend, &loaded, batch)?;
     let feed: Vec<(&str, HostTensor)> = inputs
         .iter()
         .map(|(n, _, t)| (n.as_str(), t.clone()))
@@ -149,7 +149,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     };
     let summary = json!({
         "model": loaded.name,
-        "adapter": rt.adapter_info().name,
+        "adapter": backend.describe(),
         "batch": batch,
         "milliseconds": millis,
         "inputs": inputs.iter().map(|(n, f, t)| json!({"name": n, "file": f.display().to_string(), "shape": t.shape})).collect::<Vec<_>>(),

@@ -4,12 +4,19 @@
 use super::{DeviceClass, Runtime};
 use crate::error::{Error, Result};
 
-/// How to choose an adapter and shape its device. `from_env` reads `SE_RUNTIME_BACKEND`
-/// (vulkan, metal, dx12, gl, webgpu), `SE_RUNTIME_ADAPTER` (a case-insensitive
-/// substring of the adapter name, e.g. "llvmpipe" or "nvidia"), `SE_RUNTIME_LIMITS`
-/// (see [`LimitCaps::parse`]) and `SE_RUNTIME_DEVICE_CLASS` (`gpu` or `cpu`).
+/// How to choose a backend and adapter and shape its device. `from_env` reads
+/// `SE_RUNTIME_BACKEND` (cpu, gpu, vulkan, metal, dx12, gl, webgpu),
+/// `SE_RUNTIME_ADAPTER` (a case-insensitive substring of the adapter name, e.g.
+/// "llvmpipe" or "nvidia"), `SE_RUNTIME_LIMITS` (see [`LimitCaps::parse`]),
+/// `SE_RUNTIME_DEVICE_CLASS` (`gpu` or `cpu`) and `SE_RUNTIME_THREADS` (the CPU
+/// engine's thread count).
 #[derive(Clone, Debug, Default)]
 pub struct RuntimeOptions {
+    /// The CPU engine or the GPU, or (`Auto`) the GPU only where it is a real one;
+    /// see `backend::choose`.
+    pub preference: BackendPreference,
+    /// Threads of the CPU engine (`None`: the machine's available parallelism).
+    pub threads: Option<usize>,
     pub backends: Option<wgpu::Backends>,
     pub adapter_name: Option<String>,
     /// Device limits below the adapter's, to exercise the paths a small GPU takes.
@@ -17,6 +24,17 @@ pub struct RuntimeOptions {
     /// The class the kernel strategies size for, instead of the adapter's own: `Gpu`
     /// on a software adapter runs the kernel variants a real GPU takes.
     pub device_class: Option<DeviceClass>,
+}
+
+/// Which kind of backend runs models.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BackendPreference {
+    /// The GPU when a hardware adapter exists (or a GPU backend or adapter is named),
+    /// else the CPU engine.
+    #[default]
+    Auto,
+    Cpu,
+    Gpu,
 }
 
 /// Upper bounds on the device limits the runtime requests (`None`: the adapter's).
@@ -143,8 +161,15 @@ pub fn parse_device_class(name: &str) -> Result<DeviceClass> {
 
 impl RuntimeOptions {
     pub fn from_env() -> Result<Self> {
-        let backends = match std::env::var("SE_RUNTIME_BACKEND") {
-            Ok(name) if !name.is_empty() => Some(parse_backend(&name)?),
+        let (mut preference, mut backends) = (BackendPreference::Auto, None);
+        match std::env::var("SE_RUNTIME_BACKEND") {
+            Ok(name) if name.eq_ignore_ascii_case("cpu") => preference = BackendPreference::Cpu,
+            Ok(name) if name.eq_ignore_ascii_case("gpu") => preference = BackendPreference::Gpu,
+            Ok(name) if !name.is_empty() => backends = Some(parse_backend(&name)?),
+            _ => {}
+        }
+        let threads = match std::env::var("SE_RUNTIME_THREADS") {
+            Ok(n) if !n.is_empty() => Some(parse_threads(&n)?),
             _ => None,
         };
         let adapter_name = std::env::var("SE_RUNTIME_ADAPTER")
@@ -159,11 +184,24 @@ impl RuntimeOptions {
             _ => None,
         };
         Ok(Self {
+            preference,
+            threads,
             backends,
             adapter_name,
             caps,
             device_class,
         })
+    }
+}
+
+/// Parses a CPU engine thread count (`SE_RUNTIME_THREADS`, `--threads`): 1 or more.
+pub fn parse_threads(text: &str) -> Result<usize> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(Error::invalid(
+            "SE_RUNTIME_THREADS",
+            format!("'{text}' is not a thread count; use a whole number of 1 or more"),
+        )),
     }
 }
 
@@ -177,7 +215,9 @@ pub fn parse_backend(name: &str) -> Result<wgpu::Backends> {
         other => {
             return Err(Error::invalid(
                 "SE_RUNTIME_BACKEND",
-                format!("unknown backend '{other}'; use vulkan, metal, dx12, gl or webgpu"),
+                format!(
+                    "unknown backend '{other}'; use cpu, gpu, vulkan, metal, dx12, gl or webgpu"
+                ),
             ));
         }
     })

@@ -15,7 +15,10 @@ mod pipeline;
 mod profile;
 mod submit;
 
-pub use adapter::{LimitCaps, RuntimeOptions, list_adapters, parse_backend, parse_device_class};
+pub use adapter::{
+    BackendPreference, LimitCaps, RuntimeOptions, list_adapters, parse_backend, parse_device_class,
+    parse_threads,
+};
 pub use buffer::{HalfTensor, PoolStats, Tensor};
 pub use pipeline::{Dispatch, Shader, grid};
 pub(crate) use pipeline::{distinct_output, groups};

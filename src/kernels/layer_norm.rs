@@ -8,6 +8,9 @@ use crate::ops::layer_norm::{check_param, rows};
 
 pub const SHADER: Shader = shader!("layer_norm", ["shared/grid", "layer_norm"]);
 
+/// Rows per workgroup, one invocation each.
+pub(super) const WORKGROUP: usize = 64;
+
 uniform! {
     struct Params {
         rows: u32,
@@ -18,9 +21,6 @@ uniform! {
         _pad: [u32; 3],
     }
 }
-
-/// Invocations per workgroup: `@workgroup_size` in the shader.
-pub(super) const WORKGROUP: usize = 64;
 
 /// `y = (x - mean) / sqrt(var + epsilon) * scale + bias` per row of the dimensions
 /// from `axis` on; `scale` and `bias` hold a value per row element or one; each

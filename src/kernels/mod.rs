@@ -138,6 +138,12 @@ pub const ENTRY_POINTS: &[EntryPoint] = {
     use Workgroup::{GemmTile, Invocations, PerItem};
     &[
         entry(
+            layer_norm::SHADER,
+            "layer_norm",
+            layer_norm::Params::LAYOUT,
+            Invocations(layer_norm::WORKGROUP),
+        ),
+        entry(
             unary::SHADER,
             "unary",
             unary::Params::LAYOUT,
@@ -292,12 +298,6 @@ pub const ENTRY_POINTS: &[EntryPoint] = {
             "reduce",
             reduce::Params::LAYOUT,
             Invocations(reduce::WORKGROUP),
-        ),
-        entry(
-            layer_norm::SHADER,
-            "layer_norm",
-            layer_norm::Params::LAYOUT,
-            Invocations(layer_norm::WORKGROUP),
         ),
     ]
 };
