@@ -3,6 +3,14 @@
 //! as the engine lowers them (out[Co, HW] = W[Co, K] x cols[K, HW], K = Ci * kh * kw),
 //! one thread, and `gemm` on two threads as well. Median GFLOP/s over ROUNDS rounds.
 //! `cargo bench --bench cpu_gemm`; under `cargo test` it checks the two agree.
+//!
+//! Measured 2026-12-03 on the 2-core AVX-512 development VM (shared, load ~3-5), two
+//! runs: matrixmultiply 1 thread 77-81 / 125-132 / 75-84 / 91-102 / 96 / 127-129
+//! GFLOP/s on the six shapes in order, gemm 1 thread 31-61 / 86-89 / 71-73 / 82-85 /
+//! 74-79 / 95-96, gemm 2 threads 37-60 / 91-96 / 77-109 / 82-97 / 80-102 / 93-95.
+//! matrixmultiply wins every shape on one thread (1.1x to 2.6x), so the engine uses it
+//! and splits the output into one tile per thread itself, which also lets each tile's
+//! epilogue run while the tile is in cache. rten-gemm was not evaluated.
 
 use std::time::Instant;
 

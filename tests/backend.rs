@@ -1,10 +1,10 @@
-//! The backend seam: one generic function runs a model on the GPU and on the CPU
-//! reference through the `Backend` trait, without knowing which it holds, and the two
-//! agree.
+//! The backend seam: one generic function runs a model on the GPU, the CPU engine and
+//! the CPU reference through the `Backend` trait, without knowing which it holds, and
+//! they agree.
 
 mod common;
 
-use se_runtime::backend::{Backend, BackendSession, Reference};
+use se_runtime::backend::{Backend, BackendSession, CpuEngine, Reference};
 use se_runtime::{HostTensor, Inference, Model};
 
 fn model() -> Model {
@@ -39,17 +39,21 @@ fn gpu_and_reference_agree_through_the_trait() {
     let x = input(&model, 2);
     let cpu = run_on(&Reference, &model, &x);
     assert!(!cpu.excitations.is_empty(), "the model has SE blocks");
-    let gpu = run_on(rt, &model, &x);
-    assert_eq!(gpu.outputs.len(), cpu.outputs.len());
-    for ((gn, g), (cn, c)) in gpu.outputs.iter().zip(&cpu.outputs) {
-        assert_eq!(gn, cn);
-        assert_eq!(g.shape, c.shape, "{gn}");
-        common::assert_close(gn, &g.data, &c.data);
+    assert_agree(&run_on(rt, &model, &x), &cpu);
+}
+
+/// The same outputs and excitations, within the kernel tolerance.
+fn assert_agree(got: &Inference, want: &Inference) {
+    assert_eq!(got.outputs.len(), want.outputs.len());
+    for ((gn, g), (wn, w)) in got.outputs.iter().zip(&want.outputs) {
+        assert_eq!(gn, wn);
+        assert_eq!(g.shape, w.shape, "{gn}");
+        common::assert_close(gn, &g.data, &w.data);
     }
-    assert_eq!(gpu.excitations.len(), cpu.excitations.len());
-    for (g, c) in gpu.excitations.iter().zip(&cpu.excitations) {
-        assert_eq!((&g.block, g.channels), (&c.block, c.channels));
-        common::assert_close(&g.block, &g.values.data, &c.values.data);
+    assert_eq!(got.excitations.len(), want.excitations.len());
+    for (g, w) in got.excitations.iter().zip(&want.excitations) {
+        assert_eq!((&g.block, g.channels), (&w.block, w.channels));
+        common::assert_close(&g.block, &g.values.data, &w.values.data);
     }
 }
 
@@ -67,4 +71,26 @@ fn backends_reject_a_wrong_input_the_same_way() {
         bad.unwrap_err().to_string(),
         "both backends check inputs with the shared order_inputs"
     );
+}
+
+#[test]
+fn engine_and_reference_agree_through_the_trait() {
+    let model = model();
+    let x = input(&model, 3);
+    let want = run_on(&Reference, &model, &x);
+    let got = run_on(&CpuEngine::new(Some(2)).unwrap(), &model, &x);
+    assert_agree(&got, &want);
+}
+
+#[test]
+fn thread_counts_are_checked() {
+    use se_runtime::device::parse_threads;
+    assert_eq!(parse_threads(" 3 ").unwrap(), 3);
+    for bad in ["0", "-1", "two", ""] {
+        let e = parse_threads(bad).unwrap_err().to_string();
+        assert!(
+            e.contains("SE_RUNTIME_THREADS") && e.contains("1 or more"),
+            "{bad}: {e}"
+        );
+    }
 }

@@ -1,75 +1,15 @@
 //! End-to-end tests of the `se-runtime` program: every subcommand on the tiny models in
 //! tests/data (made by tools/make_cli_models.py), including how it fails on bad input.
 
+mod cli_common;
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
-use image::{Rgba, RgbaImage};
+use cli_common::*;
 use npyz::WriterBuilder;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-/// The program on the GPU: these tests check the GPU path, which the default would
-/// leave for the CPU engine on a software adapter (`--backend` still overrides it).
-fn se_runtime() -> Command {
-    let mut cmd = Command::cargo_bin("se-runtime").unwrap();
-    cmd.env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .env("SE_RUNTIME_BACKEND", "gpu");
-    cmd
-}
-
-/// The program where no GPU API finds a driver: no Vulkan ICD, no EGL vendor.
-fn without_gpu_drivers() -> Command {
-    let mut cmd = Command::cargo_bin("se-runtime").unwrap();
-    cmd.env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .env_remove("SE_RUNTIME_BACKEND")
-        .env("VK_ICD_FILENAMES", "/nonexistent")
-        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent");
-    cmd
-}
-
-/// A light garment-like blob on black, like Fashion-MNIST; `seed` moves it around.
-fn picture(w: u32, h: u32, seed: u32) -> RgbaImage {
-    RgbaImage::from_fn(w, h, |x, y| {
-        let (cx, cy) = ((w / 2 + seed * 3) % w, (h / 3 + seed * 5) % h);
-        let d = x.abs_diff(cx) + y.abs_diff(cy);
-        let v = 255u32.saturating_sub(d * 255 / (w / 2)) as u8;
-        Rgba([v, v / 2 + (seed as u8) * 20, v, 255])
-    })
-}
-
-/// A folder with one picture in each lossless format (same pixels) plus a JPEG.
-fn image_folder() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let img = picture(28, 28, 1);
-    for ext in ["png", "bmp", "webp"] {
-        img.save(dir.path().join(format!("same.{ext}"))).unwrap();
-    }
-    image::DynamicImage::ImageRgba8(picture(40, 30, 2))
-        .to_rgb8()
-        .save(dir.path().join("other.jpg"))
-        .unwrap();
-    dir
-}
-
-fn json_lines(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
-}
-
-fn no_panic() -> impl Predicate<str> {
-    predicate::str::contains("panicked").not()
-}
 
 #[test]
 fn info_shows_adapters_limits_and_features() {
@@ -81,100 +21,6 @@ fn info_shows_adapters_limits_and_features() {
         .stdout(predicate::str::contains("Chosen:"))
         .stdout(predicate::str::contains("max_storage_buffer_binding_size"))
         .stdout(predicate::str::contains("TIMESTAMP_QUERY"));
-}
-
-#[test]
-fn without_any_gpu_driver_the_cpu_engine_runs_by_default() {
-    without_gpu_drivers()
-        .arg("info")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("Runs on: cpu engine"))
-        .stdout(predicate::str::contains("no GPU adapter found"));
-    let dir = image_folder();
-    let out = without_gpu_drivers()
-        .args(["classify", "--json", "--top", "3"])
-        .arg(dir.path())
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("cpu engine"))
-        .get_output()
-        .stdout
-        .clone();
-    assert_eq!(json_lines(&out).len(), 4);
-}
-
-#[test]
-fn the_cpu_engine_classifies_like_the_gpu() {
-    require!(gpu);
-    let dir = image_folder();
-    let top = |backend: &str| {
-        let out = se_runtime()
-            .args([
-                "--backend",
-                backend,
-                "--threads",
-                "2",
-                "classify",
-                "--json",
-                "--top",
-                "3",
-            ])
-            .arg(dir.path())
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        json_lines(&out)
-            .into_iter()
-            .map(|l| l["top"].clone())
-            .collect::<Vec<_>>()
-    };
-    let (cpu, gpu) = (top("cpu"), top("gpu"));
-    assert_eq!(cpu.len(), gpu.len());
-    for (c, g) in cpu.iter().zip(&gpu) {
-        for (a, b) in c.as_array().unwrap().iter().zip(g.as_array().unwrap()) {
-            assert_eq!(a["index"], b["index"], "{c} vs {g}");
-            let (p, q) = (
-                a["probability"].as_f64().unwrap(),
-                b["probability"].as_f64().unwrap(),
-            );
-            assert!((p - q).abs() < 1e-4, "{c} vs {g}");
-        }
-    }
-}
-
-#[test]
-fn bench_on_the_cpu_engine_reports_its_backend_and_layers() {
-    let out = without_gpu_drivers()
-        .args([
-            "--backend",
-            "cpu",
-            "--threads",
-            "1",
-            "bench",
-            "--iters",
-            "3",
-            "--warmup",
-            "1",
-            "--json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["backend"]["name"], "cpu");
-    assert_eq!(v["backend"]["threads"], 1);
-    let m = &v["models"][0];
-    assert_eq!(m["latency_ms"]["runs"], 3);
-    assert!(m["latency_ms"]["median"].as_f64().unwrap() > 0.0);
-    let layers = m["layers"].as_array().unwrap();
-    assert_eq!(layers.len(), m["steps"].as_u64().unwrap() as usize);
-    assert!(layers.iter().any(|l| l["kernel"] == "se-fused"), "{m}");
-    assert!(m["fast_steps"].as_u64().unwrap() > 0);
 }
 
 #[test]
@@ -249,14 +95,7 @@ fn classify_a_folder_as_json_lines() {
         .collect();
     assert_eq!(same.len(), 3);
     for top in &same[1..] {
-        for (a, b) in top.iter().zip(same[0]) {
-            assert_eq!(a["index"], b["index"]);
-            let (p, q) = (
-                a["probability"].as_f64().unwrap(),
-                b["probability"].as_f64().unwrap(),
-            );
-            assert!((p - q).abs() < 1e-5, "{same:?}");
-        }
+        assert_same_top(top, same[0], 1e-5);
     }
 }
 

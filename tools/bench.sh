@@ -94,23 +94,9 @@ for spec in "${MODELS[@]}"; do ORT_MODELS+=(--model "$spec"); done
   --iters "$ITERS" --warmup "$WARMUP"
 
 echo "== CPU engine vs onnxruntime CPU, 1 and 2 threads"
-# Each model, batch and thread count: the engine, then onnxruntime, back to back.
-rm -rf "$RESULTS/cpu"; mkdir -p "$RESULTS/cpu"
 CPU_MODELS=("${MODELS[@]}")
 [ "$QUICK" = 1 ] || CPU_MODELS+=(resnet50=bench/models/resnet50/model.onnx)
-for spec in "${CPU_MODELS[@]}"; do
-  name="${spec%%=*}"; path="${spec#*=}"
-  for batch in 1 8; do
-    for threads in 1 2; do
-      echo "   $name batch $batch, $threads threads"
-      "$BIN" --backend cpu --threads "$threads" bench --model "$path" --batch "$batch" \
-        --iters "$ITERS" --warmup "$WARMUP" --profile-runs "$PROFILE" --json \
-        > "$RESULTS/cpu/${name}_b${batch}_t${threads}.json"
-      "$PY" tools/bench_ort.py "$RESULTS/cpu/ort_${name}_b${batch}_t${threads}.json" \
-        --model "$name=$path" --batch "$batch" --iters "$ITERS" --warmup "$WARMUP" --threads "$threads"
-    done
-  done
-done
+bash tools/bench_cpu.sh "$BIN" "$PY" "$RESULTS/cpu" "$ITERS" "$WARMUP" "$PROFILE" "${CPU_MODELS[@]}"
 
 if [ -f bench/web/run.sh ]; then
   echo "== browser (bench/web/run.sh)"
@@ -161,5 +147,5 @@ json.dump({
 PY
 
 "$PY" tools/bench_report.py "$RESULTS" "$REPORT"
-"$PY" tools/bench_cpu_report.py "$RESULTS/cpu" >> "$REPORT"
+cat "$RESULTS/cpu/report.md" >> "$REPORT"
 echo "== wrote $REPORT"

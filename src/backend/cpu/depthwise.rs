@@ -30,11 +30,19 @@ pub(super) struct Depthwise {
     pub act: Activation,
 }
 
-/// The padded plane's layout: `rows` rows of `stride` phases of `width` columns.
+/// The padded plane's layout: `rows` rows of `stride` phases of `width` columns,
+/// then `wide` elements for [`Depthwise::wide_taps`].
 struct Layout {
     rows: usize,
     stride: usize,
     width: usize,
+    wide: usize,
+}
+
+impl Layout {
+    fn plane(&self) -> usize {
+        self.rows * self.stride * self.width
+    }
 }
 
 impl Depthwise {
@@ -51,6 +59,11 @@ impl Depthwise {
             rows: g.height + p.padding[0] + p.padding[2],
             stride: p.stride[1],
             width: padded.div_ceil(p.stride[1]),
+            wide: if p.stride == [1, 1] {
+                g.out_height * padded
+            } else {
+                0
+            },
         }
     }
 
@@ -117,7 +130,12 @@ impl Depthwise {
     ) {
         let channel = i % self.geometry.channels;
         self.pad(x, layout, padded);
-        self.taps(padded, layout, channel, out);
+        let (plane, wide) = padded.split_at_mut(layout.plane());
+        if self.geometry.params.stride == [1, 1] {
+            self.wide_taps(plane, wide, layout, channel, out);
+        } else {
+            self.taps(plane, layout, channel, out);
+        }
         let bias = self.bias.as_ref().map_or(0.0, |b| b[channel]);
         finish(out, bias, residual, self.act);
     }
@@ -129,7 +147,7 @@ impl Depthwise {
         let g = &self.geometry;
         let [top, left] = [g.params.padding[0], g.params.padding[1]];
         padded.clear();
-        padded.resize(l.rows * l.stride * l.width, 0.0);
+        padded.resize(l.plane() + l.wide, 0.0);
         for (iy, input) in x.chunks(g.width).enumerate() {
             let row = &mut padded[(iy + top) * l.stride * l.width..][..l.stride * l.width];
             if l.stride == 1 {
@@ -149,6 +167,42 @@ impl Depthwise {
                     *d = v;
                 }
             }
+        }
+    }
+
+    /// [`Self::taps`] for stride 1, where output `(oy, ox)` reads padded element
+    /// `(oy + ky * dh) * W + ox + kx * dw`: computed for every padded column (`wide`,
+    /// rows `W` long; the columns past the output's are never read), each tap is one
+    /// long multiply-add over the whole plane instead of one per short output row.
+    /// Then the output's columns are copied out.
+    #[inline(always)]
+    fn wide_taps(
+        &self,
+        plane: &[f32],
+        wide: &mut [f32],
+        l: &Layout,
+        channel: usize,
+        out: &mut [f32],
+    ) {
+        let g = &self.geometry;
+        let p = &g.params;
+        let [kh, kw] = g.kernel;
+        let (ow, pw) = (g.out_width, l.width);
+        let len = (g.out_height - 1) * pw + ow;
+        let wide = &mut wide[..len];
+        wide.fill(0.0);
+        let taps = &self.weights[channel * kh * kw..][..kh * kw];
+        for ky in 0..kh {
+            for kx in 0..kw {
+                let src = &plane[ky * p.dilation[0] * pw + kx * p.dilation[1]..][..len];
+                let w = taps[ky * kw + kx];
+                for (o, v) in wide.iter_mut().zip(src) {
+                    *o += w * v;
+                }
+            }
+        }
+        for (oy, row) in out.chunks_mut(ow).enumerate() {
+            row.copy_from_slice(&wide[oy * pw..][..ow]);
         }
     }
 
