@@ -25,12 +25,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> inv_std_out: array<f32>;
 
 @compute @workgroup_size(64)
-fn layer_norm(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let row = (wid.x + wid.y * nwg.x) * 64u + lid;
+fn layer_norm(inv: Invocation) {
+    let row = global_index(inv, 64u);
     if row >= p.rows {
         return;
     }
@@ -45,15 +41,15 @@ fn layer_norm(
         let d = x[base + k] - mean;
         sq += d * d;
     }
-    let inv = 1.0 / sqrt(sq / f32(p.n) + p.epsilon);
+    let inv_std = 1.0 / sqrt(sq / f32(p.n) + p.epsilon);
     mean_out[row] = mean;
-    inv_std_out[row] = inv;
+    inv_std_out[row] = inv_std;
     for (var k = 0u; k < p.n; k++) {
         let s = scale[select(k, 0u, p.scale_len == 1u)];
         var b = 0.0;
         if p.bias_len > 0u {
             b = bias[select(k, 0u, p.bias_len == 1u)];
         }
-        y[base + k] = (x[base + k] - mean) * inv * s + b;
+        y[base + k] = (x[base + k] - mean) * inv_std * s + b;
     }
 }

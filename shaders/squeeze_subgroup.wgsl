@@ -26,6 +26,24 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
+struct Subgroup {
+    @builtin(subgroup_id) id: u32,
+    @builtin(num_subgroups) count: u32,
+    @builtin(subgroup_invocation_id) lane: u32,
+    @builtin(subgroup_size) lanes: u32,
+}
+
+// The planes of this workgroup that subgroup s reduces: first + s.id, then every
+// s.count-th, up to but not including `end`. Uniform within the subgroup, as the
+// subgroup operations need.
+fn first_plane(inv: Invocation, s: Subgroup) -> u32 {
+    return workgroup_index(inv) * p.planes_per_group + s.id;
+}
+
+fn end_plane(inv: Invocation) -> u32 {
+    return min((workgroup_index(inv) + 1u) * p.planes_per_group, p.planes);
+}
+
 fn finish(plane: u32, lane: u32, value: f32) {
     var r: f32;
     if MAX_POOL {
@@ -39,17 +57,10 @@ fn finish(plane: u32, lane: u32, value: f32) {
 }
 
 @compute @workgroup_size(WG)
-fn squeeze_subgroup(
-    inv: Invocation,
-    @builtin(subgroup_id) sg: u32,
-    @builtin(num_subgroups) sgs: u32,
-    @builtin(subgroup_invocation_id) lane: u32,
-    @builtin(subgroup_size) lanes: u32,
-) {
-    let first = workgroup_index(inv) * p.planes_per_group;
-    let last = min(first + p.planes_per_group, p.planes);
-    // Uniform within the subgroup, as the subgroup operations need.
-    for (var plane = first + sg; plane < last; plane += sgs) {
+fn squeeze_subgroup(inv: Invocation, s: Subgroup) {
+    let lane = s.lane;
+    let lanes = s.lanes;
+    for (var plane = first_plane(inv, s); plane < end_plane(inv); plane += s.count) {
         let base = plane * p.hw;
         // Max starts from an element of the plane: no -infinity literal needed.
         var acc = 0.0;
@@ -69,17 +80,11 @@ fn squeeze_subgroup(
 
 // The same with vec4 loads, for planes whose size is a multiple of 4.
 @compute @workgroup_size(WG)
-fn squeeze_subgroup_vec4(
-    inv: Invocation,
-    @builtin(subgroup_id) sg: u32,
-    @builtin(num_subgroups) sgs: u32,
-    @builtin(subgroup_invocation_id) lane: u32,
-    @builtin(subgroup_size) lanes: u32,
-) {
-    let first = workgroup_index(inv) * p.planes_per_group;
-    let last = min(first + p.planes_per_group, p.planes);
+fn squeeze_subgroup_vec4(inv: Invocation, s: Subgroup) {
+    let lane = s.lane;
+    let lanes = s.lanes;
     let hw4 = p.hw / 4u;
-    for (var plane = first + sg; plane < last; plane += sgs) {
+    for (var plane = first_plane(inv, s); plane < end_plane(inv); plane += s.count) {
         let base = plane * hw4;
         var acc = vec4<f32>(0.0);
         if MAX_POOL {

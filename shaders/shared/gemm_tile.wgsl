@@ -30,6 +30,11 @@ override B_TILE: u32 = BK * WG_N;
 var<workgroup> a_tile: array<vec4<f32>, A_TILE>;
 var<workgroup> b_tile: array<vec4<f32>, B_TILE>;
 
+// One row of A's 4 x 4 block times B's rows b0..b3: a row of the block's product.
+fn dot4(a: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>) -> vec4<f32> {
+    return a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
+}
+
 // Computes and stores the block whose first row is m0 and first column n0, over K =
 // kdim. Called by the whole workgroup (the barriers need it), lid its invocation index.
 fn gemm_tile(t: Tile, lid: u32, m0: u32, n0: u32, kdim: u32) {
@@ -77,23 +82,15 @@ fn gemm_tile(t: Tile, lid: u32, m0: u32, n0: u32, kdim: u32) {
             let b1 = tile_b(t, k0 + 1u, n);
             let b2 = tile_b(t, k0 + 2u, n);
             let b3 = tile_b(t, k0 + 3u, n);
-            let a0 = tile_a(t, m, k0);
-            let a1 = tile_a(t, m + 1u, k0);
-            let a2 = tile_a(t, m + 2u, k0);
-            let a3 = tile_a(t, m + 3u, k0);
-            acc[0] += a0.x * b0 + a0.y * b1 + a0.z * b2 + a0.w * b3;
-            acc[1] += a1.x * b0 + a1.y * b1 + a1.z * b2 + a1.w * b3;
-            acc[2] += a2.x * b0 + a2.y * b1 + a2.z * b2 + a2.w * b3;
-            acc[3] += a3.x * b0 + a3.y * b1 + a3.z * b2 + a3.w * b3;
+            acc[0] += dot4(tile_a(t, m, k0), b0, b1, b2, b3);
+            acc[1] += dot4(tile_a(t, m + 1u, k0), b0, b1, b2, b3);
+            acc[2] += dot4(tile_a(t, m + 2u, k0), b0, b1, b2, b3);
+            acc[3] += dot4(tile_a(t, m + 3u, k0), b0, b1, b2, b3);
             if ROWS == 8u {
-                let a4 = tile_a(t, m + 4u, k0);
-                let a5 = tile_a(t, m + 5u, k0);
-                let a6 = tile_a(t, m + 6u, k0);
-                let a7 = tile_a(t, m + 7u, k0);
-                acc[4] += a4.x * b0 + a4.y * b1 + a4.z * b2 + a4.w * b3;
-                acc[5] += a5.x * b0 + a5.y * b1 + a5.z * b2 + a5.w * b3;
-                acc[6] += a6.x * b0 + a6.y * b1 + a6.z * b2 + a6.w * b3;
-                acc[7] += a7.x * b0 + a7.y * b1 + a7.z * b2 + a7.w * b3;
+                acc[4] += dot4(tile_a(t, m + 4u, k0), b0, b1, b2, b3);
+                acc[5] += dot4(tile_a(t, m + 5u, k0), b0, b1, b2, b3);
+                acc[6] += dot4(tile_a(t, m + 6u, k0), b0, b1, b2, b3);
+                acc[7] += dot4(tile_a(t, m + 7u, k0), b0, b1, b2, b3);
             }
         }
     }

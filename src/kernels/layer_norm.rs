@@ -6,7 +6,7 @@ use crate::device::{Runtime, Tensor};
 use crate::error::{Error, Result};
 use crate::ops::layer_norm::{check_param, rows};
 
-pub const SHADER: Shader = shader!("layer_norm", ["layer_norm"]);
+pub const SHADER: Shader = shader!("layer_norm", ["shared/grid", "layer_norm"]);
 
 /// Rows per workgroup, one invocation each.
 pub(super) const WORKGROUP: usize = 64;
