@@ -14,7 +14,7 @@ use crate::onnx::{self, Imported};
 use crate::ops::Activation;
 use crate::ops::SqueezeMode;
 use crate::passes::{self, Fusions};
-use crate::plan::{self, Plan, StepOp};
+use crate::plan::{self, Plan, SeStep, StepOp};
 
 /// The most activation memory a plan may need at once, in f32 elements (8 GiB): each
 /// tensor is already at most `onnx::MAX_ELEMENTS`, and this bounds their sum, so a
@@ -283,14 +283,14 @@ fn describe(m: &Imported, plan: &Plan, fusions: Fusions, batch: Option<usize>) -
         .steps
         .iter()
         .filter_map(|s| match &s.op {
-            StepOp::SeBlock {
+            StepOp::SeBlock(SeStep {
                 w1,
                 residual,
                 pooling,
                 hidden,
                 gate,
                 ..
-            } => Some(SeBlockInfo {
+            }) => Some(SeBlockInfo {
                 name: s.name.clone(),
                 channels: w1.shape[1],
                 reduced: w1.shape[0],

@@ -569,21 +569,10 @@ fn step_buffers(op: &StepOp) -> (Vec<usize>, Vec<usize>) {
             (r(&ins), r(&[y, mean, inv_std]))
         }
         StepOp::Split { x, ys, .. } => (r(&[x]), r(&ys.iter().collect::<Vec<_>>())),
-        StepOp::SeBlock {
-            x,
-            w1,
-            b1,
-            w2,
-            b2,
-            residual,
-            squeezed,
-            excitation,
-            y,
-            ..
-        } => {
-            let mut ins = vec![x, w1, b1, w2, b2];
-            ins.extend(residual.iter());
-            (r(&ins), r(&[squeezed, excitation, y]))
+        StepOp::SeBlock(se) => {
+            let mut ins = vec![&se.x, &se.w1, &se.b1, &se.w2, &se.b2];
+            ins.extend(se.residual.iter());
+            (r(&ins), r(&[&se.squeezed, &se.excitation, &se.y]))
         }
     }
 }

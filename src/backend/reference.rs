@@ -221,37 +221,23 @@ pub(super) fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
         }
         StepOp::Transpose { x, perm, y } => (y, cpu::transpose::transpose(&*mem.get(x)?, perm)?),
         StepOp::Pad { x, pads, kind, y } => (y, cpu::pad::pad(&*mem.get(x)?, pads, *kind)?),
-        StepOp::SeBlock {
-            x,
-            w1,
-            b1,
-            w2,
-            b2,
-            residual,
-            pooling,
-            hidden,
-            gate,
-            act,
-            squeezed,
-            excitation,
-            y,
-        } => {
-            let xv = mem.get(x)?.into_owned();
-            let s = cpu::squeeze::squeeze(&xv, *pooling)?;
+        StepOp::SeBlock(se) => {
+            let xv = mem.get(&se.x)?.into_owned();
+            let s = cpu::squeeze::squeeze(&xv, se.pooling)?;
             let e = cpu::excite::excite(
                 &s,
-                &*mem.get(w1)?,
-                &*mem.get(b1)?,
-                *hidden,
-                &*mem.get(w2)?,
-                &*mem.get(b2)?,
-                *gate,
+                &*mem.get(&se.w1)?,
+                &*mem.get(&se.b1)?,
+                se.hidden,
+                &*mem.get(&se.w2)?,
+                &*mem.get(&se.b2)?,
+                se.gate,
             )?;
-            let r = mem.opt(residual)?.map(Cow::into_owned);
-            let t = cpu::scale::scale(&xv, &e, r.as_ref(), *act)?;
-            mem.set(squeezed, s)?;
-            mem.set(excitation, e)?;
-            (y, t)
+            let r = mem.opt(&se.residual)?.map(Cow::into_owned);
+            let t = cpu::scale::scale(&xv, &e, r.as_ref(), se.act)?;
+            mem.set(&se.squeezed, s)?;
+            mem.set(&se.excitation, e)?;
+            (&se.y, t)
         }
     };
     mem.set(out, result)

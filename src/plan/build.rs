@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::buffers::Allocator;
 use super::lower::lower;
-use super::{Binding, ExcitationSlot, Loc, Operand, Plan, Step, StepOp};
+use super::{Binding, ExcitationSlot, Loc, Operand, Plan, SeStep, Step, StepOp};
 use crate::error::Result;
 use crate::graph::{Graph, ValueId};
 use crate::ops::Op;
@@ -143,7 +143,9 @@ pub fn build(g: &Graph, batch: usize) -> Result<Plan> {
         let ins: Vec<Option<Operand>> = n.inputs.iter().map(|v| v.map(|v| p.operand(v))).collect();
         let outs: Vec<Operand> = n.outputs.iter().map(|&v| p.operand(v)).collect();
         let step = lower(n, &ins, &outs, &mut p.alloc)?;
-        if let (Op::SeBlock { name, .. }, StepOp::SeBlock { excitation, .. }) = (&n.op, &step) {
+        if let (Op::SeBlock { name, .. }, StepOp::SeBlock(SeStep { excitation, .. })) =
+            (&n.op, &step)
+        {
             excitations.push(ExcitationSlot {
                 block: name.clone(),
                 channels: excitation.shape[1],

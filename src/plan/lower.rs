@@ -3,7 +3,7 @@
 //! opset-12 softmax as 2-D).
 
 use super::buffers::Allocator;
-use super::{Loc, Operand, StepOp};
+use super::{Loc, Operand, SeStep, StepOp};
 use crate::error::{Error, Result};
 use crate::graph::Node;
 use crate::ops::Op;
@@ -206,7 +206,7 @@ pub(super) fn lower(
             // Only needed during the step.
             let scratch = alloc.take(excitation.len());
             alloc.give_back(scratch);
-            StepOp::SeBlock {
+            StepOp::SeBlock(SeStep {
                 x: input(0)?,
                 w1: input(1)?,
                 b1: input(2)?,
@@ -223,7 +223,7 @@ pub(super) fn lower(
                 },
                 excitation,
                 y,
-            }
+            })
         }
         other => {
             return Err(Error::invalid(

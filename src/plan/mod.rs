@@ -147,22 +147,28 @@ pub enum StepOp {
         kind: PadMode,
         y: Operand,
     },
-    /// squeeze -> excite -> scale; `squeezed` is a scratch `[N, C]` buffer.
-    SeBlock {
-        x: Operand,
-        w1: Operand,
-        b1: Operand,
-        w2: Operand,
-        b2: Operand,
-        residual: Option<Operand>,
-        pooling: SqueezeMode,
-        hidden: Activation,
-        gate: Activation,
-        act: Activation,
-        squeezed: Operand,
-        excitation: Operand,
-        y: Operand,
-    },
+    /// squeeze -> excite -> scale.
+    SeBlock(SeStep),
+}
+
+/// An SE block's step: its operands and activations, one struct that every backend
+/// reads by field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeStep {
+    pub x: Operand,
+    pub w1: Operand,
+    pub b1: Operand,
+    pub w2: Operand,
+    pub b2: Operand,
+    pub residual: Option<Operand>,
+    pub pooling: SqueezeMode,
+    pub hidden: Activation,
+    pub gate: Activation,
+    pub act: Activation,
+    /// A scratch `[N, C]` buffer for the pooled vector.
+    pub squeezed: Operand,
+    pub excitation: Operand,
+    pub y: Operand,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -183,13 +189,9 @@ impl Step {
         match &self.op {
             StepOp::Conv { w, y, .. } => n(&y.shape) * n(&w.shape[1..]),
             StepOp::MatMul { a, y, .. } => n(&y.shape) * a.shape[a.shape.len() - 1] as u64,
-            StepOp::SeBlock {
-                w1,
-                w2,
-                excitation,
-                y,
-                ..
-            } => n(&excitation.shape[..1]) * (n(&w1.shape) + n(&w2.shape)) + n(&y.shape),
+            StepOp::SeBlock(se) => {
+                n(&se.excitation.shape[..1]) * (n(&se.w1.shape) + n(&se.w2.shape)) + n(&se.y.shape)
+            }
             _ => 0,
         }
     }

@@ -33,7 +33,7 @@ use super::{Backend, BackendSession, Inference, inference, order_inputs, read_ba
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::ops::excite::excite_dims;
-use crate::plan::{Loc, Operand, Plan, StepOp};
+use crate::plan::{Loc, Operand, Plan, SeStep, StepOp};
 use crate::tensor::HostTensor;
 
 /// The CPU engine: it prepares [`EngineSession`]s that share its threads.
@@ -166,7 +166,7 @@ impl Kernel {
                     })
                 }
             }
-            StepOp::SeBlock {
+            StepOp::SeBlock(SeStep {
                 x,
                 w1,
                 b1,
@@ -179,7 +179,7 @@ impl Kernel {
                 squeezed,
                 y,
                 ..
-            } => {
+            }) => {
                 let weights = [w1, b1, w2, b2].iter().all(|o| constant(o).is_some());
                 let dims = excite_dims(&squeezed.shape, &w1.shape, &b1.shape, &w2.shape, &b2.shape);
                 match (&x.shape[..], weights, dims) {
@@ -366,30 +366,19 @@ impl EngineSession {
                 k.run(threads, read(mem, a)?, &mut out.data);
                 put(mem, y, out);
             }
-            (
-                Kernel::SeBlock(p),
-                StepOp::SeBlock {
-                    x,
-                    w1,
-                    b1,
-                    w2,
-                    b2,
-                    residual,
-                    squeezed,
-                    excitation,
-                    y,
-                    ..
-                },
-            ) => {
-                let (mut s, mut e, mut out) =
-                    (take(mem, squeezed)?, take(mem, excitation)?, take(mem, y)?);
+            (Kernel::SeBlock(p), StepOp::SeBlock(se)) => {
+                let (mut s, mut e, mut out) = (
+                    take(mem, &se.squeezed)?,
+                    take(mem, &se.excitation)?,
+                    take(mem, &se.y)?,
+                );
                 let data = SeData {
-                    x: read(mem, x)?,
-                    w1: read(mem, w1)?,
-                    b1: read(mem, b1)?,
-                    w2: read(mem, w2)?,
-                    b2: read(mem, b2)?,
-                    residual: residual.as_ref().map(|r| read(mem, r)).transpose()?,
+                    x: read(mem, &se.x)?,
+                    w1: read(mem, &se.w1)?,
+                    b1: read(mem, &se.b1)?,
+                    w2: read(mem, &se.w2)?,
+                    b2: read(mem, &se.b2)?,
+                    residual: se.residual.as_ref().map(|r| read(mem, r)).transpose()?,
                 };
                 let outputs = SeOut {
                     squeezed: &mut s.data,
@@ -397,9 +386,9 @@ impl EngineSession {
                     y: &mut out.data,
                 };
                 se_block(threads, p, &data, outputs);
-                put(mem, squeezed, s);
-                put(mem, excitation, e);
-                put(mem, y, out);
+                put(mem, &se.squeezed, s);
+                put(mem, &se.excitation, e);
+                put(mem, &se.y, out);
             }
             _ => run_step(mem, op)?,
         }

@@ -127,37 +127,23 @@ pub(super) fn step(
         StepOp::Pad { x, pads, kind, y } => {
             vec![kernels::pad::pad(rt, &view(x)?, pads, *kind, &view(y)?)?]
         }
-        StepOp::SeBlock {
-            x,
-            w1,
-            b1,
-            w2,
-            b2,
-            residual,
-            pooling,
-            hidden,
-            gate,
-            act,
-            squeezed,
-            excitation,
-            y,
-        } => {
-            let r = opt(residual)?;
+        StepOp::SeBlock(se) => {
+            let r = opt(&se.residual)?;
             kernels::excite::se_block(
                 rt,
-                &view(x)?,
-                &view(w1)?,
-                &view(b1)?,
-                &view(w2)?,
-                &view(b2)?,
+                &view(&se.x)?,
+                &view(&se.w1)?,
+                &view(&se.b1)?,
+                &view(&se.w2)?,
+                &view(&se.b2)?,
                 r.as_ref(),
-                *pooling,
-                *hidden,
-                *gate,
-                *act,
-                &view(squeezed)?,
-                &view(excitation)?,
-                &view(y)?,
+                se.pooling,
+                se.hidden,
+                se.gate,
+                se.act,
+                &view(&se.squeezed)?,
+                &view(&se.excitation)?,
+                &view(&se.y)?,
             )?
         }
     })
