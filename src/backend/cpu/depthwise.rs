@@ -22,6 +22,16 @@ thread_local! {
     static PLANE: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
+/// One output plane's inputs: plane `i` (image * C + channel), its input plane `x` and
+/// residual plane, and the padded layout.
+#[derive(Clone, Copy)]
+struct PlaneIn<'a> {
+    i: usize,
+    x: &'a [f32],
+    residual: Option<&'a [f32]>,
+    layout: &'a Layout,
+}
+
 pub(super) struct Depthwise {
     pub geometry: Geometry,
     /// `[C, KH * KW]`
@@ -81,13 +91,19 @@ impl Depthwise {
         let plane = |i: usize, out: &mut [f32]| {
             let x = &x[i * hw..][..hw];
             let residual = residual.map(|r| &r[i * ohw..][..ohw]);
+            let input = PlaneIn {
+                i,
+                x,
+                residual,
+                layout: &layout,
+            };
             PLANE.with_borrow_mut(|padded| {
                 #[cfg(target_arch = "x86_64")]
                 if avx2 {
                     // SAFETY: `avx2` is set only where the CPU has AVX2 (`Simd::avx2`).
-                    return unsafe { self.plane_avx2(i, x, residual, &layout, padded, out) };
+                    return unsafe { self.plane_avx2(input, padded, out) };
                 }
-                self.plane(i, x, residual, &layout, padded, out)
+                self.plane(input, padded, out)
             });
         };
         let y = &mut y[..g.batch * g.channels * ohw];
@@ -105,29 +121,19 @@ impl Depthwise {
     /// [`Self::plane`] compiled for AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn plane_avx2(
-        &self,
-        i: usize,
-        x: &[f32],
-        residual: Option<&[f32]>,
-        layout: &Layout,
-        padded: &mut Vec<f32>,
-        out: &mut [f32],
-    ) {
-        self.plane(i, x, residual, layout, padded, out)
+    unsafe fn plane_avx2(&self, input: PlaneIn<'_>, padded: &mut Vec<f32>, out: &mut [f32]) {
+        self.plane(input, padded, out)
     }
 
     /// Output plane `i` (image * C + channel) from its input plane `x`.
     #[inline(always)]
-    fn plane(
-        &self,
-        i: usize,
-        x: &[f32],
-        residual: Option<&[f32]>,
-        layout: &Layout,
-        padded: &mut Vec<f32>,
-        out: &mut [f32],
-    ) {
+    fn plane(&self, input: PlaneIn<'_>, padded: &mut Vec<f32>, out: &mut [f32]) {
+        let PlaneIn {
+            i,
+            x,
+            residual,
+            layout,
+        } = input;
         let channel = i % self.geometry.channels;
         self.pad(x, layout, padded);
         let (plane, wide) = padded.split_at_mut(layout.plane());
