@@ -5,7 +5,7 @@
 mod onnx_builder;
 
 use onnx_builder::*;
-use se_runtime::plan::{Loc, StepOp};
+use se_runtime::plan::{ConvStep, LayerNormStep, Loc, StepOp};
 use se_runtime::{Activation, Model, SqueezeMode};
 
 fn ops(m: &Model) -> Vec<String> {
@@ -370,9 +370,9 @@ fn residual_add_fuses_into_conv() {
     assert_eq!(m.info().fusions.residuals_fused, 1);
     assert_eq!(ops(&m), ["Conv+Relu", "Conv+Relu"]);
     let plan = m.plan(1).unwrap();
-    let StepOp::Conv {
+    let StepOp::Conv(ConvStep {
         residual: Some(r), ..
-    } = &plan.steps[1].op
+    }) = &plan.steps[1].op
     else {
         panic!("{:?}", plan.steps[1]);
     };
@@ -526,14 +526,14 @@ fn buf(o: &se_runtime::plan::Operand) -> Option<usize> {
 fn step_buffers(op: &StepOp) -> (Vec<usize>, Vec<usize>) {
     let r = |v: &[&se_runtime::plan::Operand]| v.iter().filter_map(|o| buf(o)).collect::<Vec<_>>();
     match op {
-        StepOp::Conv {
+        StepOp::Conv(ConvStep {
             x,
             w,
             bias,
             residual,
             y,
             ..
-        } => {
+        }) => {
             let mut ins = vec![x, w];
             ins.extend(bias.iter());
             ins.extend(residual.iter());
@@ -555,7 +555,7 @@ fn step_buffers(op: &StepOp) -> (Vec<usize>, Vec<usize>) {
         | StepOp::Pad { x, y, .. } => (r(&[x]), r(&[y])),
         StepOp::Binary { a, b, y, .. } => (r(&[a, b]), r(&[y])),
         StepOp::Concat { xs, y, .. } => (r(&xs.iter().collect::<Vec<_>>()), r(&[y])),
-        StepOp::LayerNorm {
+        StepOp::LayerNorm(LayerNormStep {
             x,
             scale,
             bias,
@@ -563,7 +563,7 @@ fn step_buffers(op: &StepOp) -> (Vec<usize>, Vec<usize>) {
             mean,
             inv_std,
             ..
-        } => {
+        }) => {
             let mut ins = vec![x, scale];
             ins.extend(bias.iter());
             (r(&ins), r(&[y, mean, inv_std]))

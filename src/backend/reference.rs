@@ -144,47 +144,19 @@ pub(super) fn run_step(mem: &mut Memory, op: &StepOp) -> Result<()> {
             let parts = cpu::slice::split(&*mem.get(x)?, *axis, &sizes)?;
             return ys.iter().zip(parts).try_for_each(|(y, t)| mem.set(y, t));
         }
-        StepOp::LayerNorm {
-            x,
-            scale,
-            bias,
-            epsilon,
-            y,
-            mean,
-            inv_std,
-        } => {
-            let b = mem.opt(bias)?;
-            let (t, m, s) = cpu::layer_norm::layer_norm(
-                &*mem.get(x)?,
-                &*mem.get(scale)?,
-                b.as_deref(),
-                1,
-                *epsilon,
-            )?;
-            mem.set(mean, m)?;
-            mem.set(inv_std, s)?;
-            (y, t)
+        StepOp::LayerNorm(l) => {
+            let (x, scale, b) = (mem.get(&l.x)?, mem.get(&l.scale)?, mem.opt(&l.bias)?);
+            let (t, m, s) = cpu::layer_norm::layer_norm(&x, &scale, b.as_deref(), 1, l.epsilon)?;
+            mem.set(&l.mean, m)?;
+            mem.set(&l.inv_std, s)?;
+            (&l.y, t)
         }
         StepOp::Slice { x, axes, y } => (y, cpu::slice::slice(&*mem.get(x)?, axes)?),
-        StepOp::Conv {
-            x,
-            w,
-            bias,
-            residual,
-            conv,
-            act,
-            y,
-        } => {
-            let (b, r) = (mem.opt(bias)?, mem.opt(residual)?);
-            let t = cpu::conv2d::conv2d(
-                &*mem.get(x)?,
-                &*mem.get(w)?,
-                b.as_deref(),
-                r.as_deref(),
-                conv,
-                *act,
-            )?;
-            (y, t)
+        StepOp::Conv(c) => {
+            let (b, r) = (mem.opt(&c.bias)?, mem.opt(&c.residual)?);
+            let (x, w) = (mem.get(&c.x)?, mem.get(&c.w)?);
+            let t = cpu::conv2d::conv2d(&x, &w, b.as_deref(), r.as_deref(), &c.conv, c.act)?;
+            (&c.y, t)
         }
         StepOp::MatMul { a, b, bias, act, y } => {
             let bias = mem.opt(bias)?;

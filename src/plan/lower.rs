@@ -3,7 +3,7 @@
 //! opset-12 softmax as 2-D).
 
 use super::buffers::Allocator;
-use super::{Loc, Operand, SeStep, StepOp};
+use super::{ConvStep, LayerNormStep, Loc, Operand, SeStep, StepOp};
 use crate::error::{Error, Result};
 use crate::graph::Node;
 use crate::ops::Op;
@@ -28,7 +28,7 @@ pub(super) fn lower(
     let opt = |i: usize| ins.get(i).cloned().flatten();
     let y = outs[0].clone();
     Ok(match &n.op {
-        Op::Conv(c) => StepOp::Conv {
+        Op::Conv(c) => StepOp::Conv(ConvStep {
             x: input(0)?,
             w: input(1)?,
             bias: opt(2),
@@ -36,7 +36,7 @@ pub(super) fn lower(
             conv: c.params,
             act: c.act,
             y,
-        },
+        }),
         Op::MatMul { act } => {
             let (a, b) = (input(0)?, input(1)?);
             let (a2, b2, full, _) = matmul_shapes(&a.shape, &b.shape)
@@ -166,7 +166,7 @@ pub(super) fn lower(
             };
             let (mean, inv_std) = (stat(1), stat(2));
             scratch.into_iter().for_each(|b| alloc.give_back(b));
-            StepOp::LayerNorm {
+            StepOp::LayerNorm(LayerNormStep {
                 x: Operand {
                     shape: rows.clone(),
                     ..x
@@ -177,7 +177,7 @@ pub(super) fn lower(
                 y: Operand { shape: rows, ..y },
                 mean,
                 inv_std,
-            }
+            })
         }
         Op::Split { axis, .. } => StepOp::Split {
             x: input(0)?,

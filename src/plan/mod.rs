@@ -50,15 +50,7 @@ impl Operand {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepOp {
     /// `y = act(conv(x, w) + bias + residual)`
-    Conv {
-        x: Operand,
-        w: Operand,
-        bias: Option<Operand>,
-        residual: Option<Operand>,
-        conv: Conv2dParams,
-        act: Activation,
-        y: Operand,
-    },
+    Conv(ConvStep),
     /// `y = act(a @ b + bias)`, operands already viewed as `[.., M, K]`, `[.., K, N]`.
     MatMul {
         a: Operand,
@@ -73,7 +65,11 @@ pub enum StepOp {
         y: Operand,
     },
     /// `y = f(x)` elementwise.
-    Math { x: Operand, op: UnaryOp, y: Operand },
+    Math {
+        x: Operand,
+        op: UnaryOp,
+        y: Operand,
+    },
     Binary {
         op: BinaryOp,
         a: Operand,
@@ -117,18 +113,7 @@ pub enum StepOp {
         perm: Vec<usize>,
         y: Operand,
     },
-    /// `x` viewed as `[rows, n]`, each row normalised, times `scale`, plus `bias`;
-    /// each row's mean and inverse standard deviation into `mean` and `inv_std`
-    /// (`[rows]`, scratch when the graph does not read them).
-    LayerNorm {
-        x: Operand,
-        scale: Operand,
-        bias: Option<Operand>,
-        epsilon: f32,
-        y: Operand,
-        mean: Operand,
-        inv_std: Operand,
-    },
+    LayerNorm(LayerNormStep),
     /// The box of `x` that `axes` (one per dimension) select.
     Slice {
         x: Operand,
@@ -149,6 +134,36 @@ pub enum StepOp {
     },
     /// squeeze -> excite -> scale.
     SeBlock(SeStep),
+}
+
+/// `x` viewed as `[rows, n]`, each row normalised, times `scale`, plus `bias`; each
+/// row's mean and inverse standard deviation into `mean` and `inv_std` (`[rows]`,
+/// scratch when the graph does not read them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNormStep {
+    pub x: Operand,
+    /// One value per row element, or one for all.
+    pub scale: Operand,
+    pub bias: Option<Operand>,
+    pub epsilon: f32,
+    pub y: Operand,
+    pub mean: Operand,
+    pub inv_std: Operand,
+}
+
+/// A convolution's step: `y = act(conv(x, w) + bias + residual)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvStep {
+    pub x: Operand,
+    /// `[C_out, C_in / groups, kh, kw]`.
+    pub w: Operand,
+    /// `[C_out]`.
+    pub bias: Option<Operand>,
+    /// Shaped as `y`, added before the activation.
+    pub residual: Option<Operand>,
+    pub conv: Conv2dParams,
+    pub act: Activation,
+    pub y: Operand,
 }
 
 /// An SE block's step: its operands and activations, one struct that every backend
@@ -187,7 +202,7 @@ impl Step {
     pub fn macs(&self) -> u64 {
         let n = |s: &[usize]| s.iter().product::<usize>() as u64;
         match &self.op {
-            StepOp::Conv { w, y, .. } => n(&y.shape) * n(&w.shape[1..]),
+            StepOp::Conv(ConvStep { w, y, .. }) => n(&y.shape) * n(&w.shape[1..]),
             StepOp::MatMul { a, y, .. } => n(&y.shape) * a.shape[a.shape.len() - 1] as u64,
             StepOp::SeBlock(se) => {
                 n(&se.excitation.shape[..1]) * (n(&se.w1.shape) + n(&se.w2.shape)) + n(&se.y.shape)

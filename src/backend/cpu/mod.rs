@@ -33,7 +33,7 @@ use super::{Backend, BackendSession, Inference, inference, order_inputs, read_ba
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::ops::excite::excite_dims;
-use crate::plan::{Loc, Operand, Plan, SeStep, StepOp};
+use crate::plan::{ConvStep, Loc, Operand, Plan, SeStep, StepOp};
 use crate::tensor::HostTensor;
 
 /// The CPU engine: it prepares [`EngineSession`]s that share its threads.
@@ -127,7 +127,7 @@ impl Kernel {
             Some(_) => None,
         };
         match op {
-            StepOp::Conv {
+            StepOp::Conv(ConvStep {
                 x,
                 w,
                 bias,
@@ -135,7 +135,7 @@ impl Kernel {
                 act,
                 y,
                 ..
-            } => {
+            }) => {
                 let (Some(weights), [_, _, _, _], [_, _, _, _]) =
                     (constant(w), &x.shape[..], &y.shape[..])
                 else {
@@ -348,13 +348,13 @@ impl EngineSession {
     ) -> Result<()> {
         let threads = self.engine.threads;
         match (kernel, op) {
-            (Kernel::Conv(k), StepOp::Conv { x, residual, y, .. }) => {
+            (Kernel::Conv(k), StepOp::Conv(ConvStep { x, residual, y, .. })) => {
                 let mut out = take(mem, y)?;
                 let r = residual.as_ref().map(|r| read(mem, r)).transpose()?;
                 k.run(threads, read(mem, x)?, r, &mut out.data, scratch);
                 put(mem, y, out);
             }
-            (Kernel::Depthwise(k), StepOp::Conv { x, residual, y, .. }) => {
+            (Kernel::Depthwise(k), StepOp::Conv(ConvStep { x, residual, y, .. })) => {
                 let mut out = take(mem, y)?;
                 let r = residual.as_ref().map(|r| read(mem, r)).transpose()?;
                 let avx2 = self.engine.simd.avx2();

@@ -17,21 +17,13 @@ pub(super) fn step(
 ) -> Result<Vec<Dispatch>> {
     let opt = |o: &Option<Operand>| o.as_ref().map(view).transpose();
     Ok(match op {
-        StepOp::Conv {
-            x,
-            w,
-            bias,
-            residual,
-            conv,
-            act,
-            y,
-        } => {
-            let (x, b, r, y) = (view(x)?, opt(bias)?, opt(residual)?, view(y)?);
-            let (b, r) = (b.as_ref(), r.as_ref());
-            let s = conv2d::strategy(rt.profile(), x.shape(), &w.shape, conv)?;
-            vec![match half(w)? {
-                Some(w) => conv2d::conv2d_f16(rt, s, &x, &w, b, r, conv, *act, &y)?,
-                None => conv2d::conv2d_with(rt, s, &x, &view(w)?, b, r, conv, *act, &y)?,
+        StepOp::Conv(c) => {
+            let (x, b, r, y) = (view(&c.x)?, opt(&c.bias)?, opt(&c.residual)?, view(&c.y)?);
+            let (b, r, p) = (b.as_ref(), r.as_ref(), &c.conv);
+            let s = conv2d::strategy(rt.profile(), x.shape(), &c.w.shape, p)?;
+            vec![match half(&c.w)? {
+                Some(w) => conv2d::conv2d_f16(rt, s, &x, &w, b, r, p, c.act, &y)?,
+                None => conv2d::conv2d_with(rt, s, &x, &view(&c.w)?, b, r, p, c.act, &y)?,
             }]
         }
         StepOp::MatMul { a, b, bias, act, y } => {
@@ -88,25 +80,19 @@ pub(super) fn step(
             let refs: Vec<&Tensor> = xs.iter().collect();
             kernels::concat::concat(rt, &refs, *axis, &view(y)?)?
         }
-        StepOp::LayerNorm {
-            x,
-            scale,
-            bias,
-            epsilon,
-            y,
-            mean,
-            inv_std,
-        } => {
-            let b = opt(bias)?;
-            let stats = [view(mean)?, view(inv_std)?];
-            vec![kernels::layer_norm::layer_norm(
+        StepOp::LayerNorm(l) => {
+            let (x, scale, b) = (view(&l.x)?, view(&l.scale)?, opt(&l.bias)?);
+            let stats = [view(&l.mean)?, view(&l.inv_std)?];
+            let norm = kernels::layer_norm::layer_norm;
+            let y = view(&l.y)?;
+            vec![norm(
                 rt,
-                &view(x)?,
-                &view(scale)?,
+                &x,
+                &scale,
                 b.as_ref(),
                 1,
-                *epsilon,
-                &view(y)?,
+                l.epsilon,
+                &y,
                 [&stats[0], &stats[1]],
             )?]
         }
