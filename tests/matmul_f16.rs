@@ -12,7 +12,7 @@ use se_runtime::kernels::conv2d::{self, conv2d_f16};
 use se_runtime::kernels::matmul::{Staging, Strategy, matmul_f16};
 use se_runtime::onnx::read_tensor_proto;
 use se_runtime::ops::Conv2dParams;
-use se_runtime::plan::{Loc, StepOp};
+use se_runtime::plan::{ConvStep, Loc, StepOp};
 use se_runtime::tensor::HostTensor;
 use se_runtime::{Activation, CompileOptions, Model, Runtime, Session, cpu};
 
@@ -26,7 +26,7 @@ fn check(rt: &Runtime, a_shape: &[usize], b_shape: &[usize], act: Activation, se
     let a = host(a_shape, seed, 1.0 / (k.max(1) as f32).sqrt());
     let b = host(b_shape, seed + 1, 1.0);
     let bias = host(&[n], seed + 2, 1.0);
-    let want = cpu::matmul::matmul_f16(&a, &b, Some(&bias), act).unwrap();
+    let want = cpu::matmul::matmul(&a, &cpu::matmul::round_f16(&b), Some(&bias), act).unwrap();
     let at = rt.upload_host(&a).unwrap();
     let bt = rt.upload_f16(&b.shape, &b.data).unwrap();
     let biast = rt.upload_host(&bias).unwrap();
@@ -107,8 +107,15 @@ fn conv2d_f16_matches_cpu_twin() {
         let x = host(&xs, seed, 1.0 / (k as f32).sqrt());
         let w = host(&ws, seed + 1, 1.0);
         let bias = host(&[ws[0]], seed + 2, 1.0);
-        let want =
-            cpu::conv2d::conv2d_f16(&x, &w, Some(&bias), None, &params, Activation::Relu).unwrap();
+        let want = cpu::conv2d::conv2d(
+            &x,
+            &cpu::matmul::round_f16(&w),
+            Some(&bias),
+            None,
+            &params,
+            Activation::Relu,
+        )
+        .unwrap();
         let (xt, bt) = (rt.upload_host(&x).unwrap(), rt.upload_host(&bias).unwrap());
         let wt = rt.upload_f16(&w.shape, &w.data).unwrap();
         let out = rt.tensor(&want.shape).unwrap();
@@ -138,7 +145,13 @@ fn f16_rounding_is_visible() {
     let b = host(&[33, 67], 31, 1.0);
     let bias = host(&[67], 32, 1.0);
     let exact = cpu::matmul::matmul(&a, &b, Some(&bias), Activation::Relu).unwrap();
-    let rounded = cpu::matmul::matmul_f16(&a, &b, Some(&bias), Activation::Relu).unwrap();
+    let rounded = cpu::matmul::matmul(
+        &a,
+        &cpu::matmul::round_f16(&b),
+        Some(&bias),
+        Activation::Relu,
+    )
+    .unwrap();
     let diff = exact
         .data
         .iter()
@@ -188,7 +201,7 @@ fn compare(rt: &Runtime, what: &str, path: &PathBuf, x: HostTensor, bound: f32) 
         .steps
         .iter()
         .filter_map(|s| match &s.op {
-            StepOp::MatMul { b: w, .. } | StepOp::Conv { w, .. } => match w.loc {
+            StepOp::MatMul { b: w, .. } | StepOp::Conv(ConvStep { w, .. }) => match w.loc {
                 Loc::Const(c) => Some(plan.constants[c].len()),
                 Loc::Buffer(_) => None,
             },

@@ -108,16 +108,3 @@ pub fn batch_norm(
         .collect();
     HostTensor::new(&x.shape, data)
 }
-
-/// CPU twin of `conv2d_f16`: [`conv2d`] with `w` rounded to the nearest f16, as the
-/// kernel stores it.
-pub fn conv2d_f16(
-    x: &HostTensor,
-    w: &HostTensor,
-    bias: Option<&HostTensor>,
-    residual: Option<&HostTensor>,
-    p: &Conv2dParams,
-    act: Activation,
-) -> Result<HostTensor> {
-    conv2d(x, &super::matmul::round_f16(w), bias, residual, p, act)
-}

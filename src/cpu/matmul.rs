@@ -46,18 +46,9 @@ pub fn matmul(
     HostTensor::new(&shape, out)
 }
 
-/// CPU twin of `matmul_f16`: [`matmul`] with `b` rounded to the nearest f16, as the
-/// kernel stores it.
-pub fn matmul_f16(
-    a: &HostTensor,
-    b: &HostTensor,
-    bias: Option<&HostTensor>,
-    act: Activation,
-) -> Result<HostTensor> {
-    matmul(a, &round_f16(b), bias, act)
-}
-
-/// `t` with every value rounded to the nearest f16 (what f16 weight storage keeps).
+/// `t` with every value rounded to the nearest f16 (what f16 weight storage keeps):
+/// the CPU twin of an f16-weight kernel (`matmul_f16`, `conv2d_f16`) is its f32 twin
+/// on these weights.
 pub fn round_f16(t: &HostTensor) -> HostTensor {
     HostTensor {
         shape: t.shape.clone(),
