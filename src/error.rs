@@ -180,10 +180,14 @@ pub enum ModelError {
     },
 }
 
+/// The image formats [`ImageError::NotAnImage`] names: what the native decoder reads,
+/// recognised by content (GIF gives its first frame); help and README name them too.
+pub const IMAGE_FORMATS: &str = "PNG, JPEG, WebP, BMP, GIF, TIFF";
+
 /// Why image bytes could not become pixels ([`crate::preprocess::decode_image`]).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ImageError {
-    #[error("not an image (supported: {})", crate::preprocess::IMAGE_FORMATS)]
+    #[error("not an image (supported: {IMAGE_FORMATS})")]
     NotAnImage,
     /// Checked on the header, before the pixels are allocated.
     #[error(

@@ -1,9 +1,7 @@
 //! Image files to pixels (native only: the browser decodes with its own codecs), with
 //! limits that stop decompression bombs.
 
-/// The image formats [`decode_image`] reads, recognised by content, as named in help and
-/// errors. GIF gives its first frame.
-pub const IMAGE_FORMATS: &str = "PNG, JPEG, WebP, BMP, GIF, TIFF";
+pub use crate::error::IMAGE_FORMATS;
 /// The file extensions a folder search picks up, one per spelling of those formats.
 pub const IMAGE_EXTENSIONS: [&str; 8] = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"];
 
