@@ -34,6 +34,12 @@ fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
     return v[d / 4u][d % 4u];
 }
 
+// A float from its bits, computed at run time: WGSL refuses a constant expression
+// that evaluates to infinity or NaN (Chrome's compiler enforces it; naga does not).
+fn from_bits(b: u32) -> f32 {
+    return bitcast<f32>(b);
+}
+
 // x ^ y as std's powf: WGSL's pow is undefined for x < 0 and x = 0.
 fn power(x: f32, y: f32) -> f32 {
     if y == 0.0 {
@@ -41,14 +47,14 @@ fn power(x: f32, y: f32) -> f32 {
     }
     if x == 0.0 {
         // +0 for a positive exponent, +inf for a negative one.
-        return select(0.0, bitcast<f32>(0x7f800000u), y < 0.0);
+        return select(0.0, from_bits(0x7f800000u), y < 0.0);
     }
     let r = pow(abs(x), y);
     if x > 0.0 {
         return r;
     }
     if y != trunc(y) {
-        return bitcast<f32>(0x7fc00000u);
+        return from_bits(0x7fc00000u);
     }
     // An odd integral exponent keeps the sign (exponents past 2^24 are all even).
     let odd = abs(y) < 16777216.0 && (i32(abs(y)) & 1) == 1;
@@ -56,8 +62,8 @@ fn power(x: f32, y: f32) -> f32 {
 }
 
 @compute @workgroup_size(256)
-fn binary(inv: Invocation) {
-    let i = global_index(inv, 256u);
+fn binary(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, 256u);
     if i >= p.len {
         return;
     }

@@ -12,8 +12,8 @@ struct Params {
 // Bindings p (Params), x and y: shared/x_to_y.wgsl.
 
 @compute @workgroup_size(256)
-fn concat(inv: Invocation) {
-    let i = global_index(inv, 256u);
+fn concat(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, 256u);
     if i >= p.len {
         return;
     }

@@ -158,14 +158,13 @@ fn tile_store(t: Tile, m: u32, n: u32, v: vec4<f32>) {
 }
 
 @compute @workgroup_size(WG_M * WG_N)
-fn conv2d_igemm(inv: Invocation) {
-    let lid = inv.lid;
+fn conv2d_igemm(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     // Whole workgroups leave together, so the barriers stay in uniform control flow.
-    let tile = workgroup_index(inv);
+    let tile = workgroup_index(wg);
     if tile >= p.tiles {
         return;
     }
-    let g = inv.wid.z;
+    let g = wg.wid.z;
     let m0 = (tile % p.tiles_m) * ROWS * WG_M;
     let n0 = (tile / p.tiles_m) * 4u * WG_N;
     var t = Tile(g, n0, array<vec4<i32>, 4>());
@@ -182,9 +181,9 @@ fn conv2d_igemm(inv: Invocation) {
 }
 
 @compute @workgroup_size(DW_GROUP)
-fn conv2d_depthwise(inv: Invocation) {
+fn conv2d_depthwise(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     let blocks = (p.ow + 3u) / 4u;
-    let i = global_index(inv, DW_GROUP);
+    let i = global_index(wg, lid, DW_GROUP);
     if i >= p.batch * p.co * p.oh * blocks {
         return;
     }

@@ -41,9 +41,8 @@ var<workgroup> partial: array<f32, WG>;
 var<workgroup> hidden: array<f32, WG>;
 
 @compute @workgroup_size(WG)
-fn excite(inv: Invocation) {
-    let lid = inv.lid;
-    let n = workgroup_index(inv);
+fn excite(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let n = workgroup_index(wg);
     // The same for the whole workgroup, so the barriers below stay uniform.
     if n >= p.batch {
         return;
@@ -126,8 +125,8 @@ struct LayerParams {
 const LAYER_WG: u32 = 64u;
 
 @compute @workgroup_size(LAYER_WG)
-fn excite_layer(inv: Invocation) {
-    let i = global_index(inv, LAYER_WG);
+fn excite_layer(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, LAYER_WG);
     if i >= lp.batch * lp.outputs {
         return;
     }
@@ -141,8 +140,8 @@ fn excite_layer(inv: Invocation) {
 }
 
 @compute @workgroup_size(LAYER_WG)
-fn excite_layer_vec4(inv: Invocation) {
-    let i = global_index(inv, LAYER_WG);
+fn excite_layer_vec4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, LAYER_WG);
     if i >= lp.batch * lp.outputs {
         return;
     }

@@ -25,8 +25,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> inv_std_out: array<f32>;
 
 @compute @workgroup_size(64)
-fn layer_norm(inv: Invocation) {
-    let row = global_index(inv, 64u);
+fn layer_norm(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let row = global_index(wg, lid, 64u);
     if row >= p.rows {
         return;
     }

@@ -109,14 +109,14 @@ fn tile_store(t: Tile, m: u32, n: u32, v: vec4<f32>) {
 }
 
 @compute @workgroup_size(WG_M * WG_N)
-fn matmul(inv: Invocation) {
+fn matmul(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     // Batch from z, tile from the (x, y) grid; whole workgroups leave together, so the
     // tile loop's barriers stay in uniform control flow.
-    let tile = workgroup_index(inv);
+    let tile = workgroup_index(wg);
     if tile >= p.tiles {
         return;
     }
-    let batch = inv.wid.z;
+    let batch = wg.wid.z;
     var rest = batch;
     var a_base = 0u;
     var b_base = 0u;
@@ -128,5 +128,5 @@ fn matmul(inv: Invocation) {
     }
     let m0 = (tile % p.tiles_m) * ROWS * WG_M;
     let n0 = (tile / p.tiles_m) * 4u * WG_N;
-    gemm_tile(Tile(batch, a_base, b_base), inv.lid, m0, n0, p.k);
+    gemm_tile(Tile(batch, a_base, b_base), lid, m0, n0, p.k);
 }

@@ -21,8 +21,8 @@ fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
 }
 
 @compute @workgroup_size(256)
-fn pad(inv: Invocation) {
-    let i = global_index(inv, 256u);
+fn pad(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, 256u);
     if i >= p.len {
         return;
     }

@@ -40,8 +40,8 @@ fn window(i: u32) -> vec3<i32> {
 }
 
 @compute @workgroup_size(256)
-fn max_pool2d(inv: Invocation) {
-    let i = global_index(inv, 256u);
+fn max_pool2d(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, 256u);
     if i >= p.len {
         return;
     }
@@ -70,8 +70,8 @@ fn max_pool2d(inv: Invocation) {
 }
 
 @compute @workgroup_size(256)
-fn avg_pool2d(inv: Invocation) {
-    let i = global_index(inv, 256u);
+fn avg_pool2d(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, 256u);
     if i >= p.len {
         return;
     }

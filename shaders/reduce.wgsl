@@ -32,14 +32,20 @@ fn at(base: u32, j: u32) -> f32 {
     return x[base + offset(j, p.reduced_dims, p.reduced_strides)];
 }
 
+// A float from its bits, computed at run time: WGSL refuses a constant expression
+// that evaluates to infinity (Chrome's compiler enforces it; naga does not).
+fn from_bits(b: u32) -> f32 {
+    return bitcast<f32>(b);
+}
+
 @compute @workgroup_size(64)
-fn reduce(inv: Invocation) {
-    let i = global_index(inv, 64u);
+fn reduce(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, 64u);
     if i >= p.len {
         return;
     }
     let base = offset(i, p.kept_dims, p.kept_strides);
-    let neg_inf = bitcast<f32>(0xff800000u);
+    let neg_inf = from_bits(0xff800000u);
     var acc = 0.0;
     switch p.kind {
         // Max, Min, Prod.

@@ -30,8 +30,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out4: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
-fn scale(inv: Invocation) {
-    let i = global_index(inv, 256u);
+fn scale(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, 256u);
     if i >= p.len {
         return;
     }
@@ -43,8 +43,8 @@ fn scale(inv: Invocation) {
 }
 
 @compute @workgroup_size(256)
-fn scale_vec4(inv: Invocation) {
-    let i = global_index(inv, 256u);
+fn scale_vec4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, 256u);
     if i >= p.len / 4u {
         return;
     }

@@ -26,8 +26,8 @@ fn row_start(r: u32) -> u32 {
 
 // Short rows: one invocation per row.
 @compute @workgroup_size(64)
-fn softmax_rows(inv: Invocation) {
-    let r = global_index(inv, 64u);
+fn softmax_rows(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let r = global_index(wg, lid, 64u);
     if r >= p.rows {
         return;
     }
@@ -78,10 +78,9 @@ fn reduce_sum(lid: u32) -> f32 {
 }
 
 @compute @workgroup_size(256)
-fn softmax_workgroup(inv: Invocation) {
-    let lid = inv.lid;
+fn softmax_workgroup(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     // Uniform across the workgroup, so the barriers below stay in uniform control flow.
-    let r = workgroup_index(inv);
+    let r = workgroup_index(wg);
     if r >= p.rows {
         return;
     }

@@ -58,14 +58,14 @@ fn reduce_and_store(lid: u32, plane: u32, value: f32) {
 }
 
 // The plane this invocation helps reduce: each workgroup takes WG / lanes of them.
-fn plane_of(inv: Invocation) -> u32 {
-    return workgroup_index(inv) * (WG / p.lanes) + inv.lid / p.lanes;
+fn plane_of(wg: Workgroup, lid: u32) -> u32 {
+    return workgroup_index(wg) * (WG / p.lanes) + lid / p.lanes;
 }
 
 @compute @workgroup_size(WG)
-fn squeeze(inv: Invocation) {
-    let plane = plane_of(inv);
-    let lane = inv.lid % p.lanes;
+fn squeeze(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let plane = plane_of(wg, lid);
+    let lane = lid % p.lanes;
     var acc = 0.0;
     if plane < p.planes {
         let base = plane * p.hw;
@@ -77,13 +77,13 @@ fn squeeze(inv: Invocation) {
             acc = combine(acc, x[base + i]);
         }
     }
-    reduce_and_store(inv.lid, plane, acc);
+    reduce_and_store(lid, plane, acc);
 }
 
 @compute @workgroup_size(WG)
-fn squeeze_vec4(inv: Invocation) {
-    let plane = plane_of(inv);
-    let lane = inv.lid % p.lanes;
+fn squeeze_vec4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let plane = plane_of(wg, lid);
+    let lane = lid % p.lanes;
     let hw4 = p.hw / 4u;
     var acc = vec4<f32>(0.0);
     if plane < p.planes {
@@ -100,5 +100,5 @@ fn squeeze_vec4(inv: Invocation) {
             }
         }
     }
-    reduce_and_store(inv.lid, plane, combine(combine(acc.x, acc.y), combine(acc.z, acc.w)));
+    reduce_and_store(lid, plane, combine(combine(acc.x, acc.y), combine(acc.z, acc.w)));
 }

@@ -36,12 +36,12 @@ struct Subgroup {
 // The planes of this workgroup that subgroup s reduces: first + s.id, then every
 // s.count-th, up to but not including `end`. Uniform within the subgroup, as the
 // subgroup operations need.
-fn first_plane(inv: Invocation, s: Subgroup) -> u32 {
-    return workgroup_index(inv) * p.planes_per_group + s.id;
+fn first_plane(wg: Workgroup, s: Subgroup) -> u32 {
+    return workgroup_index(wg) * p.planes_per_group + s.id;
 }
 
-fn end_plane(inv: Invocation) -> u32 {
-    return min((workgroup_index(inv) + 1u) * p.planes_per_group, p.planes);
+fn end_plane(wg: Workgroup) -> u32 {
+    return min((workgroup_index(wg) + 1u) * p.planes_per_group, p.planes);
 }
 
 fn finish(plane: u32, lane: u32, value: f32) {
@@ -57,10 +57,10 @@ fn finish(plane: u32, lane: u32, value: f32) {
 }
 
 @compute @workgroup_size(WG)
-fn squeeze_subgroup(inv: Invocation, s: Subgroup) {
+fn squeeze_subgroup(wg: Workgroup, @builtin(local_invocation_index) lid: u32, s: Subgroup) {
     let lane = s.lane;
     let lanes = s.lanes;
-    for (var plane = first_plane(inv, s); plane < end_plane(inv); plane += s.count) {
+    for (var plane = first_plane(wg, s); plane < end_plane(wg); plane += s.count) {
         let base = plane * p.hw;
         // Max starts from an element of the plane: no -infinity literal needed.
         var acc = 0.0;
@@ -80,11 +80,11 @@ fn squeeze_subgroup(inv: Invocation, s: Subgroup) {
 
 // The same with vec4 loads, for planes whose size is a multiple of 4.
 @compute @workgroup_size(WG)
-fn squeeze_subgroup_vec4(inv: Invocation, s: Subgroup) {
+fn squeeze_subgroup_vec4(wg: Workgroup, @builtin(local_invocation_index) lid: u32, s: Subgroup) {
     let lane = s.lane;
     let lanes = s.lanes;
     let hw4 = p.hw / 4u;
-    for (var plane = first_plane(inv, s); plane < end_plane(inv); plane += s.count) {
+    for (var plane = first_plane(wg, s); plane < end_plane(wg); plane += s.count) {
         let base = plane * hw4;
         var acc = vec4<f32>(0.0);
         if MAX_POOL {

@@ -19,8 +19,8 @@ struct Params {
 
 
 @compute @workgroup_size(256)
-fn transpose(inv: Invocation) {
-    let i = global_index(inv, 256u);
+fn transpose(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+    let i = global_index(wg, lid, 256u);
     if i >= p.len {
         return;
     }

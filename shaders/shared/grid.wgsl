@@ -2,18 +2,22 @@
 // workgroups over x and y (`grid` in src/device/pipeline.rs); every kernel recovers the
 // linear workgroup index and bound-checks it.
 
-struct Invocation {
+//
+// The workgroup's builtins only: uniform across the workgroup. Tint's uniformity
+// analysis takes a struct parameter as one value, so the invocation's own index
+// (non-uniform) is a parameter of its own, or no barrier after a bound check would
+// compile in the browser.
+struct Workgroup {
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
 }
 
 // The workgroup's linear index over the x-y grid.
-fn workgroup_index(inv: Invocation) -> u32 {
-    return inv.wid.x + inv.wid.y * inv.nwg.x;
+fn workgroup_index(wg: Workgroup) -> u32 {
+    return wg.wid.x + wg.wid.y * wg.nwg.x;
 }
 
-// The invocation's linear index, `per_group` invocations to a workgroup.
-fn global_index(inv: Invocation, per_group: u32) -> u32 {
-    return workgroup_index(inv) * per_group + inv.lid;
+// Invocation `lid`'s linear index, `per_group` invocations to a workgroup.
+fn global_index(wg: Workgroup, lid: u32, per_group: u32) -> u32 {
+    return workgroup_index(wg) * per_group + lid;
 }
