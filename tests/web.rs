@@ -63,6 +63,35 @@ async fn adapter_is_browser_webgpu() {
     assert_eq!(rt.adapter_info().backend, wgpu::Backend::BrowserWebGpu);
 }
 
+/// Every shader compiles in the browser's own WGSL compiler, which is stricter than
+/// naga (uniformity of barriers, constant infinities). The subgroup shader is left out:
+/// it needs `enable subgroups;`, which naga rejects natively, and browsers never run it
+/// (`AdapterProfile::subgroups` is `None` there).
+#[wasm_bindgen_test]
+async fn every_shader_compiles_in_the_browser() {
+    let rt = runtime().await;
+    let f16 = rt.features().contains(wgpu::Features::SHADER_F16);
+    for shader in se_runtime::kernels::SHADERS {
+        if shader.name.contains("subgroup") || (shader.name.contains("f16") && !f16) {
+            continue;
+        }
+        let module = rt
+            .device()
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(shader.name),
+                source: wgpu::ShaderSource::Wgsl(shader.source.into()),
+            });
+        let info = module.get_compilation_info().await;
+        let errors: Vec<String> = info
+            .messages
+            .iter()
+            .filter(|m| m.message_type == wgpu::CompilationMessageType::Error)
+            .map(|m| format!("{:?}: {}", m.location, m.message))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", shader.name);
+    }
+}
+
 #[wasm_bindgen_test]
 async fn unary_matches_cpu() {
     let rt = runtime().await;
