@@ -7,10 +7,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use common::{bits, rss_bytes};
 use se_runtime::Activation;
 use se_runtime::kernels;
 use se_runtime::{CpuSession, Error, HostTensor, Inference, LimitCaps, Model, Runtime, Session};
@@ -23,49 +23,17 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The fixture model and its input name, or what is missing when SE_FIXTURES does
-/// not hold it.
+/// The fixture model and its input name, or what is missing.
 fn fixture() -> Result<(Model, String), String> {
-    let dir = std::env::var_os("SE_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
-        .join(FIXTURE);
-    let path = dir.join("model.onnx");
-    if !path.exists() {
-        return Err(format!(
-            "{} missing (set SE_FIXTURES, or run tools/make_fixtures.py)",
-            path.display()
-        ));
-    }
-    let model = Model::from_file(&path).unwrap();
-    let input = model.info().inputs[0].name.clone();
-    Ok((model, input))
+    common::fixture_model(FIXTURE)
 }
 
-/// A random input for `batch` images of the model, different for each `seed`.
 fn input(model: &Model, batch: usize, seed: u64) -> HostTensor {
-    let mut shape = model.info().inputs[0].shape.clone();
-    shape[0] = batch;
-    let n = shape.iter().product();
-    HostTensor::new(&shape, common::random(seed, n, 1.0)).unwrap()
-}
-
-/// Every output and excitation value as bits, for exact comparisons.
-fn bits(r: &Inference) -> Vec<u32> {
-    let outputs = r.outputs.iter().flat_map(|(_, t)| &t.data);
-    let excitations = r.excitations.iter().flat_map(|e| &e.values.data);
-    outputs.chain(excitations).map(|v| v.to_bits()).collect()
+    common::model_input(model, batch, seed)
 }
 
 fn run(session: &Session, name: &str, x: &HostTensor) -> Inference {
     pollster::block_on(session.run(&[(name, x.clone())])).unwrap()
-}
-
-fn rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 const MIB: f64 = (1 << 20) as f64;
@@ -500,10 +468,7 @@ fn a_failed_submission_does_not_poison_the_pool() {
 
     // A submission the device rejects: a kernel whose input buffer was destroyed. The
     // odd size keeps the destroyed buffer from being handed to anything else.
-    let (gx, gy) = (rt.tensor(&[1237]).unwrap(), rt.tensor(&[1237]).unwrap());
-    let d = kernels::unary::unary(&rt, &gx, Activation::Relu, &gy).unwrap();
-    gx.buffer().destroy();
-    rt.submit([&d]);
+    rt.submit([&rejected_work(&rt, 1237)]);
     // The next run reports it (errors are checked after each submission) ...
     let e = pollster::block_on(session.run(&[(name.as_str(), x.clone())]));
     common::report(&format!(

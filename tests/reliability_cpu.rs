@@ -6,12 +6,11 @@
 #[macro_use]
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use se_runtime::backend::{BackendSession, CpuEngine, EngineSession};
-use se_runtime::{CpuSession, HostTensor, Inference, Model};
+use se_runtime::{CpuSession, HostTensor, Model};
 
 /// The fixture: a small SE-ResNet (3 SE blocks, 32x32 input).
 const FIXTURE: &str = "se_resnet";
@@ -22,37 +21,15 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn fixture() -> Result<(Model, String), String> {
-    let path = std::env::var_os("SE_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
-        .join(FIXTURE)
-        .join("model.onnx");
-    if !path.exists() {
-        return Err(format!(
-            "{} missing (run tools/make_fixtures.py)",
-            path.display()
-        ));
-    }
-    let model = Model::from_file(&path).unwrap();
-    let input = model.info().inputs[0].name.clone();
-    Ok((model, input))
+    common::fixture_model(FIXTURE)
 }
 
 fn input(model: &Model, seed: u64) -> HostTensor {
-    let mut shape = model.info().inputs[0].shape.clone();
-    shape[0] = 1;
-    let n = shape.iter().product();
-    HostTensor::new(&shape, common::random(seed, n, 1.0)).unwrap()
-}
-
-fn bits(r: &Inference) -> Vec<u32> {
-    let outputs = r.outputs.iter().flat_map(|(_, t)| &t.data);
-    let excitations = r.excitations.iter().flat_map(|e| &e.values.data);
-    outputs.chain(excitations).map(|v| v.to_bits()).collect()
+    common::model_input(model, 1, seed)
 }
 
 fn run(session: &impl BackendSession, name: &str, x: &HostTensor) -> Vec<u32> {
-    bits(&pollster::block_on(session.run(&[(name, x.clone())])).unwrap())
+    common::bits(&pollster::block_on(session.run(&[(name, x.clone())])).unwrap())
 }
 
 fn threads_match_the_serial_run(backend: &str, session: &(impl BackendSession + Sync)) {
@@ -98,12 +75,7 @@ fn threads_match_the_serial_run(backend: &str, session: &(impl BackendSession + 
 }
 
 fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+    common::rss_bytes().unwrap_or(0)
 }
 
 fn memory_stays_flat(backend: &str, session: &impl BackendSession) {

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use se_runtime::Runtime;
+use se_runtime::{HostTensor, Runtime};
 
 /// Kernel tolerance: |gpu - cpu| <= RTOL * max(1, |cpu|) for every element.
 pub const RTOL: f32 = 1e-4;
@@ -196,4 +196,46 @@ pub fn repo_files(dir: &str) -> Vec<(String, Vec<u8>)> {
         .collect();
     v.sort();
     v
+}
+
+/// `SE_FIXTURES/<name>/model.onnx` (made by tools/make_fixtures.py) and its input's
+/// name, or what is missing.
+pub fn fixture_model(name: &str) -> Result<(se_runtime::Model, String), String> {
+    let path = std::env::var_os("SE_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
+        .join(name)
+        .join("model.onnx");
+    if !path.exists() {
+        return Err(format!(
+            "{} missing (set SE_FIXTURES, or run tools/make_fixtures.py)",
+            path.display()
+        ));
+    }
+    let model = se_runtime::Model::from_file(&path).unwrap();
+    let input = model.info().inputs[0].name.clone();
+    Ok((model, input))
+}
+
+/// A random input for `batch` images of `model`, different for each `seed`.
+pub fn model_input(model: &se_runtime::Model, batch: usize, seed: u64) -> HostTensor {
+    let mut shape = model.info().inputs[0].shape.clone();
+    shape[0] = batch;
+    let n = shape.iter().product();
+    HostTensor::new(&shape, random(seed, n, 1.0)).unwrap()
+}
+
+/// Every output and excitation value as bits, for exact comparisons.
+pub fn bits(r: &se_runtime::Inference) -> Vec<u32> {
+    let outputs = r.outputs.iter().flat_map(|(_, t)| &t.data);
+    let excitations = r.excitations.iter().flat_map(|e| &e.values.data);
+    outputs.chain(excitations).map(|v| v.to_bits()).collect()
+}
+
+/// The process's resident memory (Linux), if it can be read.
+pub fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
